@@ -1,0 +1,1 @@
+"""Authentication: registration, login, refresh-token sessions and access tokens."""

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from taskyard.auth.models import AuthSession, RefreshToken
+from taskyard.auth.tokens import NewRefreshToken
+from taskyard.db import utc_now
+from taskyard.users.models import User
+
+
+class AuthRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_session(self, user_id: uuid.UUID) -> AuthSession:
+        login = AuthSession(user_id=user_id)
+        self.session.add(login)
+        await self.session.flush()
+        return login
+
+    async def add_refresh_token(self, session_id: uuid.UUID, token: NewRefreshToken) -> None:
+        self.session.add(
+            RefreshToken(
+                session_id=session_id, token_hash=token.token_hash, expires_at=token.expires_at
+            )
+        )
+        await self.session.flush()
+
+    async def find_refresh_token(
+        self, token_hash: str
+    ) -> tuple[RefreshToken, AuthSession, User] | None:
+        row = (
+            await self.session.execute(
+                select(RefreshToken, AuthSession, User)
+                .join(AuthSession, RefreshToken.session_id == AuthSession.id)
+                .join(User, AuthSession.user_id == User.id)
+                .where(RefreshToken.token_hash == token_hash)
+            )
+        ).one_or_none()
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def spend_refresh_token(self, token_id: uuid.UUID) -> bool:
+        """Mark a token used; False when a concurrent request spent it first."""
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+            .values(used_at=utc_now())
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def touch_session(self, session_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(AuthSession).where(AuthSession.id == session_id).values(last_used_at=utc_now())
+        )
+
+    async def revoke_session(self, session_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utc_now())
+        )
+
+    async def revoke_user_sessions(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utc_now())
+        )
+
+    async def user_with_session(
+        self, user_id: uuid.UUID, session_id: uuid.UUID
+    ) -> tuple[User, AuthSession | None] | None:
+        """The caller and their login session, in one round trip."""
+        row = (
+            await self.session.execute(
+                select(User, AuthSession)
+                .outerjoin(
+                    AuthSession,
+                    and_(AuthSession.id == session_id, AuthSession.user_id == User.id),
+                )
+                .where(User.id == user_id)
+            )
+        ).one_or_none()
+        return None if row is None else (row[0], row[1])

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from taskyard.auth.dependencies import AuthServiceDep, CurrentPrincipal, CurrentUser
+from taskyard.auth.schemas import (
+    AuthPayload,
+    LoginInput,
+    MePayload,
+    RefreshInput,
+    RegisterInput,
+    TokenPair,
+)
+from taskyard.auth.service import IssuedTokens
+from taskyard.schemas import DataEnvelope, MessageEnvelope, MessageOnly
+from taskyard.users.schemas import UserOut
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _auth_payload(issued: IssuedTokens) -> AuthPayload:
+    return AuthPayload(
+        user=UserOut.of(issued.user), token=issued.token, refresh_token=issued.refresh_token
+    )
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+async def register(body: RegisterInput, service: AuthServiceDep) -> MessageEnvelope[AuthPayload]:
+    issued = await service.register(body)
+    return MessageEnvelope(message="User registered successfully", data=_auth_payload(issued))
+
+
+@router.post("/login")
+async def login(body: LoginInput, service: AuthServiceDep) -> MessageEnvelope[AuthPayload]:
+    issued = await service.login(body)
+    return MessageEnvelope(message="Login successful", data=_auth_payload(issued))
+
+
+@router.post("/refresh")
+async def refresh(body: RefreshInput, service: AuthServiceDep) -> MessageEnvelope[TokenPair]:
+    issued = await service.refresh(body.refresh_token)
+    return MessageEnvelope(
+        message="Token refreshed",
+        data=TokenPair(token=issued.token, refresh_token=issued.refresh_token),
+    )
+
+
+@router.post("/logout")
+async def logout(principal: CurrentPrincipal, service: AuthServiceDep) -> MessageOnly:
+    await service.logout(principal.claims)
+    return MessageOnly(message="Logged out successfully")
+
+
+@router.get("/me")
+async def me(user: CurrentUser) -> DataEnvelope[MePayload]:
+    return DataEnvelope(data=MePayload(user=UserOut.of(user)))

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from taskyard.auth.denylist import TokenDenylist
+from taskyard.auth.passwords import PasswordService
+from taskyard.auth.repository import AuthRepository
+from taskyard.auth.schemas import LoginInput, RegisterInput
+from taskyard.auth.tokens import AccessClaims, TokenService, hash_refresh_token
+from taskyard.db import utc_now
+from taskyard.errors import Unauthorized
+from taskyard.users.models import Role, User
+from taskyard.users.repository import UserRepository
+
+
+class InvalidCredentials(Unauthorized):
+    message = "Invalid credentials"
+
+
+class AccountDeactivated(Unauthorized):
+    message = "Account is deactivated"
+
+
+class InvalidRefreshToken(Unauthorized):
+    message = "Invalid or expired refresh token"
+
+
+class RefreshTokenReused(Unauthorized):
+    message = "Refresh token was already used; the session has been revoked"
+    # The revocation must outlive the failed request.
+    persist_changes = True
+
+
+class SessionRevoked(Unauthorized):
+    message = "Session has been revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    user: User
+    token: str
+    refresh_token: str
+
+
+class AuthService:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        auth: AuthRepository,
+        passwords: PasswordService,
+        tokens: TokenService,
+        denylist: TokenDenylist,
+    ) -> None:
+        self.users = users
+        self.auth = auth
+        self.passwords = passwords
+        self.tokens = tokens
+        self.denylist = denylist
+
+    async def register(self, data: RegisterInput) -> IssuedTokens:
+        user = User(
+            name=data.name,
+            email=data.email,
+            password_hash=await self.passwords.hash(data.password),
+            role=Role.USER,
+            is_active=True,
+        )
+        await self.users.add(user)
+        return await self._open_session(user)
+
+    async def login(self, data: LoginInput) -> IssuedTokens:
+        user = await self.users.get_by_email(data.email)
+        if user is None:
+            await self.passwords.burn_time(data.password)
+            raise InvalidCredentials()
+        if not await self.passwords.verify(user.password_hash, data.password):
+            raise InvalidCredentials()
+        if not user.is_active:
+            raise AccountDeactivated()
+        if self.passwords.needs_rehash(user.password_hash):
+            user.password_hash = await self.passwords.hash(data.password)
+        user.last_login = utc_now()
+        return await self._open_session(user)
+
+    async def refresh(self, refresh_token: str) -> IssuedTokens:
+        found = await self.auth.find_refresh_token(hash_refresh_token(refresh_token))
+        if found is None:
+            raise InvalidRefreshToken()
+        stored, login, user = found
+        if login.revoked_at is not None or not user.is_active:
+            raise InvalidRefreshToken()
+        if stored.used_at is not None or not await self.auth.spend_refresh_token(stored.id):
+            # A spent token came back: someone holds a copy. End the whole login.
+            await self.auth.revoke_session(login.id)
+            raise RefreshTokenReused()
+        if stored.expires_at <= utc_now():
+            raise InvalidRefreshToken()
+        await self.auth.touch_session(login.id)
+        return await self._issue(user, login.id)
+
+    async def logout(self, claims: AccessClaims) -> None:
+        await self.auth.revoke_session(claims.session_id)
+        await self.denylist.add(claims.jti, claims.expires_at.timestamp())
+
+    async def authenticate(self, access_token: str) -> tuple[User, AccessClaims]:
+        claims = self.tokens.decode_access(access_token)
+        if await self.denylist.contains(claims.jti):
+            raise SessionRevoked()
+        found = await self.auth.user_with_session(claims.user_id, claims.session_id)
+        if found is None:
+            raise Unauthorized("User no longer exists")
+        user, login = found
+        if not user.is_active:
+            raise AccountDeactivated()
+        if login is None or login.revoked_at is not None:
+            raise SessionRevoked()
+        return user, claims
+
+    async def _open_session(self, user: User) -> IssuedTokens:
+        login = await self.auth.open_session(user.id)
+        return await self._issue(user, login.id)
+
+    async def _issue(self, user: User, session_id: uuid.UUID) -> IssuedTokens:
+        refresh = self.tokens.new_refresh()
+        await self.auth.add_refresh_token(session_id, refresh)
+        return IssuedTokens(
+            user=user,
+            token=self.tokens.issue_access(user, session_id),
+            refresh_token=refresh.value,
+        )

@@ -1,0 +1,161 @@
+"""The `taskyard` command: serve, migrate, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+from pydantic import BaseModel, ValidationError
+
+from taskyard.auth.passwords import PasswordService
+from taskyard.config import Settings
+from taskyard.db import Database
+from taskyard.migrations import upgrade
+from taskyard.users.models import Role, User
+from taskyard.users.repository import EmailTaken, UserRepository
+from taskyard.users.schemas import Email, Password, PersonName
+
+logger = logging.getLogger("taskyard.cli")
+
+
+class CommandError(Exception):
+    """A failure to report as one line, without a traceback."""
+
+
+def _load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()
+        )
+        raise CommandError(f"invalid configuration: {problems}") from error
+
+
+def _migrate_embedded(settings: Settings) -> None:
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+
+
+def serve(args: argparse.Namespace) -> None:
+    settings = _load_settings()
+    _migrate_embedded(settings)
+    if settings.secret_key_generated:
+        # Every worker must sign with the same key; it lasts until this server stops.
+        os.environ["TASKYARD_SECRET_KEY"] = settings.signing_key
+        logger.warning(
+            "TASKYARD_SECRET_KEY is not set: using a random key, so tokens end with this process"
+        )
+    uvicorn.run(
+        "taskyard.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        server_header=False,
+    )
+
+
+def migrate(_args: argparse.Namespace) -> None:
+    settings = _load_settings()
+    upgrade(settings.database_url)
+    print("database is up to date")
+
+
+class _AdminInput(BaseModel):
+    email: Email
+    name: PersonName
+    password: Password
+
+
+def _admin_password(given: str | None) -> str:
+    password = given or os.environ.get("TASKYARD_ADMIN_PASSWORD")
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError(
+            "no password: pass --password, set TASKYARD_ADMIN_PASSWORD, or run in a terminal"
+        )
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Repeat password: "):
+        raise CommandError("the passwords do not match")
+    return password
+
+
+async def _create_admin(settings: Settings, admin: _AdminInput) -> User:
+    database = Database(settings)
+    try:
+        async with database.session(write=True) as session:
+            user = User(
+                name=admin.name,
+                email=admin.email,
+                password_hash=await PasswordService(settings).hash(admin.password),
+                role=Role.ADMIN,
+                is_active=True,
+            )
+            await UserRepository(session).add(user)
+            await session.commit()
+            return user
+    finally:
+        await database.dispose()
+
+
+def create_admin(args: argparse.Namespace) -> None:
+    settings = _load_settings()
+    _migrate_embedded(settings)
+    try:
+        admin = _AdminInput(
+            email=args.email, name=args.name, password=_admin_password(args.password)
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
+        raise CommandError(problems) from error
+    try:
+        user = asyncio.run(_create_admin(settings, admin))
+    except EmailTaken as error:
+        raise CommandError(f"a user with the email {admin.email} already exists") from error
+    print(f"created admin {user.email} ({user.id})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="taskyard", description="Taskyard task-management API")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="serve the API")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--workers", type=int, default=1)
+    serve_parser.set_defaults(handler=serve)
+
+    migrate_parser = commands.add_parser("migrate", help="apply database migrations")
+    migrate_parser.set_defaults(handler=migrate)
+
+    admin_parser = commands.add_parser("create-admin", help="create an admin account")
+    admin_parser.add_argument("--email", required=True)
+    admin_parser.add_argument("--name", required=True)
+    admin_parser.add_argument(
+        "--password", help="defaults to TASKYARD_ADMIN_PASSWORD, else a prompt"
+    )
+    admin_parser.set_defaults(handler=create_admin)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except CommandError as error:
+        print(f"taskyard: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+
+
+if __name__ == "__main__":
+    main()

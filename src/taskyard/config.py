@@ -1,0 +1,98 @@
+"""Settings: each knob is an environment variable prefixed TASKYARD_ (a .env file is read too)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_KEY_LENGTH = 32
+# Placeholders people paste from examples; never acceptable as a production secret.
+KNOWN_WEAK_SECRETS = frozenset({"secret", "changeme", "change-me", "your-secret-key", "jwt-secret"})
+
+DEV_CORS_ORIGINS = ["http://localhost:3000", "http://localhost:5173"]
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TASKYARD_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+
+    database_url: str = "sqlite+aiosqlite:///./taskyard.db"
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_max_overflow: int = Field(default=40, ge=0, le=1000)
+    db_pool_timeout: float = Field(default=30, gt=0)
+
+    secret_key: SecretStr | None = None
+    access_token_ttl: int = Field(default=900, ge=30)
+    refresh_token_ttl: int = Field(default=604_800, ge=60)
+
+    # OWASP's minimum for Argon2id is m=19 MiB, t=2, p=1; lower values are refused.
+    argon2_memory_cost: int = Field(default=19_456, ge=19_456)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    cors_origins: Annotated[list[str] | None, NoDecode] = None
+
+    log_level: str = "info"
+
+    _secret_key_generated: bool = PrivateAttr(default=False)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @model_validator(mode="after")
+    def _check_secrets(self) -> Settings:
+        if self.env == "production":
+            key = self.secret_key.get_secret_value() if self.secret_key else ""
+            if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in KNOWN_WEAK_SECRETS:
+                raise ValueError(
+                    "TASKYARD_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_KEY_LENGTH} characters when TASKYARD_ENV=production"
+                )
+        elif self.secret_key is None:
+            # Development only: tokens then last as long as this process does.
+            self.secret_key = SecretStr(generate_secret_key())
+            self._secret_key_generated = True
+        return self
+
+    @property
+    def secret_key_generated(self) -> bool:
+        return self._secret_key_generated
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return [] if self.env == "production" else DEV_CORS_ORIGINS
+
+    @property
+    def signing_key(self) -> str:
+        assert self.secret_key is not None  # guaranteed by _check_secrets
+        return self.secret_key.get_secret_value()
+
+
+def generate_secret_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,170 @@
+"""Engine, sessions and the per-request unit of work."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+from taskyard.config import Settings
+from taskyard.errors import AppError
+
+# Deterministic constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITE_OPTION = "taskyard_write"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utc_now() -> datetime:
+    """Now, truncated to milliseconds: what is stored is exactly what the API shows."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on the way in and out, also on SQLite, which stores no offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def str_enum(enum_class: type[enum.Enum], length: int = 16) -> Enum:
+    """Store an enum by its value (e.g. 'in-progress'), as a checked VARCHAR on every backend."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        create_constraint=True,
+        name=enum_class.__name__.lower(),
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself, so writes can take the lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A write transaction that starts DEFERRED and later upgrades can fail at once with
+        # "database is locked"; IMMEDIATE waits its turn under busy_timeout instead.
+        is_write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
+
+
+class Database:
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.database_url
+        self.is_sqlite = settings.is_sqlite
+        engine_options: dict[str, Any] = {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout,
+            "pool_pre_ping": True,
+        }
+        if not self.is_sqlite:
+            engine_options["pool_recycle"] = 1800
+            engine_options["connect_args"] = {"server_settings": {"application_name": "taskyard"}}
+        self.engine = create_async_engine(self.url, **engine_options)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(
+            self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    def session(self, *, write: bool) -> AsyncSession:
+        factory = self._write_sessions if write else self._read_sessions
+        return factory()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    def pool_status(self) -> dict[str, int]:
+        pool: Any = self.engine.pool
+        return {"size": pool.size(), "checkedOut": pool.checkedout(), "overflow": pool.overflow()}
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request: commit when the handler succeeds, roll back when it fails."""
+    database: Database = request.app.state.database
+    session = database.session(write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+    except AppError as error:
+        if error.persist_changes:
+            await session.commit()
+        else:
+            await session.rollback()
+        raise
+    except BaseException:
+        await session.rollback()
+        raise
+    else:
+        await session.commit()
+    finally:
+        await session.close()
+
+
+# "function" scope: commit before the response leaves, so an acknowledged write is durable.
+DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(term: str) -> str:
+    """A LIKE pattern matching `term` literally anywhere (its own % and _ are escaped)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,51 @@
+"""Request ids: keep a sane incoming X-Request-ID, otherwise mint one; echo it on every response."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_HEADER_KEY = REQUEST_ID_HEADER.lower().encode()
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == _HEADER_KEY:
+            candidate = value.decode("latin-1")
+            return candidate if _SANE_REQUEST_ID.fullmatch(candidate) else None
+    return None
+
+
+def request_id_of(request: Request) -> str:
+    state = request.scope.setdefault("state", {})
+    request_id = state.get("request_id")
+    if request_id is None:
+        request_id = state["request_id"] = _incoming_request_id(request.scope) or uuid.uuid4().hex
+    return str(request_id)
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_of(Request(scope))
+        encoded = request_id.encode()
+
+        async def send_with_request_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == _HEADER_KEY for name, _ in headers):
+                    headers.append((_HEADER_KEY, encoded))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_request_id)

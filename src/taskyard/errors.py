@@ -1,0 +1,166 @@
+"""One error hierarchy, one envelope: `{"success": false, "message", "errors"?, "requestId"}`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from taskyard.edge.request_id import REQUEST_ID_HEADER, request_id_of
+
+logger = logging.getLogger("taskyard.errors")
+
+VALIDATION_FAILED = "Validation failed"
+INTERNAL_ERROR = "Internal server error"
+
+
+class AppError(Exception):
+    """Base of every error a client may see; the status code travels with it."""
+
+    status_code = 500
+    message = INTERNAL_ERROR
+    # Set when the work done before the error must still be committed (e.g. revoking a session).
+    persist_changes = False
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        errors: Sequence[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.message
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers
+        super().__init__(self.message)
+
+
+class BadRequest(AppError):
+    status_code = 400
+    message = "Bad request"
+
+
+class ValidationFailed(BadRequest):
+    message = VALIDATION_FAILED
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(errors=[{"field": field, "message": message}])
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    message = "Not authorized"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status_code = 403
+    message = "You do not have permission to perform this action"
+
+
+class NotFound(AppError):
+    status_code = 404
+    message = "Not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    message = "Conflict"
+
+
+def error_body(
+    request: Request, message: str, errors: Iterable[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"success": False, "message": message}
+    if errors is not None:
+        body["errors"] = list(errors)
+    body["requestId"] = request_id_of(request)
+    return body
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    message: str,
+    errors: Iterable[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    all_headers = {REQUEST_ID_HEADER: request_id_of(request), **(headers or {})}
+    return JSONResponse(
+        error_body(request, message, errors), status_code=status_code, headers=all_headers
+    )
+
+
+_FRIENDLY_MESSAGES = {
+    "missing": "This field is required",
+    "extra_forbidden": "This field is not allowed",
+    "uuid_parsing": "Must be a valid id",
+    "uuid_type": "Must be a valid id",
+}
+_LOCATION_PREFIXES = {"body", "query", "path", "header", "cookie"}
+
+
+def _field_name(location: Sequence[int | str]) -> str:
+    parts = [str(part) for part in location]
+    if len(parts) > 1 and parts[0] in _LOCATION_PREFIXES:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, str]] | None]:
+    """Map pydantic's errors to the contract; malformed JSON gets its own message."""
+    raw = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in raw):
+        return "Malformed JSON in request body", None
+    errors = []
+    for error in raw:
+        error_type = str(error.get("type", ""))
+        message = _FRIENDLY_MESSAGES.get(error_type) or str(error.get("msg", "Invalid value"))
+        # pydantic prefixes custom ValueError messages; clients want the sentence alone.
+        message = message.removeprefix("Value error, ")
+        errors.append({"field": _field_name(error.get("loc", ())), "message": message})
+    return VALIDATION_FAILED, errors
+
+
+async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(request, exc.status_code, exc.message, exc.errors, exc.headers)
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    message, errors = validation_errors(exc)
+    return error_response(request, 400, message, errors)
+
+
+_HTTP_MESSAGES = {
+    404: "Route not found",
+    405: "Method not allowed",
+}
+
+
+async def _handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = _HTTP_MESSAGES.get(exc.status_code)
+    if message is None:
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+    return error_response(request, exc.status_code, message, headers=exc.headers)
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, 500, INTERNAL_ERROR)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _handle_app_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_error)
+    app.add_exception_handler(Exception, _handle_unexpected)

@@ -1,0 +1,1 @@
+"""Liveness, readiness and the plain health check the original clients call."""

@@ -1,0 +1,126 @@
+"""Wire shapes shared by every domain: camelCase models, timestamps, envelopes and paging."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a Z and milliseconds, as JavaScript's Date#toJSON writes it."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+Timestamp = Annotated[
+    datetime, PlainSerializer(format_timestamp, return_type=str, when_used="json")
+]
+
+
+class APIModel(BaseModel):
+    """camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class StrictInput(APIModel):
+    """A request body that refuses fields it does not know (no mass assignment)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class PatchInput(StrictInput):
+    """A partial update: absent fields stay; null is refused unless the field may be cleared."""
+
+    nullable_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable_fields:
+            raise ValueError("This field cannot be null")
+        return value
+
+    @model_validator(mode="after")
+    def _require_a_field(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("Provide at least one field to update")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client actually sent, by their Python names."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class Resource(APIModel):
+    """Every resource carries its id twice: `id`, and `_id` as the original clients read it."""
+
+    id: str
+    mongo_id: str = Field(serialization_alias="_id")
+
+
+T = TypeVar("T")
+
+
+class DataEnvelope(BaseModel, Generic[T]):
+    success: bool = True
+    data: T
+
+
+class MessageEnvelope(BaseModel, Generic[T]):
+    success: bool = True
+    message: str
+    data: T
+
+
+class MessageOnly(BaseModel):
+    success: bool = True
+    message: str
+
+
+class ListEnvelope(BaseModel, Generic[T]):
+    success: bool = True
+    count: int
+    total: int
+    page: int
+    pages: int
+    data: list[T]
+
+    @classmethod
+    def build(cls, items: list[T], *, total: int, page: int, limit: int) -> ListEnvelope[T]:
+        return cls(
+            count=len(items),
+            total=total,
+            page=page,
+            pages=math.ceil(total / limit) if total else 0,
+            data=items,
+        )
+
+
+MAX_PAGE_SIZE = 100
+# Keeps OFFSET inside 64-bit range on every backend; deeper paging is what cursors are for.
+MAX_PAGE = 1_000_000
+
+
+class PageQuery(BaseModel):
+    """`page` and `limit`, shared by every list endpoint; unknown parameters are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit

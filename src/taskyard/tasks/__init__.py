@@ -1,0 +1,1 @@
+"""Tasks: each person's own, with filters, stats and an admin-wide view."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from taskyard.db import Base, UTCDateTime, str_enum, utc_now
+from taskyard.users.models import User
+
+
+class TaskStatus(enum.StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+
+
+class TaskPriority(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+PRIORITY_RANK = {TaskPriority.LOW: 0, TaskPriority.MEDIUM: 1, TaskPriority.HIGH: 2}
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[TaskStatus] = mapped_column(str_enum(TaskStatus), default=TaskStatus.PENDING)
+    priority: Mapped[TaskPriority] = mapped_column(
+        str_enum(TaskPriority), default=TaskPriority.MEDIUM
+    )
+    due_date: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+
+    # lazy="raise": an accidental per-row owner load (N+1) fails loudly instead of running.
+    owner: Mapped[User] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # One index per list query actually issued: by owner and status, owner and priority,
+        # and the default owner-scoped newest-first order (id breaks ties).
+        Index("ix_tasks_owner_status", "created_by_id", "status"),
+        Index("ix_tasks_owner_priority", "created_by_id", "priority"),
+        Index("ix_tasks_owner_created", "created_by_id", created_at.desc(), id.desc()),
+        # The admin view lists everyone's tasks newest first.
+        Index("ix_tasks_created", created_at.desc(), id.desc()),
+    )

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+
+from taskyard.schemas import APIModel, PageQuery, PatchInput, Resource, StrictInput, Timestamp
+from taskyard.tasks.models import Task, TaskPriority, TaskStatus
+from taskyard.users.schemas import UserRef
+
+
+def _blank_as_none(value: object) -> object:
+    # Forms send "" for an untouched date input; that means "no due date".
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _to_utc_millis(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=100)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+DueDate = Annotated[
+    datetime | None, BeforeValidator(_blank_as_none), AfterValidator(_to_utc_millis)
+]
+SearchTerm = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+SortKey = Literal[
+    "createdAt", "-createdAt", "dueDate", "-dueDate", "priority", "-priority", "title", "-title"
+]
+
+
+class TaskOut(Resource):
+    title: str
+    description: str
+    status: TaskStatus
+    priority: TaskPriority
+    due_date: Timestamp | None
+    created_by: UserRef
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def of(cls, task: Task) -> TaskOut:
+        key = str(task.id)
+        return cls(
+            id=key,
+            mongo_id=key,
+            title=task.title,
+            description=task.description,
+            status=task.status,
+            priority=task.priority,
+            due_date=task.due_date,
+            created_by=UserRef.of(task.owner),
+            created_at=task.created_at,
+            updated_at=task.updated_at,
+        )
+
+
+class TaskCreate(StrictInput):
+    title: Title
+    description: Description = ""
+    status: TaskStatus = TaskStatus.PENDING
+    priority: TaskPriority = TaskPriority.MEDIUM
+    due_date: DueDate = None
+
+
+class TaskUpdate(PatchInput):
+    """Only a task's own editable fields; anything else is refused, not ignored."""
+
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"due_date"})
+
+    title: Title | None = None
+    description: Description | None = None
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    due_date: DueDate = None
+
+
+class TaskListQuery(PageQuery):
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    search: SearchTerm | None = None
+    sort: SortKey = "-createdAt"
+
+
+class AdminTaskListQuery(TaskListQuery):
+    created_by: uuid.UUID | None = Field(default=None, alias="createdBy")
+
+
+class GroupCount(APIModel):
+    key: str = Field(serialization_alias="_id")
+    count: int
+
+
+class TaskStats(APIModel):
+    total: int
+    by_status: list[GroupCount]
+    by_priority: list[GroupCount]

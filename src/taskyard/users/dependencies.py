@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from taskyard.auth.repository import AuthRepository
+from taskyard.db import DbSession
+from taskyard.users.repository import UserRepository
+from taskyard.users.service import UserService
+
+
+def get_user_service(session: DbSession) -> UserService:
+    return UserService(users=UserRepository(session), auth=AuthRepository(session))
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from taskyard.auth.dependencies import require_role
+from taskyard.schemas import DataEnvelope, ListEnvelope, MessageEnvelope
+from taskyard.users.dependencies import UserServiceDep
+from taskyard.users.schemas import UserListQuery, UserOut, UserUpdate
+
+UserId = Annotated[uuid.UUID, Path(alias="id", description="The user's id")]
+
+router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(require_role("admin"))])
+
+
+@router.get("")
+async def list_users(
+    query: Annotated[UserListQuery, Query()], service: UserServiceDep
+) -> ListEnvelope[UserOut]:
+    users, total = await service.list(query)
+    return ListEnvelope.build(
+        [UserOut.of(user) for user in users], total=total, page=query.page, limit=query.limit
+    )
+
+
+@router.get("/{id}")
+async def get_user(user_id: UserId, service: UserServiceDep) -> DataEnvelope[UserOut]:
+    return DataEnvelope(data=UserOut.of(await service.get(user_id)))
+
+
+@router.patch("/{id}")
+async def update_user(
+    user_id: UserId, body: UserUpdate, service: UserServiceDep
+) -> MessageEnvelope[UserOut]:
+    user = await service.update(user_id, body)
+    return MessageEnvelope(message="User updated successfully", data=UserOut.of(user))
+
+
+@router.delete("/{id}")
+async def delete_user(
+    user_id: UserId, service: UserServiceDep
+) -> MessageEnvelope[dict[str, object]]:
+    await service.delete(user_id)
+    return MessageEnvelope(message="User deleted successfully", data={})

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints
+
+from taskyard.schemas import PageQuery, PatchInput, Resource, Timestamp
+from taskyard.users.models import Role, User
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=50)]
+Email = Annotated[
+    EmailStr,
+    BeforeValidator(_strip),
+    Field(max_length=254),
+    AfterValidator(lambda email: email.lower()),
+]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+class UserRef(Resource):
+    """The short form of a person, as embedded in a task."""
+
+    name: str
+    email: str
+
+    @classmethod
+    def of(cls, user: User) -> UserRef:
+        key = str(user.id)
+        return cls(id=key, mongo_id=key, name=user.name, email=user.email)
+
+
+class UserOut(Resource):
+    name: str
+    email: str
+    role: Role
+    is_active: bool
+    created_at: Timestamp
+    last_login: Timestamp | None
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        key = str(user.id)
+        return cls(
+            id=key,
+            mongo_id=key,
+            name=user.name,
+            email=user.email,
+            role=user.role,
+            is_active=user.is_active,
+            created_at=user.created_at,
+            last_login=user.last_login,
+        )
+
+
+class UserUpdate(PatchInput):
+    """What an admin may change on an account."""
+
+    name: PersonName | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserListQuery(PageQuery):
+    role: Role | None = None
+    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None

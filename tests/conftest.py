@@ -1,0 +1,63 @@
+"""Shared fixtures: a migrated database per backend, an app wired to it, and clients.
+
+Every test that takes `database_url` runs on SQLite and, when reachable, on PostgreSQL.
+A missing PostgreSQL skips those tests locally and fails them under CI=true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from taskyard.app import create_app
+from taskyard.db import Database
+from tests.support import (
+    POSTGRES_ADMIN_URL,
+    PostgresDatabases,
+    fresh_database,
+    make_settings,
+    service_unavailable,
+    truncate_all,
+)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> PostgresDatabases:
+    databases = PostgresDatabases(POSTGRES_ADMIN_URL)
+    problem = databases.reachable()
+    if problem:
+        service_unavailable(problem)
+    return databases
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    yield from fresh_database(request.param, tmp_path_factory.mktemp(request.param), request)
+
+
+@pytest.fixture
+async def app(database_url: str) -> AsyncIterator[Any]:
+    application = create_app(make_settings(database_url))
+    yield application
+    await truncate_all(application.state.database)
+    await application.state.database.dispose()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://taskyard.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def session(app: Any) -> AsyncIterator[AsyncSession]:
+    database: Database = app.state.database
+    async with database.session(write=True) as db_session:
+        yield db_session

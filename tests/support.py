@@ -1,0 +1,133 @@
+"""Test support: throwaway databases, settings for tests, and the skip-or-fail rule for services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from taskyard.app import create_app
+from taskyard.config import Settings
+from taskyard.db import Base, Database
+from taskyard.migrations import upgrade
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TASKYARD_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
+T = TypeVar("T")
+
+
+def in_fresh_loop(make_coroutine: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion on its own thread and loop (safe from any fixture)."""
+    outcome: dict[str, Any] = {}
+
+    def runner() -> None:
+        try:
+            outcome["value"] = asyncio.run(_await(make_coroutine))
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+async def _await(make_coroutine: Callable[[], Awaitable[T]]) -> T:
+    return await make_coroutine()
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip locally, but fail under CI, where every service must be present."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"required service unavailable under CI=true: {reason}")
+    pytest.skip(reason)
+
+
+class PostgresDatabases:
+    """Creates and drops throwaway databases on the PostgreSQL server under test."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+
+    def reachable(self) -> str | None:
+        async def probe() -> None:
+            engine = create_async_engine(self.admin_url)
+            try:
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            finally:
+                await engine.dispose()
+
+        try:
+            in_fresh_loop(lambda: asyncio.wait_for(probe(), timeout=5))
+        except Exception as error:
+            return f"PostgreSQL at {make_url(self.admin_url).render_as_string()} unreachable: {error!r}"
+        return None
+
+    def create(self) -> str:
+        name = f"taskyard_test_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}"')
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _execute(self, statement: str) -> None:
+        async def run() -> None:
+            engine = create_async_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+            try:
+                async with engine.connect() as connection:
+                    await connection.execute(text(statement))
+            finally:
+                await engine.dispose()
+
+        in_fresh_loop(run)
+
+
+def fresh_database(
+    backend: str, tmp_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A migrated, empty database on the given backend, removed afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_dir / 'taskyard.db'}"
+        in_fresh_loop(lambda: asyncio.to_thread(upgrade, url))
+        yield url
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres")
+    url = databases.create()
+    try:
+        in_fresh_loop(lambda: asyncio.to_thread(upgrade, url))
+        yield url
+    finally:
+        databases.drop(url)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": database_url,
+        "secret_key": TEST_SECRET_KEY,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+async def truncate_all(database: Database) -> None:
+    async with database.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
