@@ -41,9 +41,7 @@ class Base(DeclarativeBase):
 
 
 def utc_now() -> datetime:
-    """Now, truncated to milliseconds: what is stored is exactly what the API shows."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

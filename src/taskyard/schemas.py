@@ -19,8 +19,9 @@ from pydantic.alias_generators import to_camel
 
 
 def format_timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with a Z and milliseconds, as JavaScript's Date#toJSON writes it."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """ISO 8601 in UTC with a Z, to the microsecond: what is stored is exactly what is shown,
+    so newest-first order can be checked from the JSON alone. JavaScript's Date parses it."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 Timestamp = Annotated[
@@ -28,7 +29,18 @@ Timestamp = Annotated[
 ]
 
 
-class APIModel(BaseModel):
+class WireModel(BaseModel):
+    """Anything parsed from a request: text may not carry NUL, which PostgreSQL cannot store."""
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Must not contain NUL characters")
+        return value
+
+
+class APIModel(WireModel):
     """camelCase on the wire, snake_case in Python."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
@@ -113,7 +125,7 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 1_000_000
 
 
-class PageQuery(BaseModel):
+class PageQuery(WireModel):
     """`page` and `limit`, shared by every list endpoint; unknown parameters are ignored."""
 
     model_config = ConfigDict(extra="ignore")

@@ -11,14 +11,14 @@ import jwt
 
 from tests.e2e.conftest import PASSWORD, Server, bearer, register
 
-ISO_MILLIS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
 def assert_user_shape(user: dict[str, Any]) -> None:
     assert set(user) == {"id", "_id", "name", "email", "role", "isActive", "createdAt", "lastLogin"}
     assert user["id"] == user["_id"]
     uuid.UUID(user["id"])
-    assert ISO_MILLIS_Z.match(user["createdAt"])
+    assert ISO_UTC.match(user["createdAt"])
 
 
 def test_register_returns_user_and_both_tokens(http: httpx.Client) -> None:
@@ -91,7 +91,7 @@ def test_login_sets_last_login(http: httpx.Client, user: dict[str, Any]) -> None
     assert response.status_code == 200
     data = response.json()["data"]
     assert_user_shape(data["user"])
-    assert ISO_MILLIS_Z.match(data["user"]["lastLogin"])
+    assert ISO_UTC.match(data["user"]["lastLogin"])
     assert data["token"] and data["refreshToken"]
 
 

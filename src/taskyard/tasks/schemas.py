@@ -11,24 +11,26 @@ from taskyard.tasks.models import Task, TaskPriority, TaskStatus
 from taskyard.users.schemas import UserRef
 
 
-def _blank_as_none(value: object) -> object:
+def _iso_date_or_blank(value: object) -> object:
     # Forms send "" for an untouched date input; that means "no due date".
-    return None if isinstance(value, str) and not value.strip() else value
+    if isinstance(value, str) and not value.strip():
+        return None
+    # Numbers are ambiguous (seconds or milliseconds?), so only ISO 8601 strings are taken.
+    if isinstance(value, int | float):
+        raise ValueError("Must be an ISO 8601 date or date-time")
+    return value
 
 
-def _to_utc_millis(value: datetime | None) -> datetime | None:
+def _to_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=100)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 DueDate = Annotated[
-    datetime | None, BeforeValidator(_blank_as_none), AfterValidator(_to_utc_millis)
+    datetime | None, BeforeValidator(_iso_date_or_blank), AfterValidator(_to_utc)
 ]
 SearchTerm = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 

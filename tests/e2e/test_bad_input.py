@@ -1,0 +1,185 @@
+"""Hostile input anywhere gets a 4xx in the error envelope: never a 500, never FastAPI's defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Server, bearer
+
+HOSTILE_VALUES: list[Any] = [
+    None,
+    True,
+    -1,
+    10**30,
+    -(10**30),
+    1.5e308,
+    "",
+    "x" * 100_000,
+    "\u0000",
+    "💥" * 300,
+    [],
+    ["pending"],
+    {},
+    {"$gt": ""},
+]
+WRITE_ENDPOINTS = [
+    ("POST", "/auth/register", ["name", "email", "password"]),
+    ("POST", "/auth/login", ["email", "password"]),
+    ("POST", "/auth/refresh", ["refreshToken"]),
+    ("POST", "/tasks", ["title", "description", "status", "priority", "dueDate"]),
+    ("PATCH", "/tasks/{task}", ["title", "description", "status", "priority", "dueDate"]),
+    ("PUT", "/tasks/{task}", ["title", "status", "dueDate"]),
+    ("PATCH", "/users/{user}", ["name", "role", "isActive"]),
+]
+RAW_BODIES = [
+    b"{",
+    b"null",
+    b"[]",
+    b'"just a string"',
+    b"42",
+    b'{"title": "\xff\xfe\xfd"}',
+    b"\xff\xfe\x00\x00",
+    b'{"title": "abc", "title": ["dup"]}',
+    b"{" * 5000 + b"}" * 5000,
+]
+
+
+def assert_client_error(response: httpx.Response) -> None:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    body = response.json()
+    assert body["success"] is False
+    assert isinstance(body["message"], str) and body["message"]
+    assert body["requestId"]
+    assert "detail" not in body
+    assert "Traceback" not in response.text
+
+
+@pytest.fixture
+def targets(http: httpx.Client, server: Server, user: dict[str, Any]) -> dict[str, str]:
+    task = http.post("/tasks", json={"title": "Target"}, headers=bearer(user)).json()["data"]
+    return {"task": task["id"], "user": user["user"]["id"]}
+
+
+def _headers_for(path: str, user: dict[str, Any], server: Server) -> dict[str, str]:
+    return bearer(server.admin) if path.startswith("/users") else bearer(user)
+
+
+@pytest.mark.parametrize(("method", "path", "fields"), WRITE_ENDPOINTS)
+def test_hostile_field_values(
+    http: httpx.Client,
+    server: Server,
+    user: dict[str, Any],
+    targets: dict[str, str],
+    method: str,
+    path: str,
+    fields: list[str],
+) -> None:
+    url = path.format(**targets)
+    headers = _headers_for(path, user, server)
+    for field in fields:
+        for value in HOSTILE_VALUES:
+            response = http.request(method, url, json={field: value}, headers=headers)
+            if response.status_code < 400:
+                # Some values are legitimate for some fields (a 300-emoji description is fine).
+                assert response.json()["success"] is True
+                continue
+            assert_client_error(response)
+            assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("method", "path", "fields"), WRITE_ENDPOINTS)
+def test_malformed_bodies(
+    http: httpx.Client,
+    server: Server,
+    user: dict[str, Any],
+    targets: dict[str, str],
+    method: str,
+    path: str,
+    fields: list[str],
+) -> None:
+    url = path.format(**targets)
+    headers = {**_headers_for(path, user, server), "Content-Type": "application/json"}
+    for raw in RAW_BODIES:
+        assert_client_error(http.request(method, url, content=raw, headers=headers))
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        response = http.request(
+            method, url, content=b"title=abc", headers={**headers, "Content-Type": content_type}
+        )
+        assert_client_error(response)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "0"},
+        {"page": "-5"},
+        {"page": "99999999999999999999999"},
+        {"page": "abc"},
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "1e3"},
+        {"status": "archived"},
+        {"priority": "HIGH"},
+        {"sort": "createdAt; DROP TABLE tasks"},
+        {"search": "x" * 1000},
+        {"createdBy": "not-a-uuid"},
+    ],
+)
+def test_hostile_query_strings(
+    http: httpx.Client, server: Server, user: dict[str, Any], params: dict[str, str]
+) -> None:
+    paths = ["/tasks/admin/all"] if "createdBy" in params else ["/tasks", "/tasks/admin/all"]
+    for path in paths:
+        headers = bearer(server.admin) if path.endswith("/all") else bearer(user)
+        response = http.get(path, params=params, headers=headers)
+        assert_client_error(response)
+        assert response.status_code == 400
+
+
+def test_non_utf8_query_and_path_bytes(http: httpx.Client, user: dict[str, Any]) -> None:
+    for raw_path in ("/tasks?search=%FF%FE", "/tasks?status=%C0%AF", "/tasks/%FF%FE", "/tasks/%00"):
+        response = http.get(raw_path, headers=bearer(user))
+        assert response.status_code < 500
+        if response.status_code >= 400:
+            assert_client_error(response)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/tasks/1", "/tasks/' OR 1=1 --", "/tasks/" + "a" * 5000, "/users/{}", "/tasks/-1"],
+)
+def test_malformed_ids(http: httpx.Client, server: Server, path: str) -> None:
+    response = http.get(path, headers=bearer(server.admin))
+    assert_client_error(response)
+    assert response.status_code in {400, 404}
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer",
+        "Bearer " + "a" * 10_000,
+        "Bearer a.b.c",
+        "Bearer \u00ff\u00fe",
+        "bearer eyJhbGciOiJub25lIn0.e30.",
+        "Token abc",
+    ],
+)
+def test_malformed_authorization_headers(http: httpx.Client, authorization: str) -> None:
+    response = http.get(
+        "/tasks", headers={"Authorization": authorization.encode("latin-1")}  # type: ignore[dict-item]
+    )
+    assert_client_error(response)
+    assert response.status_code == 401
+
+
+def test_unknown_routes_and_methods_use_the_envelope(http: httpx.Client, server: Server) -> None:
+    not_found = httpx.get(f"{server.base_url}/api/v1/nothing-here")
+    assert not_found.status_code == 404
+    assert_client_error(not_found)
+    wrong_method = httpx.delete(f"{server.api}/tasks")
+    assert wrong_method.status_code == 405
+    assert_client_error(wrong_method)
