@@ -6,17 +6,15 @@ import asyncio
 import os
 import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from taskyard.app import create_app
 from taskyard.config import Settings
 from taskyard.db import Base, Database
 from taskyard.migrations import upgrade
@@ -24,7 +22,7 @@ from taskyard.migrations import upgrade
 POSTGRES_ADMIN_URL = os.environ.get(
     "TASKYARD_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
+TEST_SECRET_KEY = "test-secret-key-long-enough-for-any-hmac-0123456789abcdef0123456789"
 T = TypeVar("T")
 
 
@@ -75,7 +73,8 @@ class PostgresDatabases:
         try:
             in_fresh_loop(lambda: asyncio.wait_for(probe(), timeout=5))
         except Exception as error:
-            return f"PostgreSQL at {make_url(self.admin_url).render_as_string()} unreachable: {error!r}"
+            where = make_url(self.admin_url).render_as_string()
+            return f"PostgreSQL at {where} unreachable: {error!r}"
         return None
 
     def create(self) -> str:
@@ -99,9 +98,7 @@ class PostgresDatabases:
         in_fresh_loop(run)
 
 
-def fresh_database(
-    backend: str, tmp_dir: Path, request: pytest.FixtureRequest
-) -> Iterator[str]:
+def fresh_database(backend: str, tmp_dir: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A migrated, empty database on the given backend, removed afterwards."""
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_dir / 'taskyard.db'}"

@@ -55,7 +55,9 @@ class Server:
     def api(self) -> str:
         return f"{self.base_url}/api/v1"
 
-    def cli(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, extra_env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [TASKYARD, *args],
             env={**self.env, **(extra_env or {})},
@@ -117,7 +119,11 @@ def server(
 def create_admin(server: Server) -> dict[str, Any]:
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     created = server.cli(
-        "create-admin", "--email", email, "--name", "Ada Admin",
+        "create-admin",
+        "--email",
+        email,
+        "--name",
+        "Ada Admin",
         extra_env={"TASKYARD_ADMIN_PASSWORD": PASSWORD},
     )
     assert created.returncode == 0, created.stderr

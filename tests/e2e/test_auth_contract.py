@@ -57,7 +57,9 @@ def test_role_sent_at_registration_is_ignored(http: httpx.Client) -> None:
     assert http.get("/tasks/admin/all", headers=bearer(auth)).status_code == 403
 
 
-def test_duplicate_email_is_409_case_insensitively(http: httpx.Client, user: dict[str, Any]) -> None:
+def test_duplicate_email_is_409_case_insensitively(
+    http: httpx.Client, user: dict[str, Any]
+) -> None:
     response = http.post(
         "/auth/register",
         json={"name": "Copy", "email": user["user"]["email"].upper(), "password": PASSWORD},
@@ -78,21 +80,24 @@ def test_registration_validation_errors_name_each_field(http: httpx.Client) -> N
 def test_password_longer_than_128_is_refused(http: httpx.Client) -> None:
     response = http.post(
         "/auth/register",
-        json={"name": "Long", "email": f"l-{uuid.uuid4().hex[:6]}@example.com", "password": "x" * 129},
+        json={
+            "name": "Long",
+            "email": f"l-{uuid.uuid4().hex[:6]}@example.com",
+            "password": "x" * 129,
+        },
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "password"
 
 
 def test_login_sets_last_login(http: httpx.Client, user: dict[str, Any]) -> None:
-    response = http.post(
-        "/auth/login", json={"email": user["user"]["email"], "password": PASSWORD}
-    )
+    response = http.post("/auth/login", json={"email": user["user"]["email"], "password": PASSWORD})
     assert response.status_code == 200
     data = response.json()["data"]
     assert_user_shape(data["user"])
     assert ISO_UTC.match(data["user"]["lastLogin"])
-    assert data["token"] and data["refreshToken"]
+    assert data["token"]
+    assert data["refreshToken"]
 
 
 def test_login_failures_are_indistinguishable(http: httpx.Client, user: dict[str, Any]) -> None:
@@ -103,7 +108,9 @@ def test_login_failures_are_indistinguishable(http: httpx.Client, user: dict[str
         "/auth/login", json={"email": "nobody-here@example.com", "password": "wrong-password"}
     )
     assert wrong_password.status_code == unknown_email.status_code == 401
-    assert wrong_password.json()["message"] == unknown_email.json()["message"] == "Invalid credentials"
+    assert (
+        wrong_password.json()["message"] == unknown_email.json()["message"] == "Invalid credentials"
+    )
 
 
 def test_access_token_claims(user: dict[str, Any]) -> None:
@@ -131,10 +138,14 @@ def test_me_without_or_with_bad_token_is_401(http: httpx.Client) -> None:
         assert response.json()["success"] is False
 
 
-def test_token_with_other_algorithm_or_key_is_refused(http: httpx.Client, user: dict[str, Any]) -> None:
+def test_token_with_other_algorithm_or_key_is_refused(
+    http: httpx.Client, user: dict[str, Any]
+) -> None:
     claims = jwt.decode(user["token"], options={"verify_signature": False})
-    forged_key = jwt.encode(claims, "another-secret-that-is-long-enough-xxxxxxxxxx", algorithm="HS256")
-    unsigned = jwt.encode(claims, key=None, algorithm="none")  # type: ignore[arg-type]
+    forged_key = jwt.encode(
+        claims, "another-secret-that-is-long-enough-xxxxxxxxxx", algorithm="HS256"
+    )
+    unsigned = jwt.encode(claims, key=None, algorithm="none")
     for token in (forged_key, unsigned):
         response = http.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
@@ -161,12 +172,17 @@ def test_reusing_a_spent_refresh_token_revokes_the_whole_session(
     assert replay.status_code == 401
 
     # The legitimate holder's newer token and its access token die with the session.
-    assert http.post("/auth/refresh", json={"refreshToken": rotated["refreshToken"]}).status_code == 401
+    assert (
+        http.post("/auth/refresh", json={"refreshToken": rotated["refreshToken"]}).status_code
+        == 401
+    )
     assert http.get("/auth/me", headers=bearer(rotated)).status_code == 401
     assert http.get("/auth/me", headers=bearer(user)).status_code == 401
 
 
-def test_reuse_only_revokes_that_session(server: Server, http: httpx.Client, user: dict[str, Any]) -> None:
+def test_reuse_only_revokes_that_session(
+    server: Server, http: httpx.Client, user: dict[str, Any]
+) -> None:
     other_login = http.post(
         "/auth/login", json={"email": user["user"]["email"], "password": PASSWORD}
     ).json()["data"]
@@ -186,7 +202,9 @@ def test_logout_revokes_access_and_refresh_tokens(http: httpx.Client, user: dict
     assert response.json()["success"] is True
     assert "message" in response.json()
     assert http.get("/auth/me", headers=bearer(user)).status_code == 401
-    assert http.post("/auth/refresh", json={"refreshToken": user["refreshToken"]}).status_code == 401
+    assert (
+        http.post("/auth/refresh", json={"refreshToken": user["refreshToken"]}).status_code == 401
+    )
 
 
 def test_logout_leaves_other_sessions_alone(server: Server, http: httpx.Client) -> None:

@@ -12,8 +12,16 @@ from tests.e2e.conftest import Server, bearer, register
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 TASK_FIELDS = {
-    "id", "_id", "title", "description", "status", "priority", "dueDate",
-    "createdBy", "createdAt", "updatedAt",
+    "id",
+    "_id",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "dueDate",
+    "createdBy",
+    "createdAt",
+    "updatedAt",
 }
 
 
@@ -32,16 +40,23 @@ def list_tasks(http: httpx.Client, auth: dict[str, Any], **params: Any) -> dict[
     return body
 
 
-def test_create_returns_201_location_and_full_task(http: httpx.Client, user: dict[str, Any]) -> None:
+def test_create_returns_201_location_and_full_task(
+    http: httpx.Client, user: dict[str, Any]
+) -> None:
     response = http.post(
         "/tasks",
-        json={"title": "  Write report  ", "description": "Quarterly", "priority": "high",
-              "dueDate": "2030-01-02T03:04:05.678Z"},
+        json={
+            "title": "  Write report  ",
+            "description": "Quarterly",
+            "priority": "high",
+            "dueDate": "2030-01-02T03:04:05.678Z",
+        },
         headers=bearer(user),
     )
     assert response.status_code == 201
     body = response.json()
-    assert body["success"] is True and body["message"]
+    assert body["success"] is True
+    assert body["message"]
     task = body["data"]
     assert set(task) == TASK_FIELDS
     assert task["id"] == task["_id"]
@@ -50,10 +65,14 @@ def test_create_returns_201_location_and_full_task(http: httpx.Client, user: dic
     assert task["status"] == "pending"
     assert task["priority"] == "high"
     assert task["dueDate"] == "2030-01-02T03:04:05.678000Z"
-    assert ISO_UTC.match(task["createdAt"]) and ISO_UTC.match(task["updatedAt"])
+    assert ISO_UTC.match(task["createdAt"])
+    assert ISO_UTC.match(task["updatedAt"])
     owner = user["user"]
     assert task["createdBy"] == {
-        "id": owner["id"], "_id": owner["id"], "name": owner["name"], "email": owner["email"]
+        "id": owner["id"],
+        "_id": owner["id"],
+        "name": owner["name"],
+        "email": owner["email"],
     }
     fetched = http.get(response.headers["location"].removeprefix("/api/v1"), headers=bearer(user))
     assert fetched.json() == {"success": True, "data": task}
@@ -103,13 +122,21 @@ def test_list_envelope_and_pagination(http: httpx.Client, server: Server) -> Non
     created = [create_task(http, auth, title=f"Task number {n}") for n in range(5)]
     page_one = list_tasks(http, auth, limit=2)
     assert set(page_one) == {"success", "count", "total", "page", "pages", "data"}
-    assert (page_one["count"], page_one["total"], page_one["page"], page_one["pages"]) == (2, 5, 1, 3)
+    assert (page_one["count"], page_one["total"], page_one["page"], page_one["pages"]) == (
+        2,
+        5,
+        1,
+        3,
+    )
     # Newest first by default.
     assert [task["id"] for task in page_one["data"]] == [created[4]["id"], created[3]["id"]]
     last = list_tasks(http, auth, limit=2, page=3)
-    assert last["count"] == 1 and last["data"][0]["id"] == created[0]["id"]
+    assert last["count"] == 1
+    assert last["data"][0]["id"] == created[0]["id"]
     beyond = list_tasks(http, auth, limit=2, page=9)
-    assert beyond["count"] == 0 and beyond["data"] == [] and beyond["total"] == 5
+    assert beyond["count"] == 0
+    assert beyond["data"] == []
+    assert beyond["total"] == 5
 
 
 def test_empty_list(http: httpx.Client, user: dict[str, Any]) -> None:
@@ -188,12 +215,15 @@ def test_stats_count_correctly(http: httpx.Client, server: Server) -> None:
     assert by_priority == {"low": 1, "medium": 1, "high": 2}
 
 
-def test_put_and_patch_update_only_editable_fields(http: httpx.Client, user: dict[str, Any]) -> None:
+def test_put_and_patch_update_only_editable_fields(
+    http: httpx.Client, user: dict[str, Any]
+) -> None:
     task = create_task(http, user, title="Original", dueDate="2030-01-01")
     patched = http.patch(f"/tasks/{task['id']}", json={"status": "completed"}, headers=bearer(user))
     assert patched.status_code == 200
     body = patched.json()
-    assert body["success"] is True and body["message"]
+    assert body["success"] is True
+    assert body["message"]
     assert body["data"]["status"] == "completed"
     assert body["data"]["title"] == "Original"
     assert body["data"]["updatedAt"] >= task["updatedAt"]
@@ -206,7 +236,10 @@ def test_put_and_patch_update_only_editable_fields(http: httpx.Client, user: dic
     assert put.status_code == 200
     data = put.json()["data"]
     assert (data["title"], data["priority"], data["dueDate"], data["status"]) == (
-        "Renamed", "low", None, "completed"
+        "Renamed",
+        "low",
+        None,
+        "completed",
     )
     assert data["createdAt"] == task["createdAt"]
 
@@ -240,7 +273,9 @@ def test_delete(http: httpx.Client, user: dict[str, Any]) -> None:
     response = http.delete(f"/tasks/{task['id']}", headers=bearer(user))
     assert response.status_code == 200
     body = response.json()
-    assert body["success"] is True and body["message"] and body["data"] == {}
+    assert body["success"] is True
+    assert body["message"]
+    assert body["data"] == {}
     assert http.get(f"/tasks/{task['id']}", headers=bearer(user)).status_code == 404
     assert http.delete(f"/tasks/{task['id']}", headers=bearer(user)).status_code == 404
 
@@ -260,7 +295,9 @@ def test_other_users_tasks_are_404_not_403(http: httpx.Client, server: Server) -
     assert http.get(url, headers=bearer(owner)).json()["data"]["title"] == task["title"]
 
 
-def test_unknown_task_id_is_404_and_malformed_is_400(http: httpx.Client, user: dict[str, Any]) -> None:
+def test_unknown_task_id_is_404_and_malformed_is_400(
+    http: httpx.Client, user: dict[str, Any]
+) -> None:
     missing = http.get("/tasks/00000000-0000-4000-8000-000000000000", headers=bearer(user))
     assert missing.status_code == 404
     malformed = http.get("/tasks/12345", headers=bearer(user))

@@ -32,7 +32,8 @@ def test_list_users_envelope_filters_and_search(http: httpx.Client, server: Serv
     assert all("password" not in str(u).lower() for u in body["data"])
 
     admins = http.get("/users", params={"role": "admin", "limit": 100}, headers=admin).json()
-    assert admins["data"] and all(u["role"] == "admin" for u in admins["data"])
+    assert admins["data"]
+    assert all(u["role"] == "admin" for u in admins["data"])
 
     found = http.get("/users", params={"search": "searchable sam"}, headers=admin).json()
     assert [u["id"] for u in found["data"]] == [person["user"]["id"]]
@@ -40,7 +41,8 @@ def test_list_users_envelope_filters_and_search(http: httpx.Client, server: Serv
     assert [u["id"] for u in by_email["data"]] == [person["user"]["id"]]
 
     paged = http.get("/users", params={"limit": 1}, headers=admin).json()
-    assert paged["count"] == 1 and paged["pages"] == paged["total"]
+    assert paged["count"] == 1
+    assert paged["pages"] == paged["total"]
 
     assert http.get("/users", params={"role": "superuser"}, headers=admin).status_code == 400
 
@@ -56,8 +58,13 @@ def test_get_and_patch_user(http: httpx.Client, server: Server, user: dict[str, 
     assert renamed.status_code == 200
     assert renamed.json()["data"]["name"] == "New Name"
 
-    for body in ({"email": "x@example.com"}, {"password": "hunter2hunter2"}, {"role": "root"},
-                 {"isActive": None}, {}):
+    for body in (
+        {"email": "x@example.com"},
+        {"password": "hunter2hunter2"},
+        {"role": "root"},
+        {"isActive": None},
+        {},
+    ):
         response = http.patch(f"/users/{user_id}", json=body, headers=admin)
         assert response.status_code == 400, body
 
@@ -74,7 +81,9 @@ def test_promotion_takes_effect_on_the_next_request(
     assert promoted.json()["data"]["role"] == "admin"
     # The old token still says "user"; the role is read fresh on every request.
     assert http.get("/users", headers=bearer(user)).status_code == 200
-    demoted = http.patch(f"/users/{user['user']['id']}", json={"role": "user"}, headers=bearer(user))
+    demoted = http.patch(
+        f"/users/{user['user']['id']}", json={"role": "user"}, headers=bearer(user)
+    )
     assert demoted.status_code == 200
     assert http.get("/users", headers=bearer(user)).status_code == 403
 
@@ -89,7 +98,9 @@ def test_deactivation_locks_the_user_out_at_once(
 
     assert http.get("/auth/me", headers=bearer(user)).status_code == 401
     assert http.get("/tasks", headers=bearer(user)).status_code == 401
-    assert http.post("/auth/refresh", json={"refreshToken": user["refreshToken"]}).status_code == 401
+    assert (
+        http.post("/auth/refresh", json={"refreshToken": user["refreshToken"]}).status_code == 401
+    )
     login = http.post("/auth/login", json={"email": user["user"]["email"], "password": PASSWORD})
     assert login.status_code == 401
 
@@ -97,7 +108,9 @@ def test_deactivation_locks_the_user_out_at_once(
     relogin = http.post("/auth/login", json={"email": user["user"]["email"], "password": PASSWORD})
     assert relogin.status_code == 200
     # Reactivation does not bring the revoked sessions back.
-    assert http.post("/auth/refresh", json={"refreshToken": user["refreshToken"]}).status_code == 401
+    assert (
+        http.post("/auth/refresh", json={"refreshToken": user["refreshToken"]}).status_code == 401
+    )
 
 
 def test_delete_user_removes_their_tasks_and_access(
@@ -107,9 +120,7 @@ def test_delete_user_removes_their_tasks_and_access(
     task = http.post("/tasks", json={"title": "Soon gone"}, headers=bearer(user)).json()["data"]
     response = http.delete(f"/users/{user['user']['id']}", headers=admin)
     assert response.status_code == 200
-    assert response.json() == {
-        "success": True, "message": response.json()["message"], "data": {}
-    }
+    assert response.json() == {"success": True, "message": response.json()["message"], "data": {}}
     assert http.get(f"/users/{user['user']['id']}", headers=admin).status_code == 404
     assert http.get(f"/tasks/{task['id']}", headers=admin).status_code == 404
     assert http.get("/auth/me", headers=bearer(user)).status_code == 401

@@ -29,9 +29,7 @@ def _to_utc(value: datetime | None) -> datetime | None:
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=100)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-DueDate = Annotated[
-    datetime | None, BeforeValidator(_iso_date_or_blank), AfterValidator(_to_utc)
-]
+DueDate = Annotated[datetime | None, BeforeValidator(_iso_date_or_blank), AfterValidator(_to_utc)]
 SearchTerm = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 SortKey = Literal[

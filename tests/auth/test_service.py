@@ -1,0 +1,128 @@
+"""Auth rules that need a look inside: rehashing, timing, races and expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import jwt
+from sqlalchemy import update
+
+from taskyard.auth.models import RefreshToken
+from taskyard.auth.passwords import PasswordService
+from taskyard.db import Database, utc_now
+from taskyard.users.repository import UserRepository
+from tests.helpers import PASSWORD, bearer, load_user, register
+from tests.support import TEST_SECRET_KEY, make_settings
+
+
+async def test_login_rehashes_when_parameters_change(app: Any, client: httpx.AsyncClient) -> None:
+    auth = await register(client)
+    database: Database = app.state.database
+    before = (await load_user(database, auth["user"]["id"])).password_hash
+    assert before.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+    stronger = make_settings(database.url, argon2_time_cost=3)
+    app.state.passwords = PasswordService(stronger)
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": auth["user"]["email"], "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    after = (await load_user(database, auth["user"]["id"])).password_hash
+    assert after.startswith("$argon2id$v=19$m=19456,t=3,p=1$")
+    assert not app.state.passwords.needs_rehash(after)
+
+
+async def test_unknown_email_costs_as_much_as_a_wrong_password(client: httpx.AsyncClient) -> None:
+    auth = await register(client)
+
+    async def timed(email: str) -> float:
+        started = time.perf_counter()
+        response = await client.post(
+            "/api/v1/auth/login", json={"email": email, "password": "not-the-password"}
+        )
+        assert response.status_code == 401
+        return time.perf_counter() - started
+
+    known = statistics.median([await timed(auth["user"]["email"]) for _ in range(5)])
+    unknown = statistics.median([await timed("ghost@example.com") for _ in range(5)])
+    # Without the dummy hash an unknown email answers ~100x faster; with it, about the same.
+    assert unknown > known * 0.5
+
+
+async def test_concurrent_refresh_with_one_token_lets_only_one_through(
+    client: httpx.AsyncClient,
+) -> None:
+    auth = await register(client)
+    responses = await asyncio.gather(
+        *[
+            client.post("/api/v1/auth/refresh", json={"refreshToken": auth["refreshToken"]})
+            for _ in range(2)
+        ]
+    )
+    assert sorted(response.status_code for response in responses) == [200, 401]
+    # The loser looked like a replay, so the session is gone for both.
+    winner = next(response for response in responses if response.status_code == 200)
+    refreshed = await client.post(
+        "/api/v1/auth/refresh", json={"refreshToken": winner.json()["data"]["refreshToken"]}
+    )
+    assert refreshed.status_code == 401
+
+
+async def test_expired_refresh_token_is_refused(app: Any, client: httpx.AsyncClient) -> None:
+    auth = await register(client)
+    database: Database = app.state.database
+    async with database.session(write=True) as session:
+        await session.execute(
+            update(RefreshToken).values(expires_at=utc_now() - timedelta(seconds=1))
+        )
+        await session.commit()
+    response = await client.post(
+        "/api/v1/auth/refresh", json={"refreshToken": auth["refreshToken"]}
+    )
+    assert response.status_code == 401
+
+
+async def test_expired_access_token_is_refused(client: httpx.AsyncClient) -> None:
+    auth = await register(client)
+    claims = jwt.decode(auth["token"], options={"verify_signature": False})
+    claims["exp"] = int(time.time()) - 5
+    expired = jwt.encode(claims, TEST_SECRET_KEY, algorithm="HS256")
+    response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert response.json()["message"] == "Token expired"
+
+
+async def test_token_signed_with_another_hmac_algorithm_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    auth = await register(client)
+    claims = jwt.decode(auth["token"], options={"verify_signature": False})
+    other = jwt.encode(claims, TEST_SECRET_KEY, algorithm="HS512")
+    response = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {other}"})
+    assert response.status_code == 401
+
+
+async def test_logout_denylists_the_access_token(app: Any, client: httpx.AsyncClient) -> None:
+    auth = await register(client)
+    jti = jwt.decode(auth["token"], options={"verify_signature": False})["jti"]
+    assert not await app.state.denylist.contains(jti)
+    assert (await client.post("/api/v1/auth/logout", headers=bearer(auth))).status_code == 200
+    assert await app.state.denylist.contains(jti)
+
+
+async def test_deleted_user_token_is_refused(app: Any, client: httpx.AsyncClient) -> None:
+    auth = await register(client)
+    database: Database = app.state.database
+    async with database.session(write=True) as session:
+        users = UserRepository(session)
+        user = await users.get(uuid.UUID(auth["user"]["id"]))
+        assert user is not None
+        await users.delete(user)
+        await session.commit()
+    assert (await client.get("/api/v1/auth/me", headers=bearer(auth))).status_code == 401

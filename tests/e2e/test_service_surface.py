@@ -1,0 +1,72 @@
+"""Everything outside /api/v1: health, docs, the root, CORS and request ids."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.e2e.conftest import Server
+
+
+def test_health(server: Server) -> None:
+    response = httpx.get(f"{server.base_url}/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True
+    assert body["message"]
+    assert re.match(r"^\d{4}-\d{2}-\d{2}T.*Z$", body["timestamp"])
+
+
+def test_liveness_and_readiness(server: Server) -> None:
+    assert httpx.get(f"{server.base_url}/health/live").status_code == 200
+    ready = httpx.get(f"{server.base_url}/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["components"]["database"]["status"] == "up"
+
+
+def test_openapi_document_describes_the_api(server: Server) -> None:
+    response = httpx.get(f"{server.base_url}/api-docs.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/api/v1/auth/login", "/api/v1/tasks", "/api/v1/tasks/{id}", "/api/v1/users"):
+        assert path in paths
+    docs = httpx.get(f"{server.base_url}/api-docs")
+    assert docs.status_code == 200
+    assert "api-docs.json" in docs.text
+
+
+def test_root_describes_the_api(server: Server) -> None:
+    body = httpx.get(f"{server.base_url}/").json()
+    assert body["success"] is True
+    assert body["api"] == "/api/v1"
+    assert body["docs"] == "/api-docs"
+
+
+def test_request_id_is_kept_or_minted(server: Server) -> None:
+    kept = httpx.get(f"{server.base_url}/health", headers={"X-Request-ID": "abc-123"})
+    assert kept.headers["x-request-id"] == "abc-123"
+    minted = httpx.get(f"{server.base_url}/health", headers={"X-Request-ID": "bad id <script>"})
+    assert minted.headers["x-request-id"] not in {"", "bad id <script>"}
+    error = httpx.get(f"{server.api}/tasks", headers={"X-Request-ID": "trace-42"})
+    assert error.json()["requestId"] == "trace-42"
+    assert error.headers["x-request-id"] == "trace-42"
+
+
+def test_cors_allows_the_development_client(server: Server) -> None:
+    preflight = httpx.options(
+        f"{server.api}/tasks",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert preflight.headers["access-control-allow-credentials"] == "true"
+    stranger = httpx.options(
+        f"{server.api}/tasks",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in stranger.headers

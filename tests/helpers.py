@@ -1,0 +1,49 @@
+"""In-process helpers: register people and call the API through the ASGI app."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from taskyard.db import Database
+from taskyard.users.models import Role, User
+from taskyard.users.repository import UserRepository
+
+PASSWORD = "correct-horse-battery"
+
+
+async def register(client: httpx.AsyncClient, name: str = "Test Person") -> dict[str, Any]:
+    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
+    response = await client.post(
+        "/api/v1/auth/register", json={"name": name, "email": email, "password": PASSWORD}
+    )
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+async def make_admin(database: Database, user_id: str) -> None:
+    async with database.session(write=True) as session:
+        user = await UserRepository(session).get(uuid.UUID(user_id))
+        assert user is not None
+        user.role = Role.ADMIN
+        await session.commit()
+
+
+async def register_admin(client: httpx.AsyncClient, database: Database) -> dict[str, Any]:
+    auth = await register(client, name="An Admin")
+    await make_admin(database, auth["user"]["id"])
+    return auth
+
+
+def bearer(auth: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {auth['token']}"}
+
+
+async def load_user(database: Database, user_id: str) -> User:
+    async with database.session(write=False) as session:
+        user = await UserRepository(session).get(uuid.UUID(user_id))
+        assert user is not None
+        return user

@@ -1,0 +1,102 @@
+"""Task queries: how many statements a list costs, and what the filters select."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from taskyard.db import Database
+from taskyard.tasks.models import Task, TaskPriority, TaskStatus
+from taskyard.tasks.repository import TaskFilter, TaskRepository
+from taskyard.users.models import User
+
+
+@contextmanager
+def counted_statements(database: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statement = str(args[2])
+        if not statement.startswith("BEGIN"):  # SQLite's explicit transaction start
+            statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def seed(session: AsyncSession, owners: int, tasks_each: int) -> list[User]:
+    users = [
+        User(
+            name=f"Owner {n}",
+            email=f"owner{n}-{uuid.uuid4().hex[:6]}@example.com",
+            password_hash="x",
+        )
+        for n in range(owners)
+    ]
+    session.add_all(users)
+    await session.flush()
+    statuses, priorities = list(TaskStatus), list(TaskPriority)
+    session.add_all(
+        Task(
+            title=f"Task {n} of {user.name}",
+            status=statuses[n % 3],
+            priority=priorities[(n // 3) % 3],
+            owner=user,
+        )
+        for user in users
+        for n in range(tasks_each)
+    )
+    await session.commit()
+    return users
+
+
+async def test_a_page_of_everyones_tasks_is_two_statements(app: Any, session: AsyncSession) -> None:
+    await seed(session, owners=8, tasks_each=5)
+    database: Database = app.state.database
+    async with database.session(write=False) as reader:
+        repository = TaskRepository(reader)
+        with counted_statements(database) as statements:
+            tasks, total = await repository.page(
+                TaskFilter(owner_id=None), sort="-createdAt", offset=0, limit=40
+            )
+            owner_names = {task.owner.name for task in tasks}
+    assert total == 40
+    assert len(tasks) == 40
+    assert len(owner_names) == 8  # owners came with the page: no per-row query
+    assert len(statements) == 2, statements
+
+
+async def test_filters_select_exactly_the_matching_tasks(session: AsyncSession) -> None:
+    users = await seed(session, owners=2, tasks_each=9)
+    repository = TaskRepository(session)
+    owner = users[0]
+
+    async def count(**criteria: Any) -> int:
+        _, total = await repository.page(
+            TaskFilter(owner_id=owner.id, **criteria), sort="-createdAt", offset=0, limit=100
+        )
+        return total
+
+    assert await count() == 9
+    assert await count(status=TaskStatus.COMPLETED) == 3
+    assert await count(priority=TaskPriority.HIGH) == 3
+    assert await count(status=TaskStatus.PENDING, priority=TaskPriority.LOW) == 1
+    assert await count(search="task 1 of") == 1
+    assert await count(search="OWNER 1") == 0  # search covers title and description only
+
+
+async def test_stats_groups_by_status_and_priority(session: AsyncSession) -> None:
+    users = await seed(session, owners=2, tasks_each=9)
+    rows = await TaskRepository(session).count_by_status_and_priority(users[1].id)
+    assert sum(count for _, _, count in rows) == 9
+    assert {(status, priority) for status, priority, _ in rows} == {
+        (status, priority) for status in TaskStatus for priority in TaskPriority
+    }

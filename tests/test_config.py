@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from taskyard.config import Settings
+
+
+def test_production_refuses_missing_short_or_placeholder_secret() -> None:
+    for secret in (None, "too-short", "changeme"):
+        with pytest.raises(ValidationError, match="TASKYARD_SECRET_KEY"):
+            Settings(env="production", secret_key=secret)
+    Settings(env="production", secret_key="p" * 40)
+
+
+def test_development_generates_a_secret_and_says_so() -> None:
+    settings = Settings(env="development", secret_key=None)
+    assert settings.secret_key_generated
+    assert len(settings.signing_key) >= 32
+    assert not Settings(env="development", secret_key="given-" * 8).secret_key_generated
+
+
+def test_cors_origins_from_a_comma_separated_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TASKYARD_CORS_ORIGINS", "https://app.example, https://admin.example")
+    assert Settings().allowed_origins == ["https://app.example", "https://admin.example"]
+
+
+def test_cors_defaults_to_local_dev_clients_only_outside_production() -> None:
+    assert "http://localhost:3000" in Settings(env="development").allowed_origins
+    assert Settings(env="production", secret_key="p" * 40).allowed_origins == []

@@ -1,0 +1,88 @@
+"""The per-request unit of work: commit on success, roll back on failure, keep what must stick."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from taskyard.db import Database, DbSession
+from taskyard.errors import BadRequest
+from taskyard.users.models import User
+from tests.helpers import bearer, register
+
+
+class _KeepAndFail(BadRequest):
+    persist_changes = True
+
+
+def _add_probe_routes(app: Any) -> None:
+    router = APIRouter()
+
+    @router.post("/probe/{outcome}")
+    async def probe(outcome: str, session: DbSession) -> dict[str, str]:
+        session.add(User(name="Probe", email=f"{outcome}@probe.test", password_hash="x"))
+        await session.flush()
+        if outcome == "fails":
+            raise BadRequest("refused")
+        if outcome == "crashes":
+            raise RuntimeError("boom")
+        if outcome == "keeps":
+            raise _KeepAndFail("refused, but the change stays")
+        return {"status": "ok"}
+
+    app.include_router(router)
+
+
+async def _probe_users(database: Database) -> set[str]:
+    async with database.session(write=False) as session:
+        rows = await session.scalars(select(User.email).where(User.email.like("%@probe.test")))
+        return set(rows.all())
+
+
+async def test_commit_on_success_rollback_on_error(app: Any) -> None:
+    _add_probe_routes(app)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://taskyard.test") as client:
+        assert (await client.post("/probe/succeeds")).status_code == 200
+        assert (await client.post("/probe/fails")).status_code == 400
+        crashed = await client.post("/probe/crashes")
+        assert crashed.status_code == 500
+        assert crashed.json()["message"] == "Internal server error"
+        assert "boom" not in crashed.text
+        assert (await client.post("/probe/keeps")).status_code == 400
+    assert await _probe_users(app.state.database) == {"succeeds@probe.test", "keeps@probe.test"}
+
+
+async def test_concurrent_writes_all_land(app: Any, client: httpx.AsyncClient) -> None:
+    auth = await register(client)
+    responses = await asyncio.gather(
+        *[
+            client.post("/api/v1/tasks", json={"title": f"Parallel {n}"}, headers=bearer(auth))
+            for n in range(25)
+        ]
+    )
+    assert [response.status_code for response in responses] == [201] * 25
+    listing = await client.get("/api/v1/tasks", headers=bearer(auth))
+    assert listing.json()["total"] == 25
+
+
+async def test_pool_is_sized_from_settings(database_url: str) -> None:
+    from tests.support import make_settings
+
+    database = Database(
+        make_settings(database_url, db_pool_size=7, db_max_overflow=13, db_pool_timeout=5)
+    )
+    try:
+        pool: Any = database.engine.pool
+        assert pool.size() == 7
+        assert pool._max_overflow == 13
+        assert pool._timeout == 5
+        async with database.engine.connect() as connection:
+            assert (await connection.scalar(select(func.count()).select_from(User))) is not None
+        assert database.pool_status()["size"] == 7
+    finally:
+        await database.dispose()
