@@ -126,3 +126,19 @@ async def test_deleted_user_token_is_refused(app: Any, client: httpx.AsyncClient
         await users.delete(user)
         await session.commit()
     assert (await client.get("/api/v1/auth/me", headers=bearer(auth))).status_code == 401
+
+
+async def test_racing_registrations_for_one_email_create_one_account(
+    client: httpx.AsyncClient,
+) -> None:
+    email = f"race-{uuid.uuid4().hex[:8]}@example.com"
+    responses = await asyncio.gather(
+        *[
+            client.post(
+                "/api/v1/auth/register",
+                json={"name": "Racer", "email": email, "password": PASSWORD},
+            )
+            for _ in range(5)
+        ]
+    )
+    assert sorted(response.status_code for response in responses) == [201, 409, 409, 409, 409]

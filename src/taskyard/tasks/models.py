@@ -45,11 +45,11 @@ class Task(Base):
     owner: Mapped[User] = relationship(lazy="raise")
 
     __table_args__ = (
-        # One index per list query actually issued: by owner and status, owner and priority,
-        # and the default owner-scoped newest-first order (id breaks ties).
-        Index("ix_tasks_owner_status", "created_by_id", "status"),
-        Index("ix_tasks_owner_priority", "created_by_id", "priority"),
+        # One index per list query actually issued: a person's tasks newest first (id breaks
+        # ties), optionally filtered by status or by priority. Each also serves its count.
         Index("ix_tasks_owner_created", "created_by_id", created_at.desc(), id.desc()),
+        Index("ix_tasks_owner_status", "created_by_id", "status", created_at.desc(), id.desc()),
+        Index("ix_tasks_owner_priority", "created_by_id", "priority", created_at.desc(), id.desc()),
         # The admin view lists everyone's tasks newest first.
         Index("ix_tasks_created", created_at.desc(), id.desc()),
     )

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
@@ -56,9 +56,12 @@ def _order_by(sort: str) -> list[ColumnElement[Any]]:
         "title": Task.title,
     }[field]  # type: ignore[assignment]
     primary = column.desc() if descending else column.asc()
+    if field == "dueDate":
+        # Tasks without a due date go last in either direction, on every backend alike.
+        primary = primary.nulls_last()
+    # The other keys are NOT NULL and keep the plain order, so the indexes can serve them.
     tie_breaker = Task.id.desc() if descending else Task.id.asc()
-    # Tasks without a due date go last in either direction, on every backend alike.
-    return [primary.nulls_last(), tie_breaker]
+    return [primary, tie_breaker]
 
 
 class TaskRepository:
@@ -93,18 +96,25 @@ class TaskRepository:
         self, task_filter: TaskFilter, *, sort: str, offset: int, limit: int
     ) -> tuple[Sequence[Task], int]:
         """One page with owners joined in, plus one count: two queries whatever the page size."""
-        conditions = task_filter.conditions()
-        total = await self.session.scalar(select(func.count()).select_from(Task).where(*conditions))
-        rows = await self.session.scalars(
+        total = await self.session.scalar(
+            select(func.count()).select_from(Task).where(*task_filter.conditions())
+        )
+        rows = await self.session.scalars(self.page_query(task_filter, sort, offset, limit))
+        return rows.all(), total or 0
+
+    @staticmethod
+    def page_query(
+        task_filter: TaskFilter, sort: str, offset: int, limit: int
+    ) -> Select[tuple[Task]]:
+        return (
             select(Task)
             .join(Task.owner)
             .options(contains_eager(Task.owner))
-            .where(*conditions)
+            .where(*task_filter.conditions())
             .order_by(*_order_by(sort))
             .offset(offset)
             .limit(limit)
         )
-        return rows.all(), total or 0
 
     async def count_by_status_and_priority(
         self, owner_id: uuid.UUID

@@ -108,9 +108,11 @@ def upgrade() -> None:
         sa.literal_column("created_at DESC"),
         sa.literal_column("id DESC"),
     ]
-    op.create_index("ix_tasks_owner_status", "tasks", ["created_by_id", "status"])
-    op.create_index("ix_tasks_owner_priority", "tasks", ["created_by_id", "priority"])
     op.create_index("ix_tasks_owner_created", "tasks", ["created_by_id", *newest_first])
+    op.create_index("ix_tasks_owner_status", "tasks", ["created_by_id", "status", *newest_first])
+    op.create_index(
+        "ix_tasks_owner_priority", "tasks", ["created_by_id", "priority", *newest_first]
+    )
     op.create_index("ix_tasks_created", "tasks", newest_first)
 
 
