@@ -105,7 +105,7 @@ async def test_stats_groups_by_status_and_priority(session: AsyncSession) -> Non
 
 async def _plan(session: AsyncSession, task_filter: TaskFilter, sort: str) -> str:
     query = TaskRepository.page_query(task_filter, sort, 0, 10)
-    dialect = session.bind.dialect
+    dialect = session.get_bind().dialect
     sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     if dialect.name == "sqlite":
         rows = await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))

@@ -103,9 +103,7 @@ class TaskRepository:
         return rows.all(), total or 0
 
     @staticmethod
-    def page_query(
-        task_filter: TaskFilter, sort: str, offset: int, limit: int
-    ) -> Select[tuple[Task]]:
+    def page_query(task_filter: TaskFilter, sort: str, offset: int, limit: int) -> Select[Task]:
         return (
             select(Task)
             .join(Task.owner)
