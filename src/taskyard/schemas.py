@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
@@ -29,8 +30,17 @@ Timestamp = Annotated[
 ]
 
 
-class WireModel(BaseModel):
-    """Anything parsed from a request: text may not carry NUL, which PostgreSQL cannot store."""
+class APIModel(BaseModel):
+    """camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class RequestModel(APIModel):
+    """Parsed from a request. Unknown fields are dropped; text may not carry NUL, which
+    PostgreSQL cannot store."""
+
+    model_config = ConfigDict(extra="ignore")
 
     @field_validator("*")
     @classmethod
@@ -40,16 +50,10 @@ class WireModel(BaseModel):
         return value
 
 
-class APIModel(WireModel):
-    """camelCase on the wire, snake_case in Python."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class StrictInput(APIModel):
+class StrictInput(RequestModel):
     """A request body that refuses fields it does not know (no mass assignment)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid")
 
 
 class PatchInput(StrictInput):
@@ -76,10 +80,13 @@ class PatchInput(StrictInput):
 
 
 class Resource(APIModel):
-    """Every resource carries its id twice: `id`, and `_id` as the original clients read it."""
+    """Read from an ORM object; carries its id twice: `id`, and `_id` as the original clients
+    read it."""
 
-    id: str
-    mongo_id: str = Field(serialization_alias="_id")
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    mongo_id: uuid.UUID = Field(validation_alias="id", serialization_alias="_id")
 
 
 T = TypeVar("T")
@@ -125,10 +132,8 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 1_000_000
 
 
-class PageQuery(WireModel):
+class PageQuery(RequestModel):
     """`page` and `limit`, shared by every list endpoint; unknown parameters are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
 
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -58,31 +59,32 @@ def assert_client_error(response: httpx.Response) -> None:
     assert "Traceback" not in response.text
 
 
-@pytest.fixture
-def targets(http: httpx.Client, server: Server, user: dict[str, Any]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    url: str
+    headers: dict[str, str]
+    fields: list[str]
+
+
+@pytest.fixture(params=WRITE_ENDPOINTS, ids=lambda endpoint: f"{endpoint[0]} {endpoint[1]}")
+def endpoint(
+    request: pytest.FixtureRequest, http: httpx.Client, server: Server, user: dict[str, Any]
+) -> Endpoint:
+    """A write endpoint, its URL filled in with the caller's own task or a user to manage."""
+    method, path, fields = request.param
     task = http.post("/tasks", json={"title": "Target"}, headers=bearer(user)).json()["data"]
-    return {"task": task["id"], "user": user["user"]["id"]}
+    url = path.format(task=task["id"], user=user["user"]["id"])
+    headers = bearer(server.admin) if path.startswith("/users") else bearer(user)
+    return Endpoint(method, url, headers, fields)
 
 
-def _headers_for(path: str, user: dict[str, Any], server: Server) -> dict[str, str]:
-    return bearer(server.admin) if path.startswith("/users") else bearer(user)
-
-
-@pytest.mark.parametrize(("method", "path", "fields"), WRITE_ENDPOINTS)
-def test_hostile_field_values(
-    http: httpx.Client,
-    server: Server,
-    user: dict[str, Any],
-    targets: dict[str, str],
-    method: str,
-    path: str,
-    fields: list[str],
-) -> None:
-    url = path.format(**targets)
-    headers = _headers_for(path, user, server)
-    for field in fields:
+def test_hostile_field_values(http: httpx.Client, endpoint: Endpoint) -> None:
+    for field in endpoint.fields:
         for value in HOSTILE_VALUES:
-            response = http.request(method, url, json={field: value}, headers=headers)
+            response = http.request(
+                endpoint.method, endpoint.url, json={field: value}, headers=endpoint.headers
+            )
             if response.status_code < 400:
                 # Some values are legitimate for some fields (a 300-emoji description is fine).
                 assert response.json()["success"] is True
@@ -91,23 +93,18 @@ def test_hostile_field_values(
             assert response.status_code == 400
 
 
-@pytest.mark.parametrize(("method", "path", "fields"), WRITE_ENDPOINTS)
-def test_malformed_bodies(
-    http: httpx.Client,
-    server: Server,
-    user: dict[str, Any],
-    targets: dict[str, str],
-    method: str,
-    path: str,
-    fields: list[str],
-) -> None:
-    url = path.format(**targets)
-    headers = {**_headers_for(path, user, server), "Content-Type": "application/json"}
+def test_malformed_bodies(http: httpx.Client, endpoint: Endpoint) -> None:
+    headers = {**endpoint.headers, "Content-Type": "application/json"}
     for raw in RAW_BODIES:
-        assert_client_error(http.request(method, url, content=raw, headers=headers))
+        assert_client_error(
+            http.request(endpoint.method, endpoint.url, content=raw, headers=headers)
+        )
     for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
         response = http.request(
-            method, url, content=b"title=abc", headers={**headers, "Content-Type": content_type}
+            endpoint.method,
+            endpoint.url,
+            content=b"title=abc",
+            headers={**headers, "Content-Type": content_type},
         )
         assert_client_error(response)
 

@@ -20,7 +20,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 def _auth_payload(issued: IssuedTokens) -> AuthPayload:
     return AuthPayload(
-        user=UserOut.of(issued.user), token=issued.token, refresh_token=issued.refresh_token
+        user=UserOut.model_validate(issued.user),
+        token=issued.token,
+        refresh_token=issued.refresh_token,
     )
 
 
@@ -53,4 +55,4 @@ async def logout(principal: CurrentPrincipal, service: AuthServiceDep) -> Messag
 
 @router.get("/me")
 async def me(user: CurrentUser) -> DataEnvelope[MePayload]:
-    return DataEnvelope(data=MePayload(user=UserOut.of(user)))
+    return DataEnvelope(data=MePayload(user=UserOut.model_validate(user)))

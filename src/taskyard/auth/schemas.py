@@ -2,31 +2,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
 
-from taskyard.schemas import APIModel
+from taskyard.schemas import APIModel, RequestModel
 from taskyard.users.schemas import Email, Password, PersonName, UserOut
 
 
-class RegisterInput(APIModel):
-    # Extra fields, `role` above all, are dropped: nobody registers themselves as admin.
-    model_config = ConfigDict(extra="ignore")
+class RegisterInput(RequestModel):
+    """Extra fields, `role` above all, are dropped: nobody registers themselves as admin."""
 
     name: PersonName
     email: Email
     password: Password
 
 
-class LoginInput(APIModel):
-    model_config = ConfigDict(extra="ignore")
-
+class LoginInput(RequestModel):
     email: Email
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
-class RefreshInput(APIModel):
-    model_config = ConfigDict(extra="ignore")
-
+class RefreshInput(RequestModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 

@@ -26,7 +26,10 @@ TaskId = Annotated[uuid.UUID, Path(alias="id", description="The task's id")]
 
 def _task_list(tasks: Sequence[Task], total: int, query: PageQuery) -> ListEnvelope[TaskOut]:
     return ListEnvelope.build(
-        [TaskOut.of(task) for task in tasks], total=total, page=query.page, limit=query.limit
+        [TaskOut.model_validate(task) for task in tasks],
+        total=total,
+        page=query.page,
+        limit=query.limit,
     )
 
 
@@ -55,7 +58,7 @@ async def list_all_tasks(
 async def get_task(
     task_id: TaskId, user: CurrentUser, service: TaskServiceDep
 ) -> DataEnvelope[TaskOut]:
-    return DataEnvelope(data=TaskOut.of(await service.get(task_id, user)))
+    return DataEnvelope(data=TaskOut.model_validate(await service.get(task_id, user)))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -68,7 +71,7 @@ async def create_task(
 ) -> MessageEnvelope[TaskOut]:
     task = await service.create(user, body)
     response.headers["Location"] = str(request.url_for("get_task", id=str(task.id)).path)
-    return MessageEnvelope(message="Task created successfully", data=TaskOut.of(task))
+    return MessageEnvelope(message="Task created successfully", data=TaskOut.model_validate(task))
 
 
 @router.api_route("/{id}", methods=["PUT", "PATCH"])
@@ -76,7 +79,7 @@ async def update_task(
     task_id: TaskId, body: TaskUpdate, user: CurrentUser, service: TaskServiceDep
 ) -> MessageEnvelope[TaskOut]:
     task = await service.update(task_id, user, body)
-    return MessageEnvelope(message="Task updated successfully", data=TaskOut.of(task))
+    return MessageEnvelope(message="Task updated successfully", data=TaskOut.model_validate(task))
 
 
 @router.delete("/{id}")

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from taskyard.schemas import APIModel, PageQuery, PatchInput, Resource, StrictInput, Timestamp
-from taskyard.tasks.models import Task, TaskPriority, TaskStatus
+from taskyard.tasks.models import TaskPriority, TaskStatus
 from taskyard.users.schemas import UserRef
 
 
@@ -43,25 +43,9 @@ class TaskOut(Resource):
     status: TaskStatus
     priority: TaskPriority
     due_date: Timestamp | None
-    created_by: UserRef
+    created_by: UserRef = Field(validation_alias="owner")
     created_at: Timestamp
     updated_at: Timestamp
-
-    @classmethod
-    def of(cls, task: Task) -> TaskOut:
-        key = str(task.id)
-        return cls(
-            id=key,
-            mongo_id=key,
-            title=task.title,
-            description=task.description,
-            status=task.status,
-            priority=task.priority,
-            due_date=task.due_date,
-            created_by=UserRef.of(task.owner),
-            created_at=task.created_at,
-            updated_at=task.updated_at,
-        )
 
 
 class TaskCreate(StrictInput):
@@ -92,7 +76,7 @@ class TaskListQuery(PageQuery):
 
 
 class AdminTaskListQuery(TaskListQuery):
-    created_by: uuid.UUID | None = Field(default=None, alias="createdBy")
+    created_by: uuid.UUID | None = None
 
 
 class GroupCount(APIModel):

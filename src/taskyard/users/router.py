@@ -21,13 +21,16 @@ async def list_users(
 ) -> ListEnvelope[UserOut]:
     users, total = await service.list(query)
     return ListEnvelope.build(
-        [UserOut.of(user) for user in users], total=total, page=query.page, limit=query.limit
+        [UserOut.model_validate(user) for user in users],
+        total=total,
+        page=query.page,
+        limit=query.limit,
     )
 
 
 @router.get("/{id}")
 async def get_user(user_id: UserId, service: UserServiceDep) -> DataEnvelope[UserOut]:
-    return DataEnvelope(data=UserOut.of(await service.get(user_id)))
+    return DataEnvelope(data=UserOut.model_validate(await service.get(user_id)))
 
 
 @router.patch("/{id}")
@@ -35,7 +38,7 @@ async def update_user(
     user_id: UserId, body: UserUpdate, service: UserServiceDep
 ) -> MessageEnvelope[UserOut]:
     user = await service.update(user_id, body)
-    return MessageEnvelope(message="User updated successfully", data=UserOut.of(user))
+    return MessageEnvelope(message="User updated successfully", data=UserOut.model_validate(user))
 
 
 @router.delete("/{id}")

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints
 
 from taskyard.schemas import PageQuery, PatchInput, Resource, Timestamp
-from taskyard.users.models import Role, User
+from taskyard.users.models import Role
 
 
 def _strip(value: object) -> object:
@@ -28,11 +28,6 @@ class UserRef(Resource):
     name: str
     email: str
 
-    @classmethod
-    def of(cls, user: User) -> UserRef:
-        key = str(user.id)
-        return cls(id=key, mongo_id=key, name=user.name, email=user.email)
-
 
 class UserOut(Resource):
     name: str
@@ -41,20 +36,6 @@ class UserOut(Resource):
     is_active: bool
     created_at: Timestamp
     last_login: Timestamp | None
-
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        key = str(user.id)
-        return cls(
-            id=key,
-            mongo_id=key,
-            name=user.name,
-            email=user.email,
-            role=user.role,
-            is_active=user.is_active,
-            created_at=user.created_at,
-            last_login=user.last_login,
-        )
 
 
 class UserUpdate(PatchInput):
