@@ -24,6 +24,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-any-hmac-0123456789abcdef0123456789"
 T = TypeVar("T")
+# Contract tests make many requests from one address; the limiter's own tests set real limits.
+GENEROUS_RATE_LIMITS = {
+    "rate_limit": "100000/minute",
+    "rate_limit_admin": "100000/minute",
+    "rate_limit_auth": "100000/minute",
+}
 
 
 def in_fresh_loop(make_coroutine: Callable[[], Awaitable[T]]) -> T:
@@ -119,6 +125,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "env": "test",
         "database_url": database_url,
         "secret_key": TEST_SECRET_KEY,
+        **GENEROUS_RATE_LIMITS,
         **overrides,
     }
     return Settings(**values)

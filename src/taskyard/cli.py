@@ -8,7 +8,9 @@ import getpass
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 from pydantic import BaseModel, ValidationError
@@ -16,12 +18,14 @@ from pydantic import BaseModel, ValidationError
 from taskyard.auth.passwords import PasswordService
 from taskyard.config import Settings
 from taskyard.db import Database
+from taskyard.edge.metrics import MULTIPROCESS_ENV
+from taskyard.logging import configure_logging, get_logger
 from taskyard.migrations import upgrade
 from taskyard.users.models import Role, User
 from taskyard.users.repository import EmailTaken, UserRepository
 from taskyard.users.schemas import Email, Password, PersonName
 
-logger = logging.getLogger("taskyard.cli")
+logger = get_logger("taskyard.cli")
 
 
 class CommandError(Exception):
@@ -43,8 +47,23 @@ def _migrate_embedded(settings: Settings) -> None:
         upgrade(settings.database_url)
 
 
+def _metrics_directory(workers: int) -> tempfile.TemporaryDirectory[str] | None:
+    """Several workers share metrics through files in one directory, fresh for each run."""
+    if workers <= 1:
+        return None
+    configured = os.environ.get(MULTIPROCESS_ENV)
+    if configured:
+        for stale in Path(configured).glob("*.db"):
+            stale.unlink()
+        return None
+    directory = tempfile.TemporaryDirectory(prefix="taskyard-metrics-")
+    os.environ[MULTIPROCESS_ENV] = directory.name
+    return directory
+
+
 def serve(args: argparse.Namespace) -> None:
     settings = _load_settings()
+    configure_logging(settings)
     _migrate_embedded(settings)
     if settings.secret_key_generated:
         # Every worker must sign with the same key; it lasts until this server stops.
@@ -52,15 +71,25 @@ def serve(args: argparse.Namespace) -> None:
         logger.warning(
             "TASKYARD_SECRET_KEY is not set: using a random key, so tokens end with this process"
         )
-    uvicorn.run(
-        "taskyard.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        server_header=False,
-    )
+    metrics_directory = _metrics_directory(args.workers)
+    try:
+        uvicorn.run(
+            "taskyard.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=None,  # our structlog setup, not uvicorn's
+            log_level=settings.log_level.lower(),
+            access_log=False,  # one line per request comes from the app, with more in it
+            server_header=False,
+            # Client addresses come from TASKYARD_TRUSTED_PROXIES only, never uvicorn's default.
+            proxy_headers=False,
+            timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        )
+    finally:
+        if metrics_directory is not None:
+            metrics_directory.cleanup()
 
 
 def migrate(_args: argparse.Namespace) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from typing import Annotated, Literal
 
+from limits import parse_many
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -24,7 +26,11 @@ def _split_commas(value: object) -> object:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="TASKYARD_", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="TASKYARD_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+        env_ignore_empty=True,
     )
 
     env: Literal["development", "test", "production"] = "development"
@@ -45,14 +51,55 @@ class Settings(BaseSettings):
 
     cors_origins: Annotated[list[str] | None, NoDecode] = None
 
+    # Shared state: rate-limit counters and the token denylist live here when set.
+    redis_url: str | None = None
+    redis_key_prefix: str = "taskyard"
+
+    rate_limit_enabled: bool = True
+    rate_limit: str = "100/15minutes"
+    rate_limit_admin: str = "1000/15minutes"
+    rate_limit_auth: str = "10/minute"
+    rate_limit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = (
+        "moving-window"
+    )
+    # Addresses (or networks) of proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    compression_min_bytes: int = Field(default=1024, ge=0)
+    shutdown_timeout: float = Field(default=20, gt=0)
+
     log_level: str = "info"
+    log_format: Literal["json", "console"] = "json"
+    sentry_dsn: SecretStr | None = None
 
     _secret_key_generated: bool = PrivateAttr(default=False)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("redis_url", "sentry_dsn", mode="before")
     @classmethod
-    def _parse_origins(cls, value: object) -> object:
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _parse_lists(cls, value: object) -> object:
         return _split_commas(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _parse_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # raises ValueError on a typo
+        return value
+
+    @field_validator("rate_limit", "rate_limit_admin", "rate_limit_auth")
+    @classmethod
+    def _parse_rate(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as error:
+            raise ValueError(f"not a rate limit like '100/15minutes': {value!r}") from error
+        return value
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Settings:

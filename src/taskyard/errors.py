@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -10,10 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskyard.edge.request_id import REQUEST_ID_HEADER, request_id_of
+from taskyard.edge.sentry import capture_exception
+from taskyard.logging import get_logger
 
-logger = logging.getLogger("taskyard.errors")
+logger = get_logger("taskyard.errors")
 
 VALIDATION_FAILED = "Validation failed"
 INTERNAL_ERROR = "Internal server error"
@@ -154,13 +156,39 @@ async def _handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, message, headers=exc.headers)
 
 
-async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(request, 500, INTERNAL_ERROR)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_error)
-    app.add_exception_handler(Exception, _handle_unexpected)
+
+
+class UnhandledErrorMiddleware:
+    """The last line: any other exception becomes a 500 envelope with no details.
+
+    It sits inside the other middleware (unlike Starlette's own server-error handler), so even
+    a 500 carries the request id, the security headers and its metrics.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except Exception as error:
+            logger.exception("unhandled error", method=scope["method"], path=scope["path"])
+            capture_exception(error)
+            if response_started:
+                raise  # too late for a clean answer; the server closes the connection
+            await error_response(Request(scope), 500, INTERNAL_ERROR)(scope, receive, send)

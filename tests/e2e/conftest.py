@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import TEST_SECRET_KEY, fresh_database
+from tests.support import GENEROUS_RATE_LIMITS, TEST_SECRET_KEY, fresh_database
 
 TASKYARD = str(Path(sys.executable).with_name("taskyard"))
 STARTUP_TIMEOUT_SECONDS = 30.0
@@ -77,6 +77,7 @@ def server_env(database_url: str) -> dict[str, str]:
             "TASKYARD_DATABASE_URL": database_url,
             "TASKYARD_SECRET_KEY": TEST_SECRET_KEY,
             "TASKYARD_LOG_LEVEL": "warning",
+            **{f"TASKYARD_{name.upper()}": value for name, value in GENEROUS_RATE_LIMITS.items()},
         }
     )
     return env

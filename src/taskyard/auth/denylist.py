@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from taskyard.edge.metrics import REDIS_ERRORS
+from taskyard.redis_client import BackendGuard
 
 
 class TokenDenylist(Protocol):
@@ -34,3 +41,42 @@ class InProcessDenylist:
         while self._expiry_heap and self._expiry_heap[0][0] <= now:
             _, jti = heapq.heappop(self._expiry_heap)
             self._expiry_by_jti.pop(jti, None)
+
+
+class RedisDenylist:
+    """Shared by every instance, so a logout anywhere takes effect everywhere at once.
+
+    If Redis is unreachable it fails open: the login session, revoked in the database, still
+    stops the token on the next request.
+    """
+
+    def __init__(self, redis: Redis, prefix: str, guard: BackendGuard) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}:denylist:"
+        self.guard = guard
+
+    async def add(self, jti: str, expires_at_epoch: float) -> None:
+        ttl = math.ceil(expires_at_epoch - time.time())
+        if ttl <= 0 or self.guard.should_skip():
+            return
+        try:
+            await self.redis.set(self.prefix + jti, b"1", ex=ttl)
+        except RedisError as error:
+            self._failed("denylist_add", error)
+        else:
+            self.guard.record_success()
+
+    async def contains(self, jti: str) -> bool:
+        if self.guard.should_skip():
+            return False
+        try:
+            found = bool(await self.redis.exists(self.prefix + jti))
+        except RedisError as error:
+            self._failed("denylist_check", error)
+            return False
+        self.guard.record_success()
+        return found
+
+    def _failed(self, operation: str, error: RedisError) -> None:
+        REDIS_ERRORS.labels(operation=operation).inc()
+        self.guard.record_failure(operation, error)

@@ -39,12 +39,14 @@ class Principal:
 
 
 async def get_principal(
+    request: Request,
     service: AuthServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Not authorized, no token")
     user, claims = await service.authenticate(credentials.credentials)
+    request.state.user_id = str(user.id)  # for the access log line
     return Principal(user=user, claims=claims)
 
 

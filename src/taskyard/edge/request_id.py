@@ -21,12 +21,16 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
-def request_id_of(request: Request) -> str:
-    state = request.scope.setdefault("state", {})
+def request_id_of_scope(scope: Scope) -> str:
+    state = scope.setdefault("state", {})
     request_id = state.get("request_id")
     if request_id is None:
-        request_id = state["request_id"] = _incoming_request_id(request.scope) or uuid.uuid4().hex
+        request_id = state["request_id"] = _incoming_request_id(scope) or uuid.uuid4().hex
     return str(request_id)
+
+
+def request_id_of(request: Request) -> str:
+    return request_id_of_scope(request.scope)
 
 
 class RequestIdMiddleware:
@@ -37,7 +41,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_of(Request(scope))
+        request_id = request_id_of_scope(scope)
         encoded = request_id.encode()
 
         async def send_with_request_id(message: Message) -> None:

@@ -6,7 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from taskyard.db import utc_now
-from taskyard.health.service import check_database
+from taskyard.health.service import (
+    ComponentState,
+    check_database,
+    check_redis,
+    overall,
+    rate_limiter_state,
+)
 from taskyard.schemas import format_timestamp
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -28,14 +34,22 @@ async def live() -> dict[str, Any]:
 
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
-    database = await check_database(request.app.state.database)
-    components = {"database": {"status": database.status, "detail": database.detail}}
-    is_ready = database.is_up
+    """200 while every required component is up (status "ready" or "degraded"), else 503."""
+    state = request.app.state
+    components: dict[str, ComponentState] = {"database": await check_database(state.database)}
+    if state.redis is not None:
+        components["redis"] = await check_redis(state.redis)
+    if state.settings.rate_limit_enabled:
+        components["rateLimiter"] = rate_limiter_state(
+            state.redis_guard, shared=state.redis is not None
+        )
+    status, code = overall(components)
     return JSONResponse(
         {
-            "success": is_ready,
-            "status": "ready" if is_ready else "not ready",
-            "components": components,
+            "success": code == 200,
+            "status": status,
+            "timestamp": format_timestamp(utc_now()),
+            "components": {name: c.as_json() for name, c in components.items()},
         },
-        status_code=200 if is_ready else 503,
+        status_code=code,
     )

@@ -1,28 +1,56 @@
+"""Readiness: each component's state. The database is required; Redis is optional (degraded)."""
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+
 from taskyard.db import Database
+from taskyard.redis_client import BackendGuard
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
 class ComponentState:
-    status: str
+    status: str  # "up", "down" or "degraded"
+    required: bool
     detail: str | None = None
 
-    @property
-    def is_up(self) -> bool:
-        return self.status == "up"
+    def as_json(self) -> dict[str, object]:
+        return {"status": self.status, "required": self.required, "detail": self.detail}
+
+
+async def _probe(check: Callable[[], Awaitable[object]], *, required: bool) -> ComponentState:
+    try:
+        await asyncio.wait_for(check(), timeout=CHECK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return ComponentState("down", required, "timed out")
+    except Exception as error:  # any failure means "down"; the kind is reported
+        return ComponentState("down", required, type(error).__name__)
+    return ComponentState("up", required)
 
 
 async def check_database(database: Database) -> ComponentState:
-    try:
-        await asyncio.wait_for(database.ping(), timeout=CHECK_TIMEOUT_SECONDS)
-    except TimeoutError:
-        return ComponentState("down", "timed out")
-    except Exception as error:  # any failure means "not ready"; the reason is reported
-        return ComponentState("down", type(error).__name__)
-    return ComponentState("up")
+    return await _probe(database.ping, required=True)
+
+
+async def check_redis(redis: Redis) -> ComponentState:
+    return await _probe(redis.ping, required=False)
+
+
+def rate_limiter_state(guard: BackendGuard, *, shared: bool) -> ComponentState:
+    if guard.is_failing:
+        return ComponentState("degraded", False, "counter store unreachable: failing open")
+    return ComponentState("up", False, "shared (Redis)" if shared else "in process")
+
+
+def overall(components: dict[str, ComponentState]) -> tuple[str, int]:
+    if any(c.required and c.status != "up" for c in components.values()):
+        return "not ready", 503
+    if any(c.status != "up" for c in components.values()):
+        return "degraded", 200
+    return "ready", 200

@@ -1,0 +1,71 @@
+"""One structured log line and one set of metrics per request."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from taskyard.edge.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
+from taskyard.edge.request_id import request_id_of_scope
+from taskyard.logging import get_logger
+
+logger = get_logger("taskyard.access")
+# Probes and scrapes arrive every few seconds; they are logged at debug level only.
+QUIET_PREFIXES = ("/health", "/metrics")
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's full template (`/api/v1/tasks/{id}`), so metrics don't explode per id.
+
+    FastAPI keeps an included route's own path on `scope["route"]` and the prefixed template on
+    its route context; prefer the latter, fall back to the former.
+    """
+    context: Any = scope.get("fastapi", {}).get("effective_route_context")
+    path = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
+    return str(path) if path else "unmatched"
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        request_id = request_id_of_scope(scope)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        HTTP_IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            HTTP_IN_FLIGHT.dec()
+            elapsed = time.perf_counter() - started
+            method, route = scope["method"], route_template(scope)
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_LATENCY.labels(method, route, str(status)).observe(elapsed)
+            log = logger.debug if scope["path"].startswith(QUIET_PREFIXES) else logger.info
+            client = scope.get("client")
+            log(
+                "request",
+                method=method,
+                route=route,
+                path=scope["path"],
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                user_id=scope.get("state", {}).get("user_id"),
+                client_ip=client[0] if client else None,
+            )
+            structlog.contextvars.clear_contextvars()

@@ -1,0 +1,151 @@
+"""Rate limits shared by every instance: per user when the token is valid, per IP otherwise.
+
+Counters live in Redis when TASKYARD_REDIS_URL is set and in process otherwise. If Redis is
+unreachable the limiter fails open: requests are served, the failure is counted and logged
+once per interval, and readiness reports the limiter as degraded.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import (
+    FixedWindowRateLimiter,
+    MovingWindowRateLimiter,
+    RateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from taskyard.auth.tokens import TokenService
+from taskyard.config import Settings
+from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
+from taskyard.errors import error_response
+from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
+
+EXEMPT_PREFIXES = ("/health", "/metrics")
+AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
+TOO_MANY_REQUESTS = "Too many requests, please try again later"
+
+LimitName = Literal["user", "admin", "anonymous", "auth"]
+
+_STRATEGIES: dict[str, type[RateLimiter]] = {
+    "moving-window": MovingWindowRateLimiter,
+    "fixed-window": FixedWindowRateLimiter,
+    "sliding-window-counter": SlidingWindowCounterRateLimiter,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_after: int
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(self.remaining).encode()),
+            (b"ratelimit-reset", str(self.reset_after).encode()),
+        ]
+
+
+def _storage(settings: Settings) -> Storage:
+    if not settings.redis_url:
+        return MemoryStorage()
+    return RedisStorage(
+        f"async+{settings.redis_url}",
+        implementation="redispy",
+        key_prefix=f"{settings.redis_key_prefix}:limits",
+        wrap_exceptions=True,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+    )
+
+
+class RateLimitService:
+    def __init__(self, settings: Settings, guard: BackendGuard) -> None:
+        self.storage = _storage(settings)
+        self.limiter = _STRATEGIES[settings.rate_limit_strategy](self.storage)
+        self.guard = guard
+        self.items: dict[LimitName, RateLimitItem] = {
+            "user": parse(settings.rate_limit),
+            "anonymous": parse(settings.rate_limit),
+            "admin": parse(settings.rate_limit_admin),
+            "auth": parse(settings.rate_limit_auth),
+        }
+
+    async def check(self, name: LimitName, key: str) -> Decision | None:
+        """Count one request against a limit; None when the counter store is unreachable."""
+        if self.guard.should_skip():
+            RATE_LIMIT_BACKEND_ERRORS.inc()
+            return None
+        item = self.items[name]
+        try:
+            allowed = await self.limiter.hit(item, name, key)
+            stats = await self.limiter.get_window_stats(item, name, key)
+        except Exception as error:  # any storage failure: serve the request anyway
+            RATE_LIMIT_BACKEND_ERRORS.inc()
+            self.guard.record_failure("rate_limit", error)
+            return None
+        self.guard.record_success()
+        reset_after = max(1, math.ceil(stats.reset_time - time.time()))
+        return Decision(allowed, item.amount, stats.remaining, reset_after)
+
+
+def _bearer_token(headers: Headers) -> str | None:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, service: RateLimitService, tokens: TokenService) -> None:
+        self.app = app
+        self.service = service
+        self.tokens = tokens
+
+    def _limit_for(self, scope: Scope) -> tuple[LimitName, str]:
+        client = scope.get("client")
+        ip = client[0] if client else "unknown"
+        if scope["method"] == "POST" and scope["path"] in AUTH_PATHS:
+            return "auth", ip
+        token = _bearer_token(Headers(scope=scope))
+        if token:
+            try:
+                claims = self.tokens.decode_access(token)
+            except Exception:  # an invalid token is just an anonymous caller here
+                return "anonymous", ip
+            return ("admin" if claims.role == "admin" else "user"), str(claims.user_id)
+        return "anonymous", ip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        name, key = self._limit_for(scope)
+        decision = await self.service.check(name, key)
+        if decision is None:
+            await self.app(scope, receive, send)
+            return
+        if not decision.allowed:
+            RATE_LIMIT_REJECTIONS.labels(limit=name).inc()
+            headers = {name.decode(): value.decode() for name, value in decision.headers()}
+            headers["Retry-After"] = str(decision.reset_after)
+            response = error_response(Request(scope), 429, TOO_MANY_REQUESTS, headers=headers)
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *decision.headers()]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,74 @@
+"""The Redis connection, and the fail-open guard shared by everything that leans on it."""
+
+from __future__ import annotations
+
+import time
+
+from redis.asyncio import Redis
+
+from taskyard.config import Settings
+from taskyard.logging import get_logger
+
+# Short timeouts: Redis answers in well under a millisecond; anything slower is an outage.
+SOCKET_TIMEOUT_SECONDS = 0.5
+
+logger = get_logger("taskyard.redis")
+
+
+def create_redis(settings: Settings) -> Redis | None:
+    if not settings.redis_url:
+        return None
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
+
+
+class BackendGuard:
+    """Lets requests go on without an optional backend that is failing.
+
+    After a failure the backend is skipped for `retry_after` seconds, so an outage costs one
+    timeout per interval rather than one per request, and is logged once per `log_interval`.
+    """
+
+    def __init__(self, name: str, *, retry_after: float = 1.0, log_interval: float = 30.0) -> None:
+        self.name = name
+        self.retry_after = retry_after
+        self.log_interval = log_interval
+        self.failing_since: float | None = None
+        self.failures_since_log = 0
+        self._skip_until = 0.0
+        self._last_log = 0.0
+
+    @property
+    def is_failing(self) -> bool:
+        return self.failing_since is not None
+
+    def should_skip(self) -> bool:
+        return time.monotonic() < self._skip_until
+
+    def record_failure(self, operation: str, error: BaseException) -> None:
+        now = time.monotonic()
+        self._skip_until = now + self.retry_after
+        if self.failing_since is None:
+            self.failing_since = time.time()
+        self.failures_since_log += 1
+        if now - self._last_log >= self.log_interval:
+            logger.warning(
+                "backend unavailable, failing open",
+                backend=self.name,
+                operation=operation,
+                error=type(error).__name__,
+                failures=self.failures_since_log,
+            )
+            self._last_log = now
+            self.failures_since_log = 0
+
+    def record_success(self) -> None:
+        if self.failing_since is not None:
+            logger.info("backend recovered", backend=self.name)
+            self.failing_since = None
+            self.failures_since_log = 0
+            self._last_log = 0.0
