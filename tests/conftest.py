@@ -17,9 +17,11 @@ from taskyard.app import create_app
 from taskyard.db import Database
 from tests.support import (
     POSTGRES_ADMIN_URL,
+    REDIS_URL,
     PostgresDatabases,
     fresh_database,
     make_settings,
+    redis_problem,
     service_unavailable,
     truncate_all,
 )
@@ -32,6 +34,14 @@ def postgres() -> PostgresDatabases:
     if problem:
         service_unavailable(problem)
     return databases
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    problem = redis_problem(REDIS_URL)
+    if problem:
+        service_unavailable(problem)
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 
+from taskyard.app import create_app
+from taskyard.config import Settings
 from taskyard.db import Database
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
+from tests.support import truncate_all
 
 PASSWORD = "correct-horse-battery"
 
@@ -47,3 +52,27 @@ async def load_user(database: Database, user_id: str) -> User:
         user = await UserRepository(session).get(uuid.UUID(user_id))
         assert user is not None
         return user
+
+
+@asynccontextmanager
+async def running_app(
+    settings: Settings, client_address: tuple[str, int] = ("203.0.113.7", 50000)
+) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """An app built from `settings` and a client calling it from `client_address`."""
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app, client=client_address)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://taskyard.test"
+        ) as client:
+            yield app, client
+    finally:
+        await truncate_all(app.state.database)
+        await app.state.database.dispose()
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+
+
+def client_from(app: Any, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://taskyard.test")

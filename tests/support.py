@@ -22,6 +22,7 @@ from taskyard.migrations import upgrade
 POSTGRES_ADMIN_URL = os.environ.get(
     "TASKYARD_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("TASKYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-any-hmac-0123456789abcdef0123456789"
 T = TypeVar("T")
 # Contract tests make many requests from one address; the limiter's own tests set real limits.
@@ -135,3 +136,19 @@ async def truncate_all(database: Database) -> None:
     async with database.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             await connection.execute(table.delete())
+
+
+def redis_problem(url: str) -> str | None:
+    """Why Redis at `url` can't be used, or None when it answers PING."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"Redis at {url} unreachable: {error!r}"
+    return None
+
+
+def unique_prefix() -> str:
+    """A Redis key prefix of its own, so runs and tests never share counters."""
+    return f"taskyard-test-{uuid.uuid4().hex[:10]}"

@@ -113,7 +113,15 @@ class Database:
         self.engine = create_async_engine(self.url, **engine_options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL reads run without BEGIN/COMMIT: two round trips fewer per GET, and under
+        # READ COMMITTED each statement saw its own snapshot inside a transaction anyway.
+        # (SQLite keeps its explicit BEGIN, which the "begin" hook above depends on.)
+        read_engine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._read_sessions = async_sessionmaker(read_engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )

@@ -18,7 +18,7 @@ from taskyard.users.repository import UserRepository
 _bearer = HTTPBearer(auto_error=False, description="The `token` from login, register or refresh")
 
 
-def get_auth_service(request: Request, session: DbSession) -> AuthService:
+async def get_auth_service(request: Request, session: DbSession) -> AuthService:
     state = request.app.state
     return AuthService(
         users=UserRepository(session),

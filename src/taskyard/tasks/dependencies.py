@@ -9,7 +9,7 @@ from taskyard.tasks.repository import TaskRepository
 from taskyard.tasks.service import TaskService
 
 
-def get_task_service(session: DbSession) -> TaskService:
+async def get_task_service(session: DbSession) -> TaskService:
     return TaskService(TaskRepository(session))
 
 

@@ -74,12 +74,19 @@ async def create_task(
     return MessageEnvelope(message="Task created successfully", data=TaskOut.model_validate(task))
 
 
-@router.api_route("/{id}", methods=["PUT", "PATCH"])
+@router.patch("/{id}")
 async def update_task(
     task_id: TaskId, body: TaskUpdate, user: CurrentUser, service: TaskServiceDep
 ) -> MessageEnvelope[TaskOut]:
     task = await service.update(task_id, user, body)
     return MessageEnvelope(message="Task updated successfully", data=TaskOut.model_validate(task))
+
+
+@router.put("/{id}", summary="Update Task (PUT, partial as in the original API)")
+async def update_task_put(
+    task_id: TaskId, body: TaskUpdate, user: CurrentUser, service: TaskServiceDep
+) -> MessageEnvelope[TaskOut]:
+    return await update_task(task_id, body, user, service)
 
 
 @router.delete("/{id}")

@@ -10,7 +10,7 @@ from taskyard.users.repository import UserRepository
 from taskyard.users.service import UserService
 
 
-def get_user_service(session: DbSession) -> UserService:
+async def get_user_service(session: DbSession) -> UserService:
     return UserService(users=UserRepository(session), auth=AuthRepository(session))
 
 

@@ -1,0 +1,128 @@
+"""Rate limits in one process (the embedded default): keys, limits, headers and exemptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import PASSWORD, bearer, client_from, register, register_admin, running_app
+from tests.support import make_settings
+
+
+def limited(sqlite_url: str, **overrides: Any) -> Any:
+    limits = {"rate_limit": "5/hour", "rate_limit_admin": "8/hour", "rate_limit_auth": "3/hour"}
+    return make_settings(sqlite_url, **{**limits, **overrides})
+
+
+async def statuses(client: httpx.AsyncClient, count: int, **request: Any) -> list[int]:
+    return [(await client.request(**request)).status_code for _ in range(count)]
+
+
+async def test_user_limit_counts_exactly_then_refuses(sqlite_url: str) -> None:
+    # Register through a different address: the auth limit must not interfere.
+    async with running_app(limited(sqlite_url, rate_limit_auth="100/hour")) as (_, client):
+        auth = await register(client)
+        responses = [await client.get("/api/v1/tasks", headers=bearer(auth)) for _ in range(7)]
+    assert [r.status_code for r in responses] == [200] * 5 + [429] * 2
+    assert [r.headers["ratelimit-remaining"] for r in responses[:5]] == ["4", "3", "2", "1", "0"]
+    assert all(r.headers["ratelimit-limit"] == "5" for r in responses)
+    refused = responses[-1]
+    body = refused.json()
+    assert body["success"] is False
+    assert body["message"] == "Too many requests, please try again later"
+    assert body["requestId"]
+    assert 0 < int(refused.headers["retry-after"]) <= 3600
+    assert 0 < int(refused.headers["ratelimit-reset"]) <= 3600
+
+
+async def test_each_user_has_their_own_bucket(sqlite_url: str) -> None:
+    async with running_app(limited(sqlite_url, rate_limit_auth="100/hour")) as (_, client):
+        alice, bob = await register(client), await register(client)
+        assert await statuses(
+            client, 6, method="GET", url="/api/v1/tasks", headers=bearer(alice)
+        ) == [200] * 5 + [429]
+        assert (await client.get("/api/v1/tasks", headers=bearer(bob))).status_code == 200
+
+
+async def test_admins_get_the_admin_limit(sqlite_url: str) -> None:
+    async with running_app(limited(sqlite_url, rate_limit_auth="100/hour")) as (app, client):
+        admin = await register_admin(client, app.state.database)
+        # The token issued at registration still says "user"; log in again for an admin token.
+        login = await client.post(
+            "/api/v1/auth/login", json={"email": admin["user"]["email"], "password": PASSWORD}
+        )
+        admin_auth = login.json()["data"]
+        results = await statuses(
+            client, 10, method="GET", url="/api/v1/users", headers=bearer(admin_auth)
+        )
+    assert results == [200] * 8 + [429] * 2
+
+
+async def test_login_is_throttled_per_address(sqlite_url: str) -> None:
+    async with running_app(limited(sqlite_url)) as (app, client):
+        attempts = await statuses(
+            client,
+            5,
+            method="POST",
+            url="/api/v1/auth/login",
+            json={"email": "victim@example.com", "password": "guess-guess"},
+        )
+        assert attempts == [401, 401, 401, 429, 429]
+        async with client_from(app, "198.51.100.9") as elsewhere:
+            other = await elsewhere.post(
+                "/api/v1/auth/login", json={"email": "victim@example.com", "password": "x" * 8}
+            )
+        assert other.status_code == 401
+
+
+async def test_anonymous_callers_are_limited_by_address(sqlite_url: str) -> None:
+    async with running_app(limited(sqlite_url)) as (app, client):
+        garbage = {"Authorization": "Bearer not-a-token"}
+        assert await statuses(client, 6, method="GET", url="/api/v1/tasks", headers=garbage) == [
+            401
+        ] * 5 + [429]
+        async with client_from(app, "198.51.100.10") as elsewhere:
+            assert (await elsewhere.get("/api/v1/tasks")).status_code == 401
+
+
+async def test_forged_forwarded_for_from_an_untrusted_peer_is_ignored(sqlite_url: str) -> None:
+    async with running_app(limited(sqlite_url)) as (_, client):
+        results = [
+            (await client.get("/", headers={"X-Forwarded-For": f"10.0.0.{n}"})).status_code
+            for n in range(7)
+        ]
+    assert results == [200] * 5 + [429] * 2
+
+
+async def test_a_trusted_proxy_is_believed_and_forged_entries_are_not(sqlite_url: str) -> None:
+    settings = limited(sqlite_url, trusted_proxies=["203.0.113.0/24"])
+    async with running_app(settings) as (_, proxy):
+        # Two clients behind the proxy: separate buckets.
+        first = await statuses(
+            proxy, 6, method="GET", url="/", headers={"X-Forwarded-For": "192.0.2.1"}
+        )
+        second = await statuses(
+            proxy, 1, method="GET", url="/", headers={"X-Forwarded-For": "192.0.2.2"}
+        )
+        assert first == [200] * 5 + [429]
+        assert second == [200]
+        # A client-supplied entry to the left of what the proxy saw changes nothing.
+        forged = await proxy.get("/", headers={"X-Forwarded-For": "6.6.6.6, 192.0.2.1"})
+        assert forged.status_code == 429
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/live", "/health/ready", "/metrics"])
+async def test_health_and_metrics_are_exempt(sqlite_url: str, path: str) -> None:
+    async with running_app(limited(sqlite_url, rate_limit="2/hour")) as (_, client):
+        results = await statuses(client, 5, method="GET", url=path)
+        assert results == [200] * 5
+        response = await client.get(path)
+        assert "ratelimit-limit" not in response.headers
+
+
+async def test_limiter_can_be_switched_off(sqlite_url: str) -> None:
+    settings = limited(sqlite_url, rate_limit="2/hour", rate_limit_enabled=False)
+    async with running_app(settings) as (_, client):
+        assert await statuses(client, 5, method="GET", url="/") == [200] * 5

@@ -1,0 +1,178 @@
+"""Rate limits and the token denylist in Redis: shared between instances, and failing open."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import redis
+
+from tests.helpers import bearer, register, running_app
+from tests.support import make_settings, service_unavailable, unique_prefix
+
+
+def shared_settings(sqlite_url: str, redis_url: str, prefix: str, **overrides: Any) -> Any:
+    values = {
+        "redis_url": redis_url,
+        "redis_key_prefix": prefix,
+        "rate_limit": "6/hour",
+        "rate_limit_auth": "100/hour",
+        **overrides,
+    }
+    return make_settings(sqlite_url, **values)
+
+
+async def test_two_instances_share_one_users_limit(sqlite_url: str, redis_url: str) -> None:
+    prefix = unique_prefix()
+    async with (
+        running_app(shared_settings(sqlite_url, redis_url, prefix)) as (_, first),
+        running_app(shared_settings(sqlite_url, redis_url, prefix)) as (_, second),
+    ):
+        auth = await register(first)
+        statuses = [
+            (
+                await (first if n % 2 else second).get("/api/v1/auth/me", headers=bearer(auth))
+            ).status_code
+            for n in range(9)
+        ]
+    assert statuses == [200] * 6 + [429] * 3
+
+
+async def test_logout_on_one_instance_is_seen_by_another(sqlite_url: str, redis_url: str) -> None:
+    prefix = unique_prefix()
+    async with (
+        running_app(shared_settings(sqlite_url, redis_url, prefix)) as (_, first),
+        running_app(shared_settings(sqlite_url, redis_url, prefix)) as (second_app, second),
+    ):
+        auth = await register(first)
+        jti = jwt.decode(auth["token"], options={"verify_signature": False})["jti"]
+        assert (await first.post("/api/v1/auth/logout", headers=bearer(auth))).status_code == 200
+        assert await second_app.state.denylist.contains(jti)
+        assert (await second.get("/api/v1/auth/me", headers=bearer(auth))).status_code == 401
+        ttl = redis.Redis.from_url(redis_url).ttl(f"{prefix}:denylist:{jti}")
+        assert 0 < ttl <= 900  # kept only until the token would have expired anyway
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, so stopping it disturbs nobody else."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            service_unavailable("redis-server is not installed")
+        self.binary = str(binary)
+        self.port = _free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def wait_for(condition: Any, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not await condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+
+
+async def test_redis_outage_degrades_but_serves_then_recovers(
+    sqlite_url: str, private_redis: PrivateRedis
+) -> None:
+    settings = shared_settings(sqlite_url, private_redis.url, unique_prefix(), rate_limit="50/hour")
+    async with running_app(settings) as (_, client):
+        auth = await register(client)
+        healthy = await client.get("/api/v1/tasks", headers=bearer(auth))
+        assert healthy.status_code == 200
+        assert healthy.headers["ratelimit-limit"] == "50"
+        assert (await client.get("/health/ready")).json()["status"] == "ready"
+
+        private_redis.stop()
+        during = [await client.get("/api/v1/tasks", headers=bearer(auth)) for _ in range(5)]
+        assert [r.status_code for r in during] == [200] * 5
+        assert all("ratelimit-limit" not in r.headers for r in during)
+
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200  # still serving, so still in the load balancer
+        body = ready.json()
+        assert body["status"] == "degraded"
+        assert body["components"]["redis"]["status"] == "down"
+        assert body["components"]["rateLimiter"]["status"] == "degraded"
+        assert body["components"]["database"]["status"] == "up"
+        metrics = (await client.get("/metrics")).text
+        assert "taskyard_rate_limit_backend_errors_total" in metrics
+
+        # Logout still works and still bites: the database session is revoked.
+        assert (await client.post("/api/v1/auth/logout", headers=bearer(auth))).status_code == 200
+        assert (await client.get("/api/v1/auth/me", headers=bearer(auth))).status_code == 401
+
+        private_redis.start()
+        fresh = await register(client)
+
+        async def limiter_is_back() -> bool:
+            response = await client.get("/api/v1/tasks", headers=bearer(fresh))
+            return response.status_code == 200 and "ratelimit-limit" in response.headers
+
+        await wait_for(limiter_is_back)
+
+        async def ready_again() -> bool:
+            ready = await client.get("/health/ready")
+            return bool(ready.json()["status"] == "ready")
+
+        await wait_for(ready_again)
