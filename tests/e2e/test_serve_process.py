@@ -1,0 +1,132 @@
+"""`taskyard serve` as an operator runs it: several workers, and SIGTERM mid-request."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.conftest import TASKYARD, free_port, server_env, wait_until_live
+from tests.support import fresh_database
+
+
+@pytest.fixture
+def sqlite_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from fresh_database("sqlite", tmp_path, request)
+
+
+def start(
+    database_url: str, workdir: Path, *args: str, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log = workdir / f"serve-{port}.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [TASKYARD, "serve", "--port", str(port), *args],
+            env={**server_env(database_url), **env},
+            cwd=workdir,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    wait_until_live(base_url, process, log)
+    return process, base_url
+
+
+def metric(base_url: str, name: str, **labels: str) -> float:
+    text = httpx.get(f"{base_url}/metrics").text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+def wait_for(condition: Callable[[], bool], within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_metrics_add_up_across_workers(sqlite_database: str, tmp_path: Path) -> None:
+    process, base_url = start(sqlite_database, tmp_path, "--workers", "2")
+    try:
+        for _ in range(60):
+            with httpx.Client() as fresh_connection:  # spread over the workers
+                assert fresh_connection.get(f"{base_url}/health").status_code == 200
+        labels = {"method": "GET", "route": "/health", "status": "200"}
+        # Whichever worker answers the scrape, it reports every worker's count.
+        counts = {metric(base_url, "taskyard_http_requests_total", **labels) for _ in range(6)}
+        assert counts == {60.0}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _start_slow_request(base_url: str, declared: int, first_part: bytes) -> socket.socket:
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)))
+    head = (
+        f"POST /api/v1/auth/login HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+    ).encode()
+    connection.sendall(head + first_part)
+    return connection
+
+
+def _refuses_connections(base_url: str) -> bool:
+    try:
+        httpx.get(f"{base_url}/health/live", timeout=0.5)
+    except httpx.TransportError:
+        return True
+    return False
+
+
+def test_sigterm_finishes_in_flight_requests_then_exits(
+    sqlite_database: str, tmp_path: Path
+) -> None:
+    process, base_url = start(sqlite_database, tmp_path)
+    body = b'{"email": "nobody@example.com", "password": "not-the-password"}'
+    connection = _start_slow_request(base_url, len(body), body[:10])
+    try:
+        # The scrape counts itself, so 2 means our slow request is inside the app.
+        wait_for(lambda: metric(base_url, "taskyard_http_requests_in_flight") == 2)
+        process.send_signal(signal.SIGTERM)
+        wait_for(lambda: _refuses_connections(base_url))
+        assert process.poll() is None  # still finishing the request in flight
+
+        connection.sendall(body[10:])
+        reply = b"".join(iter(lambda: connection.recv(65536), b"")).decode()  # until closed
+        assert reply.startswith("HTTP/1.1 401"), reply[:200]
+        assert '"Invalid credentials"' in reply
+        # uvicorn re-raises the signal once it has shut down cleanly.
+        assert process.wait(timeout=15) in {0, -signal.SIGTERM}
+    finally:
+        connection.close()
+        if process.poll() is None:
+            process.kill()
+
+
+def test_shutdown_waits_only_so_long_for_a_stuck_request(
+    sqlite_database: str, tmp_path: Path
+) -> None:
+    process, base_url = start(sqlite_database, tmp_path, TASKYARD_SHUTDOWN_TIMEOUT="2")
+    connection = _start_slow_request(base_url, 100, b'{"email"')
+    try:
+        wait_for(lambda: metric(base_url, "taskyard_http_requests_in_flight") == 2)
+        stopped_at = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+        assert time.monotonic() - stopped_at < 10
+    finally:
+        connection.close()
+        if process.poll() is None:
+            process.kill()
