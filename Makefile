@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck pytest install install-dev clean
+.PHONY: run test lint typecheck pytest install install-dev clean bench-edge
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,12 @@ run: install
 	$(BIN)/taskyard serve --host 127.0.0.1 --port 8000
 
 lint: install-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench deploy/local-cluster
+	$(BIN)/ruff format --check src tests bench deploy/local-cluster
 
 typecheck: install-dev
 	$(BIN)/mypy
+	$(BIN)/mypy --strict deploy/local-cluster
 
 pytest: install-dev
 	$(BIN)/pytest
@@ -39,3 +40,6 @@ test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache taskyard.db taskyard.db-*
+
+bench-edge: install-dev
+	$(BIN)/python bench/edge_cost.py
