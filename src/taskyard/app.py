@@ -17,11 +17,15 @@ from taskyard.auth.denylist import InProcessDenylist, RedisDenylist, TokenDenyli
 from taskyard.auth.passwords import PasswordService
 from taskyard.auth.router import router as auth_router
 from taskyard.auth.tokens import TokenService
+from taskyard.cache.backend import InProcessCache, RedisCache
+from taskyard.cache.service import ResponseCache
 from taskyard.config import Settings, get_settings
+from taskyard.cursors import CursorCodec
 from taskyard.db import Database
 from taskyard.docs.router import DOCS_PATH, OPENAPI_PATH
 from taskyard.docs.router import router as docs_router
 from taskyard.edge.body_limit import BodySizeLimitMiddleware
+from taskyard.edge.etag import ETagMiddleware
 from taskyard.edge.metrics import (
     forget_this_process,
     instrument_pool,
@@ -83,6 +87,7 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         GZipMiddleware, minimum_size=settings.compression_min_bytes, compresslevel=GZIP_LEVEL
     )
+    app.add_middleware(ETagMiddleware)
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
@@ -138,6 +143,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.passwords = PasswordService(settings)
     app.state.tokens = TokenService(settings)
     app.state.denylist = _denylist(settings, app)
+    app.state.cursors = CursorCodec(settings.signing_key)
+    app.state.response_cache = ResponseCache(
+        RedisCache(app.state.redis, app.state.redis_guard)
+        if app.state.redis is not None
+        else InProcessCache(),
+        ttl=settings.cache_ttl,
+        prefix=settings.redis_key_prefix,
+    )
 
     install_error_handlers(app)
     _install_middleware(app, settings)

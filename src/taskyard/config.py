@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # Addresses (or networks) of proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    cache_ttl: int = Field(default=300, ge=1)
+    # After writing, a person's reads stay on the primary this long (replicas may lag).
+    read_your_writes_seconds: float = Field(default=5.0, ge=0)
+    database_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     compression_min_bytes: int = Field(default=1024, ge=0)
     shutdown_timeout: float = Field(default=20, gt=0)
@@ -80,7 +85,7 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "database_replica_urls", mode="before")
     @classmethod
     def _parse_lists(cls, value: object) -> object:
         return _split_commas(value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,6 +22,9 @@ from sqlalchemy.types import TypeDecorator
 
 from taskyard.config import Settings
 from taskyard.errors import AppError
+from taskyard.logging import get_logger
+
+logger = get_logger("taskyard.db")
 
 # Deterministic constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -142,6 +145,26 @@ class Database:
         await self.engine.dispose()
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT = "taskyard_after_commit"
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` once this request's transaction has committed (never if it rolls back)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+async def _commit(session: AsyncSession) -> None:
+    await session.commit()
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            await callback()
+        except (
+            Exception
+        ):  # the write is durable already; a failed follow-up must not undo the reply
+            logger.exception("after-commit step failed")
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: commit when the handler succeeds, roll back when it fails."""
     database: Database = request.app.state.database
@@ -150,7 +173,7 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
     except AppError as error:
         if error.persist_changes:
-            await session.commit()
+            await _commit(session)
         else:
             await session.rollback()
         raise
@@ -158,8 +181,9 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.rollback()
         raise
     else:
-        await session.commit()
+        await _commit(session)
     finally:
+        session.info.pop(_AFTER_COMMIT, None)
         await session.close()
 
 

@@ -112,12 +112,12 @@ class ListEnvelope(BaseModel, Generic[T]):
     success: bool = True
     count: int
     total: int
-    page: int
+    page: int | None  # None when the page was reached by cursor
     pages: int
     data: list[T]
 
     @classmethod
-    def build(cls, items: list[T], *, total: int, page: int, limit: int) -> ListEnvelope[T]:
+    def build(cls, items: list[T], *, total: int, page: int | None, limit: int) -> Self:
         return cls(
             count=len(items),
             total=total,
@@ -125,6 +125,12 @@ class ListEnvelope(BaseModel, Generic[T]):
             pages=math.ceil(total / limit) if total else 0,
             data=items,
         )
+
+
+class CursorListEnvelope(ListEnvelope[T], Generic[T]):
+    """A list that can also be walked by keyset: `nextCursor` is null on the last page."""
+
+    next_cursor: str | None = Field(default=None, serialization_alias="nextCursor")
 
 
 MAX_PAGE_SIZE = 100

@@ -121,7 +121,7 @@ def test_list_envelope_and_pagination(http: httpx.Client, server: Server) -> Non
     auth = register(server)
     created = [create_task(http, auth, title=f"Task number {n}") for n in range(5)]
     page_one = list_tasks(http, auth, limit=2)
-    assert set(page_one) == {"success", "count", "total", "page", "pages", "data"}
+    assert set(page_one) == {"success", "count", "total", "page", "pages", "data", "nextCursor"}
     assert (page_one["count"], page_one["total"], page_one["page"], page_one["pages"]) == (
         2,
         5,
@@ -141,7 +141,15 @@ def test_list_envelope_and_pagination(http: httpx.Client, server: Server) -> Non
 
 def test_empty_list(http: httpx.Client, user: dict[str, Any]) -> None:
     body = list_tasks(http, user)
-    assert body == {"success": True, "count": 0, "total": 0, "page": 1, "pages": 0, "data": []}
+    assert body == {
+        "success": True,
+        "count": 0,
+        "total": 0,
+        "page": 1,
+        "pages": 0,
+        "data": [],
+        "nextCursor": None,
+    }
 
 
 def test_list_only_shows_own_tasks(http: httpx.Client, server: Server) -> None:

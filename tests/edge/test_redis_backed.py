@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +13,7 @@ import pytest
 import redis
 
 from tests.helpers import bearer, register, running_app
-from tests.support import make_settings, service_unavailable, unique_prefix
+from tests.support import PrivateRedis, make_settings, unique_prefix
 
 
 def shared_settings(sqlite_url: str, redis_url: str, prefix: str, **overrides: Any) -> Any:
@@ -59,62 +56,6 @@ async def test_logout_on_one_instance_is_seen_by_another(sqlite_url: str, redis_
         assert (await second.get("/api/v1/auth/me", headers=bearer(auth))).status_code == 401
         ttl = redis.Redis.from_url(redis_url).ttl(f"{prefix}:denylist:{jti}")
         assert 0 < ttl <= 900  # kept only until the token would have expired anyway
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, so stopping it disturbs nobody else."""
-
-    def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            service_unavailable("redis-server is not installed")
-        self.binary = str(binary)
-        self.port = _free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping():
-                    return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import Database
 from taskyard.tasks.models import Task, TaskPriority, TaskStatus
-from taskyard.tasks.repository import TaskFilter, TaskRepository
+from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
 from taskyard.users.models import User
 
 
@@ -66,7 +66,7 @@ async def test_a_page_of_everyones_tasks_is_two_statements(app: Any, session: As
         repository = TaskRepository(reader)
         with counted_statements(database) as statements:
             tasks, total = await repository.page(
-                TaskFilter(owner_id=None), sort="-createdAt", offset=0, limit=40
+                TaskFilter(owner_id=None), order=SortOrder.parse("-createdAt"), limit=40
             )
             owner_names = {task.owner.name for task in tasks}
     assert total == 40
@@ -82,7 +82,9 @@ async def test_filters_select_exactly_the_matching_tasks(session: AsyncSession) 
 
     async def count(**criteria: Any) -> int:
         _, total = await repository.page(
-            TaskFilter(owner_id=owner.id, **criteria), sort="-createdAt", offset=0, limit=100
+            TaskFilter(owner_id=owner.id, **criteria),
+            order=SortOrder.parse("-createdAt"),
+            limit=100,
         )
         return total
 
@@ -104,7 +106,7 @@ async def test_stats_groups_by_status_and_priority(session: AsyncSession) -> Non
 
 
 async def _plan(session: AsyncSession, task_filter: TaskFilter, sort: str) -> str:
-    query = TaskRepository.page_query(task_filter, sort, 0, 10)
+    query = TaskRepository.page_query(task_filter, SortOrder.parse(sort), 10)
     dialect = session.get_bind().dialect
     sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     if dialect.name == "sqlite":

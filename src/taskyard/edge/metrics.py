@@ -50,6 +50,14 @@ RATE_LIMIT_BACKEND_ERRORS = Counter(
     "Rate-limit checks that failed open because the counter store was unreachable",
 )
 REDIS_ERRORS = Counter("taskyard_redis_errors_total", "Redis operations that failed", ["operation"])
+CACHE_LOOKUPS = Counter(
+    "taskyard_cache_lookups_total", "Response-cache lookups", ["view", "result"]
+)
+CACHE_BACKEND_ERRORS = Counter(
+    "taskyard_cache_backend_errors_total",
+    "Cache operations that failed, so the database answered",
+    ["operation"],
+)
 DB_POOL_IN_USE = Gauge(
     "taskyard_db_pool_connections_in_use",
     "Database connections checked out of the pool",

@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from taskyard.cache.dependencies import ResponseCacheDep
 from taskyard.db import DbSession
 from taskyard.tasks.repository import TaskRepository
 from taskyard.tasks.service import TaskService
 
 
-async def get_task_service(session: DbSession) -> TaskService:
-    return TaskService(TaskRepository(session))
+async def get_task_service(
+    request: Request, session: DbSession, cache: ResponseCacheDep
+) -> TaskService:
+    return TaskService(TaskRepository(session), request.app.state.cursors, cache)
 
 
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]

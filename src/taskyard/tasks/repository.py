@@ -5,7 +5,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
@@ -46,22 +58,56 @@ class TaskFilter:
         return conditions
 
 
-def _order_by(sort: str) -> list[ColumnElement[Any]]:
-    descending = sort.startswith("-")
-    field = sort.lstrip("-")
-    column: ColumnElement[object] = {
-        "createdAt": Task.created_at,
-        "dueDate": Task.due_date,
-        "priority": _PRIORITY_RANK_SQL,
-        "title": Task.title,
-    }[field]  # type: ignore[assignment]
-    primary = column.desc() if descending else column.asc()
-    if field == "dueDate":
-        # Tasks without a due date go last in either direction, on every backend alike.
-        primary = primary.nulls_last()
-    # The other keys are NOT NULL and keep the plain order, so the indexes can serve them.
-    tie_breaker = Task.id.desc() if descending else Task.id.asc()
-    return [primary, tie_breaker]
+_SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "createdAt": Task.created_at,  # type: ignore[dict-item]
+    "dueDate": Task.due_date,  # type: ignore[dict-item]
+    "priority": _PRIORITY_RANK_SQL,
+    "title": Task.title,  # type: ignore[dict-item]
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SortOrder:
+    """A list order such as `-createdAt`: one key, then the id to break ties."""
+
+    field: str
+    descending: bool
+
+    @classmethod
+    def parse(cls, sort: str) -> SortOrder:
+        return cls(field=sort.lstrip("-"), descending=sort.startswith("-"))
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        column = _SORT_COLUMNS[self.field]
+        primary = column.desc() if self.descending else column.asc()
+        if self.field == "dueDate":
+            # Tasks without a due date go last in either direction, on every backend alike.
+            primary = primary.nulls_last()
+        # The other keys are NOT NULL and keep the plain order, so the indexes can serve them.
+        tie_breaker = Task.id.desc() if self.descending else Task.id.asc()
+        return [primary, tie_breaker]
+
+    def key_of(self, task: Task) -> Any:
+        """The sort key of a task, as the database orders it."""
+        if self.field == "priority":
+            return PRIORITY_RANK[task.priority]
+        return {"createdAt": task.created_at, "dueDate": task.due_date, "title": task.title}[
+            self.field
+        ]
+
+    def after(self, key: Any, task_id: uuid.UUID) -> ColumnElement[bool]:
+        """Rows strictly past (key, id) in this order: the keyset condition for the next page."""
+        column = _SORT_COLUMNS[self.field]
+        if self.field == "dueDate":
+            id_beyond = Task.id < task_id if self.descending else Task.id > task_id
+            if key is None:  # already among the undated tasks, which come last
+                return and_(Task.due_date.is_(None), id_beyond)
+            key_beyond = column < key if self.descending else column > key
+            return or_(key_beyond, and_(column == key, id_beyond), Task.due_date.is_(None))
+        # A row comparison, which PostgreSQL can answer straight from the matching index.
+        here = tuple_(column, Task.id)
+        there = tuple_(literal(key, column.type), literal(task_id, Task.id.type))
+        return here < there if self.descending else here > there
 
 
 class TaskRepository:
@@ -75,6 +121,15 @@ class TaskRepository:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def bump_tasks_versions(self, user_ids: set[uuid.UUID]) -> None:
+        """Mark these people's cached task views stale, in this transaction."""
+        await self.session.execute(
+            update(User)
+            .where(User.id.in_(user_ids))
+            .values(tasks_version=User.tasks_version + 1)
+            .execution_options(synchronize_session=False)
+        )
 
     async def delete(self, task: Task) -> None:
         await self.session.execute(delete(Task).where(Task.id == task.id))
@@ -93,23 +148,44 @@ class TaskRepository:
         return await self.session.scalar(query)
 
     async def page(
-        self, task_filter: TaskFilter, *, sort: str, offset: int, limit: int
+        self,
+        task_filter: TaskFilter,
+        *,
+        order: SortOrder,
+        limit: int,
+        offset: int = 0,
+        after: tuple[Any, uuid.UUID] | None = None,
     ) -> tuple[Sequence[Task], int]:
-        """One page with owners joined in, plus one count: two queries whatever the page size."""
+        """One page with owners joined in, plus one count: two queries whatever the page size.
+
+        `after` is a keyset position (sort key, id): the page starts just past it, which costs
+        the same however deep it is, unlike `offset`.
+        """
         total = await self.session.scalar(
             select(func.count()).select_from(Task).where(*task_filter.conditions())
         )
-        rows = await self.session.scalars(self.page_query(task_filter, sort, offset, limit))
+        query = self.page_query(task_filter, order, limit, offset=offset, after=after)
+        rows = await self.session.scalars(query)
         return rows.all(), total or 0
 
     @staticmethod
-    def page_query(task_filter: TaskFilter, sort: str, offset: int, limit: int) -> Select[Task]:
+    def page_query(
+        task_filter: TaskFilter,
+        order: SortOrder,
+        limit: int,
+        *,
+        offset: int = 0,
+        after: tuple[Any, uuid.UUID] | None = None,
+    ) -> Select[Task]:
+        conditions = task_filter.conditions()
+        if after is not None:
+            conditions.append(order.after(*after))
         return (
             select(Task)
             .join(Task.owner)
             .options(contains_eager(Task.owner))
-            .where(*task_filter.conditions())
-            .order_by(*_order_by(sort))
+            .where(*conditions)
+            .order_by(*order.order_by())
             .offset(offset)
             .limit(limit)
         )

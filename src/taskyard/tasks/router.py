@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from taskyard.auth.dependencies import AdminUser, CurrentUser
-from taskyard.schemas import DataEnvelope, ListEnvelope, MessageEnvelope, PageQuery
+from taskyard.cache.dependencies import ResponseCacheDep
+from taskyard.schemas import CursorListEnvelope, DataEnvelope, MessageEnvelope
 from taskyard.tasks.dependencies import TaskServiceDep
-from taskyard.tasks.models import Task
 from taskyard.tasks.schemas import (
     AdminTaskListQuery,
     TaskCreate,
@@ -18,47 +17,71 @@ from taskyard.tasks.schemas import (
     TaskStats,
     TaskUpdate,
 )
+from taskyard.tasks.service import TaskPage
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 TaskId = Annotated[uuid.UUID, Path(alias="id", description="The task's id")]
 
 
-def _task_list(tasks: Sequence[Task], total: int, query: PageQuery) -> ListEnvelope[TaskOut]:
-    return ListEnvelope.build(
-        [TaskOut.model_validate(task) for task in tasks],
-        total=total,
-        page=query.page,
+def _task_list(page: TaskPage, query: TaskListQuery) -> CursorListEnvelope[TaskOut]:
+    envelope = CursorListEnvelope.build(
+        [TaskOut.model_validate(task) for task in page.tasks],
+        total=page.total,
+        page=None if query.cursor else query.page,
         limit=query.limit,
     )
+    envelope.next_cursor = page.next_cursor
+    return envelope
 
 
-@router.get("")
+@router.get("", response_model=CursorListEnvelope[TaskOut])
 async def list_tasks(
-    query: Annotated[TaskListQuery, Query()], user: CurrentUser, service: TaskServiceDep
-) -> ListEnvelope[TaskOut]:
-    tasks, total = await service.list_own(user, query)
-    return _task_list(tasks, total, query)
+    query: Annotated[TaskListQuery, Query()],
+    user: CurrentUser,
+    service: TaskServiceDep,
+    cache: ResponseCacheDep,
+) -> Response:
+    async def produce() -> CursorListEnvelope[TaskOut]:
+        return _task_list(await service.list_own(user, query), query)
+
+    return await cache.respond("list", cache.key_for_user(user, "list", query), produce)
 
 
-@router.get("/stats")
-async def task_stats(user: CurrentUser, service: TaskServiceDep) -> DataEnvelope[TaskStats]:
-    return DataEnvelope(data=await service.stats(user))
+@router.get("/stats", response_model=DataEnvelope[TaskStats])
+async def task_stats(
+    user: CurrentUser, service: TaskServiceDep, cache: ResponseCacheDep
+) -> Response:
+    async def produce() -> DataEnvelope[TaskStats]:
+        return DataEnvelope(data=await service.stats(user))
+
+    return await cache.respond("stats", cache.key_for_user(user, "stats"), produce)
 
 
-@router.get("/admin/all")
+@router.get("/admin/all", response_model=CursorListEnvelope[TaskOut])
 async def list_all_tasks(
-    query: Annotated[AdminTaskListQuery, Query()], _admin: AdminUser, service: TaskServiceDep
-) -> ListEnvelope[TaskOut]:
-    tasks, total = await service.list_all(query)
-    return _task_list(tasks, total, query)
+    query: Annotated[AdminTaskListQuery, Query()],
+    _admin: AdminUser,
+    service: TaskServiceDep,
+    cache: ResponseCacheDep,
+) -> Response:
+    async def produce() -> CursorListEnvelope[TaskOut]:
+        return _task_list(await service.list_all(query), query)
+
+    return await cache.respond("admin_list", await cache.key_for_admin("list", query), produce)
 
 
-@router.get("/{id}")
+@router.get("/{id}", response_model=DataEnvelope[TaskOut])
 async def get_task(
-    task_id: TaskId, user: CurrentUser, service: TaskServiceDep
-) -> DataEnvelope[TaskOut]:
-    return DataEnvelope(data=TaskOut.model_validate(await service.get(task_id, user)))
+    task_id: TaskId, user: CurrentUser, service: TaskServiceDep, cache: ResponseCacheDep
+) -> Response:
+    async def produce() -> DataEnvelope[TaskOut]:
+        return DataEnvelope(data=TaskOut.model_validate(await service.get(task_id, user)))
+
+    view = f"task:{task_id}"
+    # Owners see their own task through their own key; admins viewing anyone's go by admin key.
+    key = cache.key_for_user(user, view) if not user.is_admin else await cache.key_for_admin(view)
+    return await cache.respond("task", key, produce)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

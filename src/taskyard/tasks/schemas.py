@@ -73,6 +73,8 @@ class TaskListQuery(PageQuery):
     priority: TaskPriority | None = None
     search: SearchTerm | None = None
     sort: SortKey = "-createdAt"
+    # Keyset paging: the `nextCursor` of the previous page. It overrides `page`.
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
 class AdminTaskListQuery(TaskListQuery):

@@ -1,0 +1,111 @@
+"""Where cached responses live: Redis when configured (shared by every instance), else in process.
+
+Both fail open: a backend error reads as a miss, is counted, and the response comes from the
+database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from taskyard.edge.metrics import CACHE_BACKEND_ERRORS
+from taskyard.redis_client import BackendGuard
+
+
+class CacheBackend(Protocol):
+    shared: bool
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None: ...
+
+    async def incr(self, key: str) -> None: ...
+
+    async def get_int(self, key: str) -> int | None: ...
+
+
+class InProcessCache:
+    """A bounded LRU with expiry, private to this process."""
+
+    shared = False
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._counters: dict[str, int] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires_at, value = entry
+        if expires_at <= time.monotonic():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None:
+        self._entries[key] = (time.monotonic() + ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    async def incr(self, key: str) -> None:
+        self._counters[key] = self._counters.get(key, 0) + 1
+
+    async def get_int(self, key: str) -> int | None:
+        return self._counters.get(key, 0)
+
+
+class RedisCache:
+    shared = True
+
+    def __init__(self, redis: Redis, guard: BackendGuard) -> None:
+        self.redis = redis
+        self.guard = guard
+
+    async def get(self, key: str) -> bytes | None:
+        if self.guard.should_skip():
+            CACHE_BACKEND_ERRORS.labels(operation="get").inc()
+            return None
+        try:
+            value = await self.redis.get(key)
+        except RedisError as error:
+            self._failed("get", error)
+            return None
+        self.guard.record_success()
+        return value.encode() if isinstance(value, str) else value
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None:
+        if self.guard.should_skip():
+            return
+        try:
+            await self.redis.set(key, value, ex=ttl)
+        except RedisError as error:
+            self._failed("set", error)
+
+    async def incr(self, key: str) -> None:
+        try:
+            await self.redis.incr(key)
+        except RedisError as error:
+            self._failed("incr", error)
+
+    async def get_int(self, key: str) -> int | None:
+        if self.guard.should_skip():
+            return None
+        try:
+            raw = await self.redis.get(key)
+        except RedisError as error:
+            self._failed("get", error)
+            return None
+        return int(raw or 0)
+
+    def _failed(self, operation: str, error: RedisError) -> None:
+        CACHE_BACKEND_ERRORS.labels(operation=operation).inc()
+        self.guard.record_failure(f"cache_{operation}", error)

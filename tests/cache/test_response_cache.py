@@ -1,0 +1,163 @@
+"""The response cache: per caller, fresh after every write, on every instance, and fail-open."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import bearer, register, register_admin, running_app
+from tests.support import PrivateRedis, make_settings, unique_prefix
+
+CACHED_VIEWS = ["/api/v1/tasks", "/api/v1/tasks/stats", "/api/v1/tasks?status=pending&limit=5"]
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def cache_settings(request: pytest.FixtureRequest, sqlite_url: str) -> Any:
+    if request.param == "in-process":
+        return make_settings(sqlite_url)
+    redis_url = request.getfixturevalue("redis_url")
+    return make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+
+
+async def create(client: httpx.AsyncClient, auth: dict[str, Any], title: str) -> dict[str, Any]:
+    response = await client.post("/api/v1/tasks", json={"title": title}, headers=bearer(auth))
+    assert response.status_code == 201
+    task: dict[str, Any] = response.json()["data"]
+    return task
+
+
+async def test_second_read_is_a_hit_with_the_same_body(cache_settings: Any) -> None:
+    async with running_app(cache_settings) as (_, client):
+        auth = await register(client)
+        task = await create(client, auth, "Cached one")
+        for view in [*CACHED_VIEWS, f"/api/v1/tasks/{task['id']}"]:
+            first = await client.get(view, headers=bearer(auth))
+            second = await client.get(view, headers=bearer(auth))
+            assert (first.headers["x-cache"], second.headers["x-cache"]) == ("MISS", "HIT"), view
+            assert first.json() == second.json()
+
+
+async def test_two_users_asking_the_same_url_never_see_each_others_data(
+    cache_settings: Any,
+) -> None:
+    async with running_app(cache_settings) as (_, client):
+        alice, bob = await register(client, "Alice"), await register(client, "Bob")
+        await create(client, alice, "Alice's secret plan")
+        for view in CACHED_VIEWS:
+            alice_view = await client.get(view, headers=bearer(alice))
+            bob_view = await client.get(view, headers=bearer(bob))
+            assert bob_view.headers["x-cache"] == "MISS"
+            assert "Alice" not in bob_view.text
+            assert alice_view.json() != bob_view.json()
+        bob_list = (await client.get("/api/v1/tasks", headers=bearer(bob))).json()
+        assert bob_list["total"] == 0
+
+
+async def test_every_write_makes_the_views_fresh(cache_settings: Any) -> None:
+    async with running_app(cache_settings) as (app, client):
+        auth = await register(client)
+        admin = await register_admin(client, app.state.database)
+        task = await create(client, auth, "Original title")
+
+        async def titles() -> list[str]:
+            body = (await client.get("/api/v1/tasks", headers=bearer(auth))).json()
+            return [t["title"] for t in body["data"]]
+
+        async def stats_total() -> int:
+            body = (await client.get("/api/v1/tasks/stats", headers=bearer(auth))).json()
+            return int(body["data"]["total"])
+
+        assert await titles() == ["Original title"]
+        assert await stats_total() == 1
+        await create(client, auth, "Second")
+        assert await titles() == ["Second", "Original title"]
+        assert await stats_total() == 2
+
+        await client.patch(
+            f"/api/v1/tasks/{task['id']}", json={"title": "Renamed"}, headers=bearer(auth)
+        )
+        assert await titles() == ["Second", "Renamed"]
+        one = await client.get(f"/api/v1/tasks/{task['id']}", headers=bearer(auth))
+        assert one.json()["data"]["title"] == "Renamed"
+
+        # An admin editing someone's task makes that person's views fresh too.
+        await client.patch(
+            f"/api/v1/tasks/{task['id']}", json={"title": "Admin edit"}, headers=bearer(admin)
+        )
+        assert await titles() == ["Second", "Admin edit"]
+
+        await client.delete(f"/api/v1/tasks/{task['id']}", headers=bearer(auth))
+        assert await titles() == ["Second"]
+        assert await stats_total() == 1
+
+
+async def test_admin_views_are_fresh_after_any_write(cache_settings: Any) -> None:
+    async with running_app(cache_settings) as (app, client):
+        admin = await register_admin(client, app.state.database)
+        auth = await register(client)
+        await create(client, auth, "First")
+        view = "/api/v1/tasks/admin/all?limit=100"
+        before = await client.get(view, headers=bearer(admin))
+        again = await client.get(view, headers=bearer(admin))
+        expected_second = "HIT" if app.state.response_cache.backend.shared else "MISS"
+        assert again.headers["x-cache"] == expected_second
+        await create(client, auth, "Second")
+        after = await client.get(view, headers=bearer(admin))
+        assert after.headers["x-cache"] == "MISS"
+        assert after.json()["total"] == before.json()["total"] + 1
+
+
+async def test_a_write_on_one_instance_is_seen_by_another_at_once(
+    sqlite_url: str, redis_url: str
+) -> None:
+    prefix = unique_prefix()
+    settings = make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=prefix)
+    async with running_app(settings) as (app, first), running_app(settings) as (_, second):
+        auth = await register(first)
+        admin = await register_admin(first, app.state.database)
+        await create(first, auth, "Before")
+        for client in (first, second):
+            await client.get("/api/v1/tasks", headers=bearer(auth))
+            await client.get("/api/v1/tasks/admin/all", headers=bearer(admin))
+        assert (await second.get("/api/v1/tasks", headers=bearer(auth))).headers["x-cache"] == "HIT"
+
+        await create(first, auth, "After")  # acknowledged by the first instance
+        listing = await second.get("/api/v1/tasks", headers=bearer(auth))
+        assert [t["title"] for t in listing.json()["data"]] == ["After", "Before"]
+        admin_view = await second.get("/api/v1/tasks/admin/all", headers=bearer(admin))
+        assert "After" in admin_view.text
+
+
+async def test_entries_expire_after_the_ttl(sqlite_url: str) -> None:
+    async with running_app(make_settings(sqlite_url, cache_ttl=1)) as (_, client):
+        auth = await register(client)
+        await client.get("/api/v1/tasks", headers=bearer(auth))
+        assert (await client.get("/api/v1/tasks", headers=bearer(auth))).headers["x-cache"] == "HIT"
+        deadline = time.monotonic() + 5
+        while (await client.get("/api/v1/tasks", headers=bearer(auth))).headers["x-cache"] == "HIT":
+            assert time.monotonic() < deadline, "entry outlived its TTL"
+            await asyncio.sleep(0.1)
+
+
+async def test_cache_outage_falls_back_to_the_database(sqlite_url: str, tmp_path: Any) -> None:
+    private = PrivateRedis(tmp_path)
+    private.start()
+    settings = make_settings(sqlite_url, redis_url=private.url, redis_key_prefix=unique_prefix())
+    try:
+        async with running_app(settings) as (_, client):
+            auth = await register(client)
+            await create(client, auth, "Still here")
+            await client.get("/api/v1/tasks", headers=bearer(auth))
+            private.stop()
+            during = await client.get("/api/v1/tasks", headers=bearer(auth))
+            assert during.status_code == 200
+            assert during.headers["x-cache"] == "MISS"
+            assert [t["title"] for t in during.json()["data"]] == ["Still here"]
+            metrics = (await client.get("/metrics")).text
+            assert "taskyard_cache_backend_errors_total{" in metrics
+    finally:
+        private.stop()
