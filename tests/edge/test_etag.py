@@ -28,9 +28,7 @@ async def test_etag_and_not_modified(sqlite_url: str) -> None:
         assert listed.status_code == 304
 
         await client.post("/api/v1/tasks", json={"title": "Another"}, headers=bearer(auth))
-        changed = await client.get(
-            "/api/v1/tasks", headers={**bearer(auth), "If-None-Match": etag}
-        )
+        changed = await client.get("/api/v1/tasks", headers={**bearer(auth), "If-None-Match": etag})
         assert changed.status_code == 200
         assert changed.headers["etag"] != etag
         assert changed.json()["total"] == 2
