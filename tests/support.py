@@ -157,7 +157,7 @@ def unique_prefix() -> str:
     return f"taskyard-test-{uuid.uuid4().hex[:10]}"
 
 
-def _free_port() -> int:
+def any_free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -171,7 +171,7 @@ class PrivateRedis:
         if binary is None:
             service_unavailable("redis-server is not installed")
         self.binary = str(binary)
-        self.port = _free_port()
+        self.port = any_free_port()
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
 

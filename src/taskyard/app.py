@@ -17,7 +17,8 @@ from taskyard.auth.denylist import InProcessDenylist, RedisDenylist, TokenDenyli
 from taskyard.auth.passwords import PasswordService
 from taskyard.auth.router import router as auth_router
 from taskyard.auth.tokens import TokenService
-from taskyard.cache.backend import InProcessCache, RedisCache
+from taskyard.cache.backend import CacheBackend, InProcessCache, RedisCache
+from taskyard.cache.read_your_writes import RecentWriters
 from taskyard.cache.service import ResponseCache
 from taskyard.config import Settings, get_settings
 from taskyard.cursors import CursorCodec
@@ -144,11 +145,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenService(settings)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
-    app.state.response_cache = ResponseCache(
+    cache_backend: CacheBackend = (
         RedisCache(app.state.redis, app.state.redis_guard)
         if app.state.redis is not None
-        else InProcessCache(),
-        ttl=settings.cache_ttl,
+        else InProcessCache()
+    )
+    app.state.response_cache = ResponseCache(
+        cache_backend, ttl=settings.cache_ttl, prefix=settings.redis_key_prefix
+    )
+    app.state.recent_writers = RecentWriters(
+        cache_backend,
+        window_seconds=settings.read_your_writes_seconds,
         prefix=settings.redis_key_prefix,
     )
 

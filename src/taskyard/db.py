@@ -21,8 +21,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from taskyard.config import Settings
+from taskyard.edge.metrics import DB_READS
 from taskyard.errors import AppError
 from taskyard.logging import get_logger
+from taskyard.redis_client import BackendGuard
 
 logger = get_logger("taskyard.db")
 
@@ -100,38 +102,90 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
 
 
+PRIMARY_APPLICATION_NAME = "taskyard"
+REPLICA_APPLICATION_NAME = "taskyard-replica"
+
+
+def _engine_options(settings: Settings, application_name: str) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        # A dead connection (or a stopped replica) is found at checkout, before any query.
+        "pool_pre_ping": True,
+    }
+    if not settings.is_sqlite:
+        options["pool_recycle"] = 1800
+        options["connect_args"] = {"server_settings": {"application_name": application_name}}
+    return options
+
+
+def _read_sessions(engine: AsyncEngine, *, is_sqlite: bool) -> async_sessionmaker[AsyncSession]:
+    # PostgreSQL reads run without BEGIN/COMMIT: two round trips fewer per GET, and under
+    # READ COMMITTED each statement saw its own snapshot inside a transaction anyway.
+    # (SQLite keeps its explicit BEGIN, which its "begin" hook depends on.)
+    if not is_sqlite:
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
 class Database:
+    """The primary, for writes and fresh reads, plus any streaming replicas for other reads."""
+
     def __init__(self, settings: Settings) -> None:
         self.url = settings.database_url
         self.is_sqlite = settings.is_sqlite
-        engine_options: dict[str, Any] = {
-            "pool_size": settings.db_pool_size,
-            "max_overflow": settings.db_max_overflow,
-            "pool_timeout": settings.db_pool_timeout,
-            "pool_pre_ping": True,
-        }
-        if not self.is_sqlite:
-            engine_options["pool_recycle"] = 1800
-            engine_options["connect_args"] = {"server_settings": {"application_name": "taskyard"}}
-        self.engine = create_async_engine(self.url, **engine_options)
+        self.engine = create_async_engine(
+            self.url, **_engine_options(settings, PRIMARY_APPLICATION_NAME)
+        )
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        # PostgreSQL reads run without BEGIN/COMMIT: two round trips fewer per GET, and under
-        # READ COMMITTED each statement saw its own snapshot inside a transaction anyway.
-        # (SQLite keeps its explicit BEGIN, which the "begin" hook above depends on.)
-        read_engine = (
-            self.engine
-            if self.is_sqlite
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
-        self._read_sessions = async_sessionmaker(read_engine, expire_on_commit=False)
+        self._read_sessions = _read_sessions(self.engine, is_sqlite=self.is_sqlite)
         self._write_sessions = async_sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
+        self.replicas = [
+            create_async_engine(url, **_engine_options(settings, REPLICA_APPLICATION_NAME))
+            for url in settings.database_replica_urls
+        ]
+        self._replica_sessions = [
+            _read_sessions(replica, is_sqlite=False) for replica in self.replicas
+        ]
+        self._replica_guards = [
+            BackendGuard(f"replica-{n}", retry_after=5.0) for n in range(len(self.replicas))
+        ]
+        self._next_replica = 0
 
     def session(self, *, write: bool) -> AsyncSession:
         factory = self._write_sessions if write else self._read_sessions
         return factory()
+
+    async def replica_session(self) -> AsyncSession:
+        """A session on a healthy replica, round-robin; the primary if none can be reached.
+
+        A replica that fails is skipped for a few seconds, and the read moves on to the next
+        one (or the primary), so the caller never sees the failure.
+        """
+        count = len(self.replicas)
+        start, self._next_replica = self._next_replica, (self._next_replica + 1) % max(count, 1)
+        for offset in range(count):
+            index = (start + offset) % count
+            guard = self._replica_guards[index]
+            if guard.should_skip():
+                continue
+            session = self._replica_sessions[index]()
+            try:
+                await session.connection()  # checkout, with its pre-ping
+            except Exception as error:  # unreachable replica: note it and try the next
+                guard.record_failure("read", error)
+                DB_READS.labels(target="replica_failed").inc()
+                await session.close()
+                continue
+            guard.record_success()
+            DB_READS.labels(target="replica").inc()
+            return session
+        DB_READS.labels(target="primary").inc()
+        return self.session(write=False)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -143,6 +197,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        for replica in self.replicas:
+            await replica.dispose()
+
+
+async def _remember_writer(request: Request) -> None:
+    user_id = getattr(request.state, "user_id", None)
+    if user_id is not None:
+        await request.app.state.recent_writers.mark(user_id)
 
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -165,10 +227,36 @@ async def _commit(session: AsyncSession) -> None:
             logger.exception("after-commit step failed")
 
 
+async def _open_session(request: Request, database: Database) -> AsyncSession:
+    """Writes and transactions go to the primary; safe reads to a replica when there is one,
+    except for a caller who wrote a moment ago (read-your-writes)."""
+    if request.method not in SAFE_METHODS:
+        return database.session(write=True)
+    if not database.replicas:
+        return database.session(write=False)
+    user_id = _caller_id(request)
+    if user_id is not None and await request.app.state.recent_writers.wrote_recently(user_id):
+        DB_READS.labels(target="primary_read_your_writes").inc()
+        return database.session(write=False)
+    return await database.replica_session()
+
+
+def _caller_id(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        return str(request.app.state.tokens.decode_access(token.strip()).user_id)
+    except AppError:
+        return None
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: commit when the handler succeeds, roll back when it fails."""
     database: Database = request.app.state.database
-    session = database.session(write=request.method not in SAFE_METHODS)
+    session = await _open_session(request, database)
+    if request.method not in SAFE_METHODS and database.replicas:
+        after_commit(session, lambda: _remember_writer(request))
     try:
         yield session
     except AppError as error:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from taskyard.auth.dependencies import AuthServiceDep, CurrentPrincipal, CurrentUser
 from taskyard.auth.schemas import (
@@ -27,14 +27,20 @@ def _auth_payload(issued: IssuedTokens) -> AuthPayload:
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
-async def register(body: RegisterInput, service: AuthServiceDep) -> MessageEnvelope[AuthPayload]:
+async def register(
+    request: Request, body: RegisterInput, service: AuthServiceDep
+) -> MessageEnvelope[AuthPayload]:
     issued = await service.register(body)
+    request.state.user_id = str(issued.user.id)
     return MessageEnvelope(message="User registered successfully", data=_auth_payload(issued))
 
 
 @router.post("/login")
-async def login(body: LoginInput, service: AuthServiceDep) -> MessageEnvelope[AuthPayload]:
+async def login(
+    request: Request, body: LoginInput, service: AuthServiceDep
+) -> MessageEnvelope[AuthPayload]:
     issued = await service.login(body)
+    request.state.user_id = str(issued.user.id)
     return MessageEnvelope(message="Login successful", data=_auth_payload(issued))
 
 

@@ -22,7 +22,11 @@ class CacheBackend(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
-    async def set(self, key: str, value: bytes, ttl: int) -> None: ...
+    async def set(self, key: str, value: bytes, ttl: float) -> None: ...
+
+    async def exists(self, key: str) -> bool | None:
+        """Whether the key is there; None when the backend can't tell."""
+        ...
 
     async def incr(self, key: str) -> None: ...
 
@@ -50,7 +54,10 @@ class InProcessCache:
         self._entries.move_to_end(key)
         return value
 
-    async def set(self, key: str, value: bytes, ttl: int) -> None:
+    async def exists(self, key: str) -> bool | None:
+        return await self.get(key) is not None
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
         self._entries[key] = (time.monotonic() + ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
@@ -82,11 +89,21 @@ class RedisCache:
         self.guard.record_success()
         return value.encode() if isinstance(value, str) else value
 
-    async def set(self, key: str, value: bytes, ttl: int) -> None:
+    async def exists(self, key: str) -> bool | None:
+        if self.guard.should_skip():
+            return None
+        try:
+            found = bool(await self.redis.exists(key))
+        except RedisError as error:
+            self._failed("exists", error)
+            return None
+        return found
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
         if self.guard.should_skip():
             return
         try:
-            await self.redis.set(key, value, ex=ttl)
+            await self.redis.set(key, value, px=max(1, int(ttl * 1000)))
         except RedisError as error:
             self._failed("set", error)
 

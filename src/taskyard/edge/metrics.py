@@ -58,6 +58,11 @@ CACHE_BACKEND_ERRORS = Counter(
     "Cache operations that failed, so the database answered",
     ["operation"],
 )
+DB_READS = Counter(
+    "taskyard_db_reads_total",
+    "Read sessions by where they went (replica, primary, or a replica that failed)",
+    ["target"],
+)
 DB_POOL_IN_USE = Gauge(
     "taskyard_db_pool_connections_in_use",
     "Database connections checked out of the pool",
