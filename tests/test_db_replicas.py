@@ -224,7 +224,7 @@ async def test_a_writer_reads_their_own_write_while_the_replica_lags(
 
 
 async def test_a_stopped_replica_is_skipped_without_errors(replicas: ReplicaPair) -> None:
-    async with running_app(settings_for(replicas, read_your_writes_seconds=0)) as (app, client):
+    async with running_app(settings_for(replicas, read_your_writes_seconds=0)) as (_, client):
         auth = await register(client)
         await client.post("/api/v1/tasks", json={"title": "Survives"}, headers=bearer(auth))
         replicas.stop("replica")
