@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck pytest install install-dev clean bench-edge
+.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,6 @@ clean:
 
 bench-edge: install-dev
 	$(BIN)/python bench/edge_cost.py
+
+bench: install-dev
+	$(BIN)/python bench/run.py

@@ -151,7 +151,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else InProcessCache()
     )
     app.state.response_cache = ResponseCache(
-        cache_backend, ttl=settings.cache_ttl, prefix=settings.redis_key_prefix
+        cache_backend,
+        ttl=settings.cache_ttl,
+        prefix=settings.redis_key_prefix,
+        enabled=settings.cache_enabled,
     )
     app.state.recent_writers = RecentWriters(
         cache_backend,

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     # Addresses (or networks) of proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    cache_enabled: bool = True
     cache_ttl: int = Field(default=300, ge=1)
     # After writing, a person's reads stay on the primary this long (replicas may lag).
     read_your_writes_seconds: float = Field(default=5.0, ge=0)

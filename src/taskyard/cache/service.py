@@ -24,8 +24,11 @@ CACHE_HEADER = "X-Cache"
 
 
 class ResponseCache:
-    def __init__(self, backend: CacheBackend, *, ttl: int, prefix: str) -> None:
+    def __init__(
+        self, backend: CacheBackend, *, ttl: int, prefix: str, enabled: bool = True
+    ) -> None:
         self.backend = backend
+        self.enabled = enabled
         self.ttl = ttl
         self.prefix = f"{prefix}:resp"
         self._admin_generation_key = f"{prefix}:resp-gen:admin"
@@ -35,12 +38,14 @@ class ResponseCache:
         canonical = view + "?" + (query.model_dump_json() if query is not None else "")
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
-    def key_for_user(self, user: User, view: str, query: BaseModel | None = None) -> str:
+    def key_for_user(self, user: User, view: str, query: BaseModel | None = None) -> str | None:
+        if not self.enabled:
+            return None
         return f"{self.prefix}:u:{user.id}:{user.tasks_version}:{self._digest(view, query)}"
 
     async def key_for_admin(self, view: str, query: BaseModel | None = None) -> str | None:
         """None when admin views can't be cached safely (no shared backend, or it is down)."""
-        if not self.backend.shared:
+        if not (self.enabled and self.backend.shared):
             return None
         generation = await self.backend.get_int(self._admin_generation_key)
         if generation is None:

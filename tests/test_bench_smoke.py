@@ -1,0 +1,71 @@
+"""The benchmark harness still runs end to end: tiny data, one second per scenario."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import PostgresDatabases, service_unavailable
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = {
+    "bare FastAPI + asyncpg, 20 rows",
+    "list page 1, uncached",
+    "deep page, offset",
+    "deep page, cursor",
+    "list page 1, cached",
+    "get by id",
+    "stats",
+    "create",
+    "update",
+    "login",
+}
+
+
+def test_benchmark_harness_runs(
+    postgres: PostgresDatabases, redis_url: str, tmp_path: Path
+) -> None:
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            service_unavailable(f"{tool} is not installed")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "run.py"),
+            "--users",
+            "15",
+            "--tasks",
+            "400",
+            "--duration",
+            "1",
+            "--connections",
+            "4",
+            "--instances",
+            "1",
+            "--results-dir",
+            str(tmp_path),
+        ],
+        env={
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin",
+            "TASKYARD_BENCH_ADMIN_URL": postgres.admin_url,
+            "TASKYARD_BENCH_REDIS_URL": redis_url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads((tmp_path / "benchmark.json").read_text())
+    assert set(report["results"]) == SCENARIOS
+    for name, result in report["results"].items():
+        assert result["requests"] > 0, name
+        assert result["error_rate"] == 0, (name, result)
+        assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"], name
+    markdown = (tmp_path / "benchmark.md").read_text()
+    assert "p95 < 200 ms" in markdown
+    assert "bare stack" in markdown
