@@ -33,6 +33,8 @@ def configure_logging(settings: Settings) -> None:
 
     structlog.configure(
         processors=[
+            # Drop what the level filters out before any work is done on it.
+            structlog.stdlib.filter_by_level,
             *_SHARED_PROCESSORS,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

@@ -73,11 +73,11 @@ class AuthRepository:
 
     async def user_with_session(
         self, user_id: uuid.UUID, session_id: uuid.UUID
-    ) -> tuple[User, AuthSession | None] | None:
-        """The caller and their login session, in one round trip."""
+    ) -> tuple[User, bool] | None:
+        """The caller, and whether their login session is still open, in one round trip."""
         row = (
             await self.session.execute(
-                select(User, AuthSession)
+                select(User, AuthSession.id, AuthSession.revoked_at)
                 .outerjoin(
                     AuthSession,
                     and_(AuthSession.id == session_id, AuthSession.user_id == User.id),
@@ -85,4 +85,7 @@ class AuthRepository:
                 .where(User.id == user_id)
             )
         ).one_or_none()
-        return None if row is None else (row[0], row[1])
+        if row is None:
+            return None
+        user, found_session, revoked_at = row
+        return user, found_session is not None and revoked_at is None

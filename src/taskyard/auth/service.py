@@ -111,10 +111,10 @@ class AuthService:
         found = await self.auth.user_with_session(claims.user_id, claims.session_id)
         if found is None:
             raise Unauthorized("User no longer exists")
-        user, login = found
+        user, session_open = found
         if not user.is_active:
             raise AccountDeactivated()
-        if login is None or login.revoked_at is not None:
+        if not session_open:
             raise SessionRevoked()
         return user, claims
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from taskyard.errors import Unauthorized
 from taskyard.users.models import User
 
 ALGORITHM = "HS256"
+VERIFIED_CACHE_SIZE = 4096
 ISSUER = "taskyard"
 REQUIRED_CLAIMS = ["sub", "role", "jti", "iat", "exp", "sid"]
 
@@ -54,6 +56,7 @@ class TokenService:
         self._key = settings.signing_key
         self._access_ttl = timedelta(seconds=settings.access_token_ttl)
         self._refresh_ttl = timedelta(seconds=settings.refresh_token_ttl)
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue_access(self, user: User, session_id: uuid.UUID) -> str:
         now = utc_now()
@@ -69,6 +72,21 @@ class TokenService:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def decode_access(self, token: str) -> AccessClaims:
+        """Verify and read an access token. A token verified before is not verified again
+        (the limiter, the database router and the auth check all ask), only re-checked for
+        expiry."""
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at.timestamp() > time.time():
+                return known
+            raise ExpiredToken()
+        claims = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,
