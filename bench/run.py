@@ -176,6 +176,7 @@ def request_files(
             f'POST\t/api/v1/auth/login\t-\t{{"email": "{p.email}", "password": "{PASSWORD}"}}'
             for p in sample
         ],
+        "heavy_page1": [f"GET\t/api/v1/tasks?limit=10\t{p.token}\t" for p in heavy],
         "deep_offset": [
             f"GET\t/api/v1/tasks?limit=10&page={depth // 10 + 1}\t{p.token}\t" for p in heavy
         ],
@@ -393,6 +394,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             scenario("bare FastAPI + asyncpg, 20 rows", baseline.url, "baseline")
         with Cluster(database_url, secret, args, cache=False) as cluster:
             scenario("list page 1, uncached", cluster.url, "list")
+            scenario("page 1 of the deep-page users", cluster.url, "heavy_page1")
             scenario("deep page, offset", cluster.url, "deep_offset")
             scenario("deep page, cursor", cluster.url, "deep_cursor")
         with Cluster(database_url, secret, args, cache=True) as cluster:

@@ -16,6 +16,7 @@ SCENARIOS = {
     "list page 1, uncached",
     "deep page, offset",
     "deep page, cursor",
+    "page 1 of the deep-page users",
     "list page 1, cached",
     "get by id",
     "stats",

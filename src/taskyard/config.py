@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_max_overflow: int = Field(default=40, ge=0, le=1000)
     db_pool_timeout: float = Field(default=30, gt=0)
+    # A round trip per checkout that finds dead connections (after a database restart) before a
+    # request does; switching it off buys throughput at the cost of failed requests then.
+    db_pool_pre_ping: bool = True
 
     secret_key: SecretStr | None = None
     access_token_ttl: int = Field(default=900, ge=30)

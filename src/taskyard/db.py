@@ -111,9 +111,11 @@ def _engine_options(settings: Settings, application_name: str) -> dict[str, Any]
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout,
-        # A dead connection (or a stopped replica) is found at checkout, before any query.
-        "pool_pre_ping": True,
+        "pool_pre_ping": settings.db_pool_pre_ping,
     }
+    if application_name == REPLICA_APPLICATION_NAME:
+        # Failover relies on it: a stopped replica is found at checkout, before any query.
+        options["pool_pre_ping"] = True
     if not settings.is_sqlite:
         options["pool_recycle"] = 1800
         options["connect_args"] = {"server_settings": {"application_name": application_name}}
