@@ -10,60 +10,30 @@ the load, so every request pays for the check and none is refused.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import text
+from run import ADMIN_URL, REPO, TARGETS, execute, wrk
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
-REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
-ADMIN_URL = os.environ.get(
-    "TASKYARD_BENCH_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-TARGETS = {"p95_ms": 200.0, "rps": 1000.0, "error_rate": 0.001}
-
-
-async def _admin(statement: str) -> None:
-    engine = create_async_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 def run_wrk(url: str, token: str, duration: int, connections: int) -> dict[str, Any]:
-    output = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--latency",
-            "-s",
-            str(REPO / "bench" / "wrk" / "report.lua"),
-            url,
-        ],
-        env={**os.environ, "TASKYARD_BENCH_TOKEN": token},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
-    result: dict[str, Any] = json.loads(line.removeprefix("WRK_JSON "))
-    result["rps"] = result["requests"] / result["duration_s"]
-    errors = result["socket_errors"] + result["http_errors"]
-    result["error_rate"] = errors / max(result["requests"], 1)
-    return result
+    with tempfile.NamedTemporaryFile("w", suffix=".requests", delete=False) as requests:
+        requests.write(f"GET\t{urlsplit(url).path}\t{token}\t\n")
+    try:
+        return wrk(url, Path(requests.name), duration, connections)
+    finally:
+        os.unlink(requests.name)
 
 
 def measure(database_url: str, limiter: bool, args: argparse.Namespace) -> dict[str, Any]:
@@ -129,7 +99,7 @@ def main() -> None:
     args = parser.parse_args()
 
     name = f"taskyard_bench_edge_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    execute(ADMIN_URL, f'CREATE DATABASE "{name}"')
     database_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         results = {
@@ -137,7 +107,7 @@ def main() -> None:
             "limiter off": measure(database_url, False, args),
         }
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     on, off = results["limiter on"], results["limiter off"]
     rows = [

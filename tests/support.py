@@ -30,6 +30,16 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("TASKYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-any-hmac-0123456789abcdef0123456789"
 T = TypeVar("T")
+# What every response must carry, at least as strict as Helmet's defaults.
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "x-dns-prefetch-control": "off",
+    "x-permitted-cross-domain-policies": "none",
+}
 # Contract tests make many requests from one address; the limiter's own tests set real limits.
 GENEROUS_RATE_LIMITS = {
     "rate_limit": "100000/minute",

@@ -23,20 +23,11 @@ import pytest
 import redis
 
 from tests.e2e.conftest import PASSWORD
-from tests.support import PostgresDatabases, service_unavailable, unique_prefix
+from tests.support import SECURITY_HEADERS, PostgresDatabases, service_unavailable, unique_prefix
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_CLUSTER = REPO / "deploy" / "local-cluster"
 USER_LIMIT, ADMIN_LIMIT, AUTH_LIMIT = 15, 25, 4
-SECURITY_HEADERS = {
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
-    "cross-origin-opener-policy": "same-origin",
-    "cross-origin-resource-policy": "same-origin",
-    "x-dns-prefetch-control": "off",
-    "x-permitted-cross-domain-policies": "none",
-}
 
 
 @dataclass

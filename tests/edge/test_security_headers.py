@@ -8,22 +8,13 @@ import httpx
 from fastapi import APIRouter
 
 from tests.helpers import bearer, register, running_app
-from tests.support import make_settings
+from tests.support import SECURITY_HEADERS, make_settings
 
-EXPECTED = {
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
-    "cross-origin-opener-policy": "same-origin",
-    "cross-origin-resource-policy": "same-origin",
-    "x-dns-prefetch-control": "off",
-    "x-permitted-cross-domain-policies": "none",
-}
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 def assert_secure(response: httpx.Response, csp: str | None = API_CSP) -> None:
-    for name, value in EXPECTED.items():
+    for name, value in SECURITY_HEADERS.items():
         assert response.headers.get(name) == value, (name, response.url)
     if csp is not None:
         assert response.headers["content-security-policy"] == csp
