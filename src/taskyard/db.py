@@ -117,17 +117,17 @@ def _engine_options(settings: Settings, application_name: str) -> dict[str, Any]
         # Failover relies on it: a stopped replica is found at checkout, before any query.
         options["pool_pre_ping"] = True
     if not settings.is_sqlite:
+        # Connections rest in autocommit: reads need no BEGIN/ROLLBACK round trips (the
+        # pre-ping, too, is then one round trip, not three). Writes ask for a transaction.
+        options["isolation_level"] = "AUTOCOMMIT"
         options["pool_recycle"] = 1800
         options["connect_args"] = {"server_settings": {"application_name": application_name}}
     return options
 
 
-def _read_sessions(engine: AsyncEngine, *, is_sqlite: bool) -> async_sessionmaker[AsyncSession]:
-    # PostgreSQL reads run without BEGIN/COMMIT: two round trips fewer per GET, and under
-    # READ COMMITTED each statement saw its own snapshot inside a transaction anyway.
-    # (SQLite keeps its explicit BEGIN, which its "begin" hook depends on.)
-    if not is_sqlite:
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+def _read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # On PostgreSQL reads run in autocommit: under READ COMMITTED each statement saw its own
+    # snapshot inside a transaction anyway. SQLite keeps its BEGIN, which its "begin" hook emits.
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
@@ -142,17 +142,18 @@ class Database:
         )
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._read_sessions = _read_sessions(self.engine, is_sqlite=self.is_sqlite)
+        self._read_sessions = _read_sessions(self.engine)
+        write_options: dict[str, Any] = {_WRITE_OPTION: True}
+        if not self.is_sqlite:
+            write_options["isolation_level"] = "READ COMMITTED"
         self._write_sessions = async_sessionmaker(
-            self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
+            self.engine.execution_options(**write_options), expire_on_commit=False
         )
         self.replicas = [
             create_async_engine(url, **_engine_options(settings, REPLICA_APPLICATION_NAME))
             for url in settings.database_replica_urls
         ]
-        self._replica_sessions = [
-            _read_sessions(replica, is_sqlite=False) for replica in self.replicas
-        ]
+        self._replica_sessions = [_read_sessions(replica) for replica in self.replicas]
         self._replica_guards = [
             BackendGuard(f"replica-{n}", retry_after=5.0) for n in range(len(self.replicas))
         ]
