@@ -161,3 +161,17 @@ async def test_cache_outage_falls_back_to_the_database(sqlite_url: str, tmp_path
             assert "taskyard_cache_backend_errors_total{" in metrics
     finally:
         private.stop()
+
+
+async def test_deleting_a_user_removes_their_tasks_from_admin_views(
+    sqlite_url: str, redis_url: str
+) -> None:
+    settings = make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+    async with running_app(settings) as (app, client):
+        admin = await register_admin(client, app.state.database)
+        leaving = await register(client)
+        await create(client, leaving, "Soon gone")
+        view = "/api/v1/tasks/admin/all"
+        assert "Soon gone" in (await client.get(view, headers=bearer(admin))).text
+        await client.delete(f"/api/v1/users/{leaving['user']['id']}", headers=bearer(admin))
+        assert "Soon gone" not in (await client.get(view, headers=bearer(admin))).text

@@ -22,6 +22,7 @@ TASK_FIELDS = {
     "createdBy",
     "createdAt",
     "updatedAt",
+    "assignee",
 }
 
 

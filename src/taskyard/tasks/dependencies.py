@@ -8,12 +8,15 @@ from taskyard.cache.dependencies import ResponseCacheDep
 from taskyard.db import DbSession
 from taskyard.tasks.repository import TaskRepository
 from taskyard.tasks.service import TaskService
+from taskyard.users.repository import UserRepository
 
 
 async def get_task_service(
     request: Request, session: DbSession, cache: ResponseCacheDep
 ) -> TaskService:
-    return TaskService(TaskRepository(session), request.app.state.cursors, cache)
+    return TaskService(
+        TaskRepository(session), UserRepository(session), request.app.state.cursors, cache
+    )
 
 
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]

@@ -38,11 +38,15 @@ class Task(Base):
     )
     due_date: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
     # lazy="raise": an accidental per-row owner load (N+1) fails loudly instead of running.
-    owner: Mapped[User] = relationship(lazy="raise")
+    owner: Mapped[User] = relationship(foreign_keys=[created_by_id], lazy="raise")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
 
     __table_args__ = (
         # One index per list query actually issued: a person's tasks newest first (id breaks
@@ -52,4 +56,6 @@ class Task(Base):
         Index("ix_tasks_owner_priority", "created_by_id", "priority", created_at.desc(), id.desc()),
         # The admin view lists everyone's tasks newest first.
         Index("ix_tasks_created", created_at.desc(), id.desc()),
+        # What others assigned to a person, newest first.
+        Index("ix_tasks_assignee_created", "assignee_id", created_at.desc(), id.desc()),
     )

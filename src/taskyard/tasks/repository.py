@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -19,30 +19,54 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern
 from taskyard.tasks.models import PRIORITY_RANK, Task, TaskPriority, TaskStatus
 from taskyard.users.models import User
+
+_Assignee = aliased(User, name="assignee")
+
+
+def _with_people(query: Select[Task]) -> Select[Task]:
+    """Owner and assignee joined into the same query: no per-row loads."""
+    return (
+        query.join(Task.owner)
+        .outerjoin(_Assignee, Task.assignee_id == _Assignee.id)
+        .options(contains_eager(Task.owner), contains_eager(Task.assignee.of_type(_Assignee)))
+    )
+
 
 _PRIORITY_RANK_SQL = case(
     {priority.value: rank for priority, rank in PRIORITY_RANK.items()}, value=Task.priority
 )
 
 
+Scope = Literal["own", "assigned", "all"]
+
+
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
-    """Which tasks a list covers. `owner_id=None` means everyone's (the admin view)."""
+    """Which tasks a list covers: a person's own, those assigned to them, or both.
+    `owner_id=None` means everyone's (the admin view)."""
 
     owner_id: uuid.UUID | None
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     search: str | None = None
+    scope: Scope = "own"
 
     def conditions(self) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
         if self.owner_id is not None:
-            conditions.append(Task.created_by_id == self.owner_id)
+            if self.scope == "own":
+                conditions.append(Task.created_by_id == self.owner_id)
+            elif self.scope == "assigned":
+                conditions.append(Task.assignee_id == self.owner_id)
+            else:
+                conditions.append(
+                    or_(Task.created_by_id == self.owner_id, Task.assignee_id == self.owner_id)
+                )
         if self.status is not None:
             conditions.append(Task.status == self.status)
         if self.priority is not None:
@@ -136,15 +160,10 @@ class TaskRepository:
         self.session.expunge(task)
 
     async def get_visible(self, task_id: uuid.UUID, viewer: User) -> Task | None:
-        """The task if the viewer may see it: its owner, or any admin."""
-        query = (
-            select(Task)
-            .join(Task.owner)
-            .options(contains_eager(Task.owner))
-            .where(Task.id == task_id)
-        )
+        """The task if the viewer may see it: its owner, its assignee, or any admin."""
+        query = _with_people(select(Task)).where(Task.id == task_id)
         if not viewer.is_admin:
-            query = query.where(Task.created_by_id == viewer.id)
+            query = query.where(or_(Task.created_by_id == viewer.id, Task.assignee_id == viewer.id))
         return await self.session.scalar(query)
 
     async def page(
@@ -181,9 +200,7 @@ class TaskRepository:
         if after is not None:
             conditions.append(order.after(*after))
         return (
-            select(Task)
-            .join(Task.owner)
-            .options(contains_eager(Task.owner))
+            _with_people(select(Task))
             .where(*conditions)
             .order_by(*order.order_by())
             .offset(offset)

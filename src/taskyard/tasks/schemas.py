@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
 from taskyard.schemas import APIModel, PageQuery, PatchInput, Resource, StrictInput, Timestamp
 from taskyard.tasks.models import TaskPriority, TaskStatus
-from taskyard.users.schemas import UserRef
+from taskyard.users.schemas import Email, UserRef
 
 
 def _iso_date_or_blank(value: object) -> object:
@@ -44,11 +44,25 @@ class TaskOut(Resource):
     priority: TaskPriority
     due_date: Timestamp | None
     created_by: UserRef = Field(validation_alias="owner")
+    assignee: UserRef | None
     created_at: Timestamp
     updated_at: Timestamp
 
 
-class TaskCreate(StrictInput):
+class Assignment(StrictInput):
+    """Who a task is for: by id or by email, not both."""
+
+    assignee_id: uuid.UUID | None = None
+    assignee_email: Email | None = None
+
+    @model_validator(mode="after")
+    def _one_way_only(self) -> Self:
+        if self.assignee_id is not None and self.assignee_email is not None:
+            raise ValueError("Give assigneeId or assigneeEmail, not both")
+        return self
+
+
+class TaskCreate(Assignment):
     title: Title
     description: Description = ""
     status: TaskStatus = TaskStatus.PENDING
@@ -56,10 +70,11 @@ class TaskCreate(StrictInput):
     due_date: DueDate = None
 
 
-class TaskUpdate(PatchInput):
-    """Only a task's own editable fields; anything else is refused, not ignored."""
+class TaskUpdate(PatchInput, Assignment):
+    """Only a task's own editable fields; anything else is refused, not ignored.
+    `assigneeId: null` unassigns."""
 
-    nullable_fields: ClassVar[frozenset[str]] = frozenset({"due_date"})
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"due_date", "assignee_id"})
 
     title: Title | None = None
     description: Description | None = None
@@ -67,12 +82,26 @@ class TaskUpdate(PatchInput):
     priority: TaskPriority | None = None
     due_date: DueDate = None
 
+    def field_changes(self) -> dict[str, Any]:
+        """The task's own fields that were sent (assignment is handled on its own)."""
+        return {
+            name: value
+            for name, value in self.changes().items()
+            if name not in {"assignee_id", "assignee_email"}
+        }
+
+    @property
+    def touches_assignment(self) -> bool:
+        return bool({"assignee_id", "assignee_email"} & self.model_fields_set)
+
 
 class TaskListQuery(PageQuery):
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     search: SearchTerm | None = None
     sort: SortKey = "-createdAt"
+    # own (the original's meaning, and the default), assigned to me, or both.
+    scope: Literal["own", "assigned", "all"] = "own"
     # Keyset paging: the `nextCursor` of the previous page. It overrides `page`.
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
 

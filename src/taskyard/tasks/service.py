@@ -9,11 +9,12 @@ from typing import Any
 from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
 from taskyard.db import after_commit
-from taskyard.errors import NotFound, ValidationFailed
+from taskyard.errors import Forbidden, NotFound, ValidationFailed
 from taskyard.tasks.models import Task, TaskPriority, TaskStatus
 from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
 from taskyard.tasks.schemas import (
     AdminTaskListQuery,
+    Assignment,
     GroupCount,
     TaskCreate,
     TaskListQuery,
@@ -21,6 +22,7 @@ from taskyard.tasks.schemas import (
     TaskUpdate,
 )
 from taskyard.users.models import User
+from taskyard.users.repository import UserRepository
 
 
 class TaskNotFound(NotFound):
@@ -35,16 +37,42 @@ class TaskPage:
     next_cursor: str | None
 
 
+class OnlyStatusForAssignees(Forbidden):
+    message = "An assignee may change only the task's status"
+
+
 class TaskService:
-    def __init__(self, tasks: TaskRepository, cursors: CursorCodec, cache: ResponseCache) -> None:
+    def __init__(
+        self,
+        tasks: TaskRepository,
+        users: UserRepository,
+        cursors: CursorCodec,
+        cache: ResponseCache,
+    ) -> None:
         self.tasks = tasks
+        self.users = users
         self.cursors = cursors
         self.cache = cache
 
-    async def _changed(self, task: Task) -> None:
-        """Every cached view that could show this task goes stale with this transaction."""
-        await self.tasks.bump_tasks_versions({task.created_by_id})
+    async def _changed(self, task: Task, *also: uuid.UUID | None) -> None:
+        """Every cached view that could show this task goes stale with this transaction:
+        its owner's, its assignee's (and a former assignee's), and the admin views."""
+        people = {task.created_by_id, task.assignee_id, *also}
+        await self.tasks.bump_tasks_versions({person for person in people if person})
         after_commit(self.tasks.session, self.cache.expire_admin_views)
+
+    async def _assignee(self, assignment: Assignment) -> User | None:
+        if assignment.assignee_email is not None:
+            user = await self.users.get_by_email(assignment.assignee_email)
+            field = "assigneeEmail"
+        elif assignment.assignee_id is not None:
+            user = await self.users.get(assignment.assignee_id)
+            field = "assigneeId"
+        else:
+            return None
+        if user is None or not user.is_active:
+            raise ValidationFailed(field, "No active user to assign the task to")
+        return user
 
     async def list_own(self, user: User, query: TaskListQuery) -> TaskPage:
         return await self._page(_filter(user.id, query), query)
@@ -78,6 +106,7 @@ class TaskService:
             priority=data.priority,
             due_date=data.due_date,
             owner=owner,
+            assignee=await self._assignee(data),
         )
         await self.tasks.add(task)
         await self._changed(task)
@@ -85,14 +114,22 @@ class TaskService:
 
     async def update(self, task_id: uuid.UUID, viewer: User, changes: TaskUpdate) -> Task:
         task = await self.get(task_id, viewer)
-        for field, value in changes.changes().items():
+        fields = changes.field_changes()
+        if not _may_edit(task, viewer) and (changes.touches_assignment or set(fields) - {"status"}):
+            raise OnlyStatusForAssignees()
+        previous_assignee = task.assignee_id
+        for field, value in fields.items():
             setattr(task, field, value)
+        if changes.touches_assignment:
+            task.assignee = await self._assignee(changes)
         await self.tasks.flush()
-        await self._changed(task)
+        await self._changed(task, previous_assignee)
         return task
 
     async def delete(self, task_id: uuid.UUID, viewer: User) -> None:
         task = await self.get(task_id, viewer)
+        if not _may_edit(task, viewer):
+            raise Forbidden("Only the task's owner can delete it")
         await self._changed(task)
         await self.tasks.delete(task)
 
@@ -127,9 +164,17 @@ class TaskService:
             raise InvalidCursor() from error
 
 
+def _may_edit(task: Task, viewer: User) -> bool:
+    return viewer.is_admin or task.created_by_id == viewer.id
+
+
 def _filter(owner_id: uuid.UUID | None, query: TaskListQuery) -> TaskFilter:
     return TaskFilter(
-        owner_id=owner_id, status=query.status, priority=query.priority, search=query.search
+        owner_id=owner_id,
+        status=query.status,
+        priority=query.priority,
+        search=query.search,
+        scope=query.scope,
     )
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern
 from taskyard.errors import Conflict
+from taskyard.tasks.models import Task
 from taskyard.users.models import Role, User
 
 
@@ -38,6 +39,15 @@ class UserRepository:
         await self.session.flush()
 
     async def delete(self, user: User) -> None:
+        """Delete the account and its tasks; tasks assigned to it lose their assignee, so their
+        owners' cached views go stale in the same transaction."""
+        assigned_owners = select(Task.created_by_id).where(Task.assignee_id == user.id)
+        await self.session.execute(
+            update(User)
+            .where(User.id.in_(assigned_owners))
+            .values(tasks_version=User.tasks_version + 1)
+            .execution_options(synchronize_session=False)
+        )
         await self.session.execute(delete(User).where(User.id == user.id))
         self.session.expunge(user)
 

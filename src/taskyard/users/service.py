@@ -4,6 +4,8 @@ import uuid
 from collections.abc import Sequence
 
 from taskyard.auth.repository import AuthRepository
+from taskyard.cache.service import ResponseCache
+from taskyard.db import after_commit
 from taskyard.errors import Conflict, NotFound
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
@@ -21,9 +23,12 @@ class LastAdmin(Conflict):
 class UserService:
     """What admins do to accounts."""
 
-    def __init__(self, *, users: UserRepository, auth: AuthRepository) -> None:
+    def __init__(
+        self, *, users: UserRepository, auth: AuthRepository, cache: ResponseCache
+    ) -> None:
         self.users = users
         self.auth = auth
+        self.cache = cache
 
     async def list(self, query: UserListQuery) -> tuple[Sequence[User], int]:
         return await self.users.page(
@@ -57,6 +62,8 @@ class UserService:
         if user.is_admin and user.is_active:
             await self._ensure_another_admin(user)
         await self.users.delete(user)
+        # Their tasks went with them: the admin views must not show them any more.
+        after_commit(self.users.session, self.cache.expire_admin_views)
 
     async def _ensure_another_admin(self, user: User) -> None:
         if not (await self.users.lock_active_admin_ids()) - {user.id}:
