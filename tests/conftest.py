@@ -19,6 +19,7 @@ from tests.support import (
     POSTGRES_ADMIN_URL,
     REDIS_URL,
     PostgresDatabases,
+    SmtpServer,
     fresh_database,
     make_settings,
     redis_problem,
@@ -42,6 +43,14 @@ def redis_url() -> str:
     if problem:
         service_unavailable(problem)
     return REDIS_URL
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -221,3 +221,50 @@ class PrivateRedis:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+class CapturingSmtpHandler:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 Message accepted"
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a free port, for tests to read what was sent."""
+
+    def __init__(self) -> None:
+        self.handler = CapturingSmtpHandler()
+        self.port = any_free_port()
+        self.controller: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    @property
+    def messages(self) -> list[Any]:
+        return self.handler.messages
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        # A controller can't be restarted; a new one on the same port keeps the same address.
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None

@@ -42,6 +42,9 @@ from taskyard.edge.security_headers import DOCS_CSP, SecurityHeadersMiddleware
 from taskyard.edge.sentry import init_sentry
 from taskyard.errors import UnhandledErrorMiddleware, install_error_handlers
 from taskyard.health.router import router as health_router
+from taskyard.jobs.handlers import EventHandlers
+from taskyard.jobs.mail import LogMailer, Mailer, SmtpMailer
+from taskyard.jobs.relay import InProcessRelay
 from taskyard.logging import configure_logging
 from taskyard.redis_client import BackendGuard, create_redis
 from taskyard.tasks.router import router as tasks_router
@@ -62,9 +65,15 @@ def api_router() -> APIRouter:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     sampler = asyncio.create_task(sample_process_forever()) if is_multiprocess() else None
+    relay = app.state.relay
+    relay_task = asyncio.create_task(relay.run_forever()) if relay is not None else None
     try:
         yield
     finally:
+        if relay_task is not None:
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
         # Runs after uvicorn has drained in-flight requests (bounded by the shutdown timeout).
         if sampler is not None:
             sampler.cancel()
@@ -145,6 +154,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenService(settings)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
+    mailer: Mailer = (
+        SmtpMailer(settings.smtp_url.get_secret_value(), settings.mail_from)
+        if settings.smtp_url is not None
+        else LogMailer(settings.mail_from)
+    )
+    app.state.event_handlers = EventHandlers(app.state.database, mailer)
+    # With no broker, this process drains the outbox itself (the embedded default).
+    app.state.relay = (
+        InProcessRelay(
+            app.state.database, app.state.event_handlers, poll_seconds=settings.outbox_poll_seconds
+        )
+        if settings.broker_url is None
+        else None
+    )
+    app.state.relay_wake = app.state.relay.wake if app.state.relay is not None else None
     cache_backend: CacheBackend = (
         RedisCache(app.state.redis, app.state.redis_guard)
         if app.state.redis is not None

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     read_your_writes_seconds: float = Field(default=5.0, ge=0)
     database_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    broker_url: str | None = None
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Taskyard <no-reply@taskyard.local>"
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     compression_min_bytes: int = Field(default=1024, ge=0)
     shutdown_timeout: float = Field(default=20, gt=0)
@@ -84,7 +89,7 @@ class Settings(BaseSettings):
 
     _secret_key_generated: bool = PrivateAttr(default=False)
 
-    @field_validator("redis_url", "sentry_dsn", mode="before")
+    @field_validator("redis_url", "sentry_dsn", "broker_url", "smtp_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -15,7 +15,17 @@ ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
 def assert_user_shape(user: dict[str, Any]) -> None:
-    assert set(user) == {"id", "_id", "name", "email", "role", "isActive", "createdAt", "lastLogin"}
+    assert set(user) == {
+        "id",
+        "_id",
+        "name",
+        "email",
+        "role",
+        "isActive",
+        "createdAt",
+        "lastLogin",
+        "notifications",
+    }
     assert user["id"] == user["_id"]
     uuid.UUID(user["id"])
     assert ISO_UTC.match(user["createdAt"])

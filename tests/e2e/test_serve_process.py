@@ -14,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import TASKYARD, free_port, server_env, wait_until_live
-from tests.support import fresh_database
+from tests.support import SmtpServer, fresh_database
 
 
 @pytest.fixture
@@ -130,3 +130,36 @@ def test_shutdown_waits_only_so_long_for_a_stuck_request(
         connection.close()
         if process.poll() is None:
             process.kill()
+
+
+def test_serve_drains_the_outbox_by_itself(
+    sqlite_database: str, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    process, base_url = start(sqlite_database, tmp_path, TASKYARD_SMTP_URL=smtp_server.url)
+    try:
+        email = "arrives@example.com"
+        registered = httpx.post(
+            f"{base_url}/api/v1/auth/register",
+            json={"name": "Arrival", "email": email, "password": "password123"},
+        )
+        assert registered.status_code == 201
+        wait_for(lambda: bool(smtp_server.to(email)), within=15)
+        assert smtp_server.to(email)[0]["Subject"] == "Welcome to Taskyard"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_without_smtp_the_mail_goes_to_the_log(sqlite_database: str, tmp_path: Path) -> None:
+    process, base_url = start(sqlite_database, tmp_path, TASKYARD_LOG_LEVEL="info")
+    log = tmp_path / f"serve-{base_url.rsplit(':', 1)[1]}.log"
+    try:
+        httpx.post(
+            f"{base_url}/api/v1/auth/register",
+            json={"name": "Logged", "email": "logged@example.com", "password": "password123"},
+        )
+        wait_for(lambda: "Welcome to Taskyard" in log.read_text())
+        assert "password123" not in log.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)

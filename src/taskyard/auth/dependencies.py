@@ -12,6 +12,7 @@ from taskyard.auth.service import AuthService
 from taskyard.auth.tokens import AccessClaims
 from taskyard.db import DbSession
 from taskyard.errors import Forbidden, Unauthorized
+from taskyard.jobs.service import EventPublisher
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
 
@@ -26,6 +27,7 @@ async def get_auth_service(request: Request, session: DbSession) -> AuthService:
         passwords=state.passwords,
         tokens=state.tokens,
         denylist=state.denylist,
+        events=EventPublisher(session, state.relay_wake),
     )
 
 

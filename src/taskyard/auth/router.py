@@ -7,6 +7,7 @@ from taskyard.auth.schemas import (
     AuthPayload,
     LoginInput,
     MePayload,
+    MeUpdate,
     RefreshInput,
     RegisterInput,
     TokenPair,
@@ -57,6 +58,16 @@ async def refresh(body: RefreshInput, service: AuthServiceDep) -> MessageEnvelop
 async def logout(principal: CurrentPrincipal, service: AuthServiceDep) -> MessageOnly:
     await service.logout(principal.claims)
     return MessageOnly(message="Logged out successfully")
+
+
+@router.patch("/me")
+async def update_me(
+    body: MeUpdate, user: CurrentUser, service: AuthServiceDep
+) -> MessageEnvelope[MePayload]:
+    updated = await service.update_me(user, body)
+    return MessageEnvelope(
+        message="Profile updated", data=MePayload(user=UserOut.model_validate(updated))
+    )
 
 
 @router.get("/me")

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from taskyard.schemas import APIModel, RequestModel
+from taskyard.schemas import APIModel, PatchInput, RequestModel
 from taskyard.users.schemas import Email, Password, PersonName, UserOut
 
 
@@ -23,6 +23,13 @@ class LoginInput(RequestModel):
 
 class RefreshInput(RequestModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class MeUpdate(PatchInput):
+    """What people may change about themselves here."""
+
+    name: PersonName | None = None
+    notifications: bool | None = None
 
 
 class TokenPair(APIModel):

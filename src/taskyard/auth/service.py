@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from taskyard.auth.denylist import TokenDenylist
 from taskyard.auth.passwords import PasswordService
 from taskyard.auth.repository import AuthRepository
-from taskyard.auth.schemas import LoginInput, RegisterInput
+from taskyard.auth.schemas import LoginInput, MeUpdate, RegisterInput
 from taskyard.auth.tokens import AccessClaims, TokenService, hash_refresh_token
 from taskyard.db import utc_now
 from taskyard.errors import Unauthorized
+from taskyard.jobs.events import USER_REGISTERED
+from taskyard.jobs.service import EventPublisher
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
 
@@ -52,12 +54,14 @@ class AuthService:
         passwords: PasswordService,
         tokens: TokenService,
         denylist: TokenDenylist,
+        events: EventPublisher,
     ) -> None:
         self.users = users
         self.auth = auth
         self.passwords = passwords
         self.tokens = tokens
         self.denylist = denylist
+        self.events = events
 
     async def register(self, data: RegisterInput) -> IssuedTokens:
         user = User(
@@ -68,6 +72,7 @@ class AuthService:
             is_active=True,
         )
         await self.users.add(user)
+        self.events.emit(USER_REGISTERED, {"user_id": str(user.id)})
         return await self._open_session(user)
 
     async def login(self, data: LoginInput) -> IssuedTokens:
@@ -99,6 +104,12 @@ class AuthService:
             raise InvalidRefreshToken()
         await self.auth.touch_session(login.id)
         return await self._issue(user, login.id)
+
+    async def update_me(self, user: User, changes: MeUpdate) -> User:
+        for field, value in changes.changes().items():
+            setattr(user, field, value)
+        await self.users.flush()
+        return user
 
     async def logout(self, claims: AccessClaims) -> None:
         await self.auth.revoke_session(claims.session_id)

@@ -10,6 +10,8 @@ from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
 from taskyard.db import after_commit
 from taskyard.errors import Forbidden, NotFound, ValidationFailed
+from taskyard.jobs.events import TASK_ASSIGNED
+from taskyard.jobs.service import EventPublisher
 from taskyard.tasks.models import Task, TaskPriority, TaskStatus
 from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
 from taskyard.tasks.schemas import (
@@ -48,9 +50,11 @@ class TaskService:
         users: UserRepository,
         cursors: CursorCodec,
         cache: ResponseCache,
+        events: EventPublisher,
     ) -> None:
         self.tasks = tasks
         self.users = users
+        self.events = events
         self.cursors = cursors
         self.cache = cache
 
@@ -110,6 +114,7 @@ class TaskService:
         )
         await self.tasks.add(task)
         await self._changed(task)
+        self._announce_assignment(task, actor=owner, previous=None)
         return task
 
     async def update(self, task_id: uuid.UUID, viewer: User, changes: TaskUpdate) -> Task:
@@ -124,7 +129,16 @@ class TaskService:
             task.assignee = await self._assignee(changes)
         await self.tasks.flush()
         await self._changed(task, previous_assignee)
+        self._announce_assignment(task, actor=viewer, previous=previous_assignee)
         return task
+
+    def _announce_assignment(self, task: Task, *, actor: User, previous: uuid.UUID | None) -> None:
+        """A new assignee hears about it (not when people assign themselves)."""
+        if task.assignee_id is None or task.assignee_id in {previous, actor.id}:
+            return
+        self.events.emit(
+            TASK_ASSIGNED, {"task_id": str(task.id), "assignee_id": str(task.assignee_id)}
+        )
 
     async def delete(self, task_id: uuid.UUID, viewer: User) -> None:
         task = await self.get(task_id, viewer)

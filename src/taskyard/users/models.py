@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Index, String, Uuid
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from taskyard.db import Base, UTCDateTime, str_enum, utc_now
@@ -30,6 +31,8 @@ class User(Base):
     # Bumped with every write to this person's tasks, in the same transaction: cached views
     # keyed on it can never outlive the data they show.
     tasks_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Whether notification emails go out to this person at all.
+    notifications: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     __table_args__ = (Index("ix_users_created_at", "created_at"),)
 

@@ -36,6 +36,7 @@ class UserOut(Resource):
     is_active: bool
     created_at: Timestamp
     last_login: Timestamp | None
+    notifications: bool
 
 
 class UserUpdate(PatchInput):

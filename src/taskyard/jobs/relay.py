@@ -1,0 +1,72 @@
+"""The embedded relay: with no broker, `taskyard serve` drains the outbox itself."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from taskyard.db import Database
+from taskyard.jobs.handlers import EventHandlers
+from taskyard.jobs.repository import OutboxRepository
+from taskyard.logging import get_logger
+
+logger = get_logger("taskyard.relay")
+BATCH_SIZE = 50
+LEASE = timedelta(seconds=60)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 2 s, 4 s, 8 s ... at most 5 minutes."""
+    return timedelta(seconds=min(2**attempts, 300))
+
+
+class InProcessRelay:
+    def __init__(
+        self, database: Database, handlers: EventHandlers, *, poll_seconds: float = 1.0
+    ) -> None:
+        self.database = database
+        self.handlers = handlers
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    async def wake(self) -> None:
+        """Called after a commit that emitted events: drain now rather than at the next poll."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                handled = await self.drain_once()
+            except Exception:  # the database may be briefly away; try again at the next poll
+                logger.exception("outbox relay pass failed")
+                handled = 0
+            if handled == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    async def drain_once(self) -> int:
+        async with self.database.session(write=True) as session:
+            claimed = await OutboxRepository(session).claim(BATCH_SIZE, LEASE)
+            batch = [
+                (event.id, event.type, dict(event.payload), event.attempts) for event in claimed
+            ]
+            await session.commit()
+        for event_id, event_type, payload, attempts in batch:
+            async with self.database.session(write=True) as session:
+                outbox = OutboxRepository(session)
+                try:
+                    await self.handlers.handle(event_id, event_type, payload)
+                except Exception as error:
+                    logger.warning(
+                        "event failed; it will be retried",
+                        event_id=str(event_id),
+                        type=event_type,
+                        error=type(error).__name__,
+                    )
+                    await outbox.release(event_id, repr(error), retry_delay(attempts))
+                else:
+                    await outbox.mark_published(event_id)
+                await session.commit()
+        return len(batch)

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from taskyard.db import utc_now
+from taskyard.jobs.models import OutboxEvent, ProcessedEvent
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, event_type: str, payload: dict[str, Any]) -> OutboxEvent:
+        event = OutboxEvent(type=event_type, payload=payload)
+        self.session.add(event)
+        return event
+
+    async def claim(self, limit: int, lease: timedelta) -> Sequence[OutboxEvent]:
+        """Take up to `limit` unpublished events whose lease is free, for `lease`.
+
+        On PostgreSQL, SKIP LOCKED lets several relays claim side by side without waiting on
+        or double-claiming each other's rows.
+        """
+        now = utc_now()
+        candidates = (
+            select(OutboxEvent.id)
+            .where(
+                OutboxEvent.published_at.is_(None),
+                or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now),
+            )
+            .order_by(OutboxEvent.created_at)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        claimed = await self.session.scalars(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(candidates.scalar_subquery()))
+            .values(claimed_until=now + lease, attempts=OutboxEvent.attempts + 1)
+            .returning(OutboxEvent)
+            .execution_options(synchronize_session=False)
+        )
+        return claimed.all()
+
+    async def mark_published(self, event_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(OutboxEvent).where(OutboxEvent.id == event_id).values(published_at=utc_now())
+        )
+
+    async def release(self, event_id: uuid.UUID, error: str, retry_in: timedelta) -> None:
+        """Give a failed event back, to be claimed again after `retry_in`."""
+        await self.session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == event_id)
+            .values(claimed_until=utc_now() + retry_in, last_error=error[:1000])
+        )
+
+    async def pending_count(self) -> int:
+        count = await self.session.scalar(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        )
+        return int(count or 0)
+
+
+class ProcessedEventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_time(self, event_id: uuid.UUID) -> bool:
+        """Record the event as processed; False when it was processed already."""
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        result = await self.session.execute(
+            insert(ProcessedEvent)
+            .values(event_id=event_id, processed_at=utc_now())
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)

@@ -1,0 +1,26 @@
+"""Emitting events: rows in the outbox, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from taskyard.db import after_commit
+from taskyard.jobs.repository import OutboxRepository
+
+
+class EventPublisher:
+    def __init__(
+        self, session: AsyncSession, on_commit: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        self.outbox = OutboxRepository(session)
+        self.session = session
+        self.on_commit = on_commit
+
+    def emit(self, event_type: str, payload: dict[str, Any]) -> None:
+        """Record the event; it leaves only if the surrounding transaction commits."""
+        self.outbox.add(event_type, payload)
+        if self.on_commit is not None:
+            after_commit(self.session, self.on_commit)
