@@ -16,15 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from taskyard.app import create_app
 from taskyard.db import Database
 from tests.support import (
+    BROKER_URL,
     POSTGRES_ADMIN_URL,
     REDIS_URL,
     PostgresDatabases,
     SmtpServer,
+    broker_problem,
+    delete_broker_namespace,
     fresh_database,
     make_settings,
     redis_problem,
     service_unavailable,
     truncate_all,
+    unique_prefix,
 )
 
 
@@ -43,6 +47,22 @@ def redis_url() -> str:
     if problem:
         service_unavailable(problem)
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> str:
+    problem = broker_problem(BROKER_URL)
+    if problem:
+        service_unavailable(problem)
+    return BROKER_URL
+
+
+@pytest.fixture
+def broker_prefix(broker_url: str) -> Iterator[str]:
+    """Queues of this test's own on the shared broker, deleted afterwards."""
+    prefix = unique_prefix()
+    yield prefix
+    delete_broker_namespace(broker_url, prefix)
 
 
 @pytest.fixture

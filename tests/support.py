@@ -228,11 +228,20 @@ class CapturingSmtpHandler:
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        self.attempts = 0
+        self.holding: threading.Event | None = None
+        self.released = threading.Event()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         import email
         from email import policy
 
+        self.attempts += 1
+        if self.holding is not None and not self.holding.is_set():
+            # Keep the first sender waiting mid-send, then turn it away: nothing recorded.
+            self.holding.set()
+            await asyncio.to_thread(self.released.wait)
+            return "451 Try again later"
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append(message)
         return "250 Message accepted"
@@ -254,6 +263,14 @@ class SmtpServer:
     def messages(self) -> list[Any]:
         return self.handler.messages
 
+    def hold_first_message(self) -> threading.Event:
+        """Stall the next delivery until `release_held()`; the event is set when it arrives."""
+        self.handler.holding = threading.Event()
+        return self.handler.holding
+
+    def release_held(self) -> None:
+        self.handler.released.set()
+
     def to(self, address: str) -> list[Any]:
         return [m for m in self.messages if m["To"] == address]
 
@@ -268,3 +285,82 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+BROKER_URL = os.environ.get("TASKYARD_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def broker_problem(url: str) -> str | None:
+    async def probe() -> None:
+        import aio_pika
+
+        connection = await aio_pika.connect(url, timeout=5)
+        await connection.close()
+
+    try:
+        in_fresh_loop(probe)
+    except Exception as error:
+        return f"RabbitMQ at {url} unreachable: {error!r}"
+    return None
+
+
+def delete_broker_namespace(url: str, prefix: str, retry_levels: int = 8) -> None:
+    """Remove the queues and exchange a test declared under its own prefix."""
+
+    async def run() -> None:
+        import aio_pika
+
+        connection = await aio_pika.connect(url, timeout=5)
+        try:
+            channel = await connection.channel()
+            names = [f"{prefix}.events", f"{prefix}.events.dead"]
+            names += [
+                f"{prefix}.events.retry.{int(base * 2**n * 1000)}"
+                for base in (0.05, 1.0)  # the retry bases the tests and the defaults use
+                for n in range(1, retry_levels)
+            ]
+            for name in names:
+                await channel.queue_delete(name)
+            await channel.exchange_delete(f"{prefix}.events")
+        finally:
+            await connection.close()
+
+    in_fresh_loop(run)
+
+
+class TcpProxy:
+    """A loopback TCP relay in front of a real server, which a test can cut and restore."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = any_free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        self._writers |= {writer, upstream_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -43,8 +44,9 @@ from taskyard.edge.sentry import init_sentry
 from taskyard.errors import UnhandledErrorMiddleware, install_error_handlers
 from taskyard.health.router import router as health_router
 from taskyard.jobs.handlers import EventHandlers
-from taskyard.jobs.mail import LogMailer, Mailer, SmtpMailer
-from taskyard.jobs.relay import InProcessRelay
+from taskyard.jobs.mail import mailer_for
+from taskyard.jobs.relay import BrokerDelivery, OutboxRelay
+from taskyard.jobs.worker import broker_for
 from taskyard.logging import configure_logging
 from taskyard.redis_client import BackendGuard, create_redis
 from taskyard.tasks.router import router as tasks_router
@@ -79,6 +81,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
+        if app.state.broker is not None:
+            await app.state.broker.close()
         await app.state.database.dispose()
         if app.state.redis is not None:
             await app.state.redis.aclose()
@@ -154,21 +158,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenService(settings)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
-    mailer: Mailer = (
-        SmtpMailer(settings.smtp_url.get_secret_value(), settings.mail_from)
-        if settings.smtp_url is not None
-        else LogMailer(settings.mail_from)
-    )
-    app.state.event_handlers = EventHandlers(app.state.database, mailer)
-    # With no broker, this process drains the outbox itself (the embedded default).
-    app.state.relay = (
-        InProcessRelay(
-            app.state.database, app.state.event_handlers, poll_seconds=settings.outbox_poll_seconds
+    app.state.event_handlers = EventHandlers(app.state.database, mailer_for(settings))
+    app.state.broker = broker_for(settings) if settings.broker_url is not None else None
+    if app.state.broker is None:
+        # The embedded default: this process carries the events out itself.
+        app.state.relay = OutboxRelay(
+            app.state.database,
+            app.state.event_handlers.handle_message,
+            poll_seconds=settings.outbox_poll_seconds,
         )
-        if settings.broker_url is None
-        else None
-    )
-    app.state.relay_wake = app.state.relay.wake if app.state.relay is not None else None
+    else:
+        # An unreachable broker is an outage, not a bad event: retry at the next poll.
+        app.state.relay = OutboxRelay(
+            app.state.database,
+            BrokerDelivery(app.state.broker),
+            poll_seconds=settings.outbox_poll_seconds,
+            retry_delay=lambda _attempts: timedelta(seconds=settings.outbox_poll_seconds),
+        )
+    app.state.relay_wake = app.state.relay.wake
     cache_backend: CacheBackend = (
         RedisCache(app.state.redis, app.state.redis_guard)
         if app.state.redis is not None

@@ -19,6 +19,7 @@ from taskyard.auth.passwords import PasswordService
 from taskyard.config import Settings
 from taskyard.db import Database
 from taskyard.edge.metrics import MULTIPROCESS_ENV
+from taskyard.jobs.worker import broker_for, run_worker
 from taskyard.logging import configure_logging, get_logger
 from taskyard.migrations import upgrade
 from taskyard.users.models import Role, User
@@ -153,6 +154,36 @@ def create_admin(args: argparse.Namespace) -> None:
     print(f"created admin {user.email} ({user.id})")
 
 
+def worker(_args: argparse.Namespace) -> None:
+    settings = _load_settings()
+    configure_logging(settings)
+    if settings.broker_url is None:
+        raise CommandError(
+            "TASKYARD_BROKER_URL is not set: without a broker, `serve` carries events out itself"
+        )
+    asyncio.run(run_worker(settings))
+
+
+def dead_letters(args: argparse.Namespace) -> None:
+    settings = _load_settings()
+    if settings.broker_url is None:
+        raise CommandError("TASKYARD_BROKER_URL is not set")
+
+    async def run() -> None:
+        broker = broker_for(settings)
+        await broker.connect()
+        try:
+            if args.replay:
+                moved = await broker.replay_dead_letters(args.limit)
+                print(f"replayed {moved} dead letter(s) to {broker.queue_name}")
+            else:
+                print(f"{await broker.dead_letters()} dead letter(s) in {broker.dead_queue_name}")
+        finally:
+            await broker.close()
+
+    asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="taskyard", description="Taskyard task-management API")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--password", help="defaults to TASKYARD_ADMIN_PASSWORD, else a prompt"
     )
     admin_parser.set_defaults(handler=create_admin)
+
+    worker_parser = commands.add_parser("worker", help="consume background jobs from the broker")
+    worker_parser.set_defaults(handler=worker)
+
+    dead_parser = commands.add_parser(
+        "dead-letters", help="count the events that failed every try, or replay them"
+    )
+    dead_parser.add_argument("--replay", action="store_true", help="re-queue them")
+    dead_parser.add_argument("--limit", type=int, default=None)
+    dead_parser.set_defaults(handler=dead_letters)
     return parser
 
 

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     mail_from: str = "Taskyard <no-reply@taskyard.local>"
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    broker_prefix: str = "taskyard"
+    worker_prefetch: int = Field(default=16, ge=1)
+    job_max_attempts: int = Field(default=5, ge=1)
+    job_retry_base_seconds: float = Field(default=1.0, gt=0)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     compression_min_bytes: int = Field(default=1024, ge=0)

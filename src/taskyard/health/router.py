@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from taskyard.db import utc_now
 from taskyard.health.service import (
     ComponentState,
+    check_broker,
     check_database,
     check_redis,
     overall,
@@ -39,6 +40,8 @@ async def ready(request: Request) -> JSONResponse:
     components: dict[str, ComponentState] = {"database": await check_database(state.database)}
     if state.redis is not None:
         components["redis"] = await check_redis(state.redis)
+    if state.broker is not None:
+        components["broker"] = await check_broker(state.broker)
     if state.settings.rate_limit_enabled:
         components["rateLimiter"] = rate_limiter_state(
             state.redis_guard, shared=state.redis is not None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from taskyard.db import Database
+from taskyard.jobs.broker import Broker
 from taskyard.redis_client import BackendGuard
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -54,3 +55,13 @@ def overall(components: dict[str, ComponentState]) -> tuple[str, int]:
     if any(c.status != "up" for c in components.values()):
         return "degraded", 200
     return "ready", 200
+
+
+async def check_broker(broker: Broker) -> ComponentState:
+    """Up when the relay's connection is open, or can be opened now (which also warms it)."""
+
+    async def connect() -> None:
+        if not broker.connected:
+            await broker.connect()
+
+    return await _probe(connect, required=False)

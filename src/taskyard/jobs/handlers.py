@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import Database
 from taskyard.jobs import events
+from taskyard.jobs.broker import EventMessage
 from taskyard.jobs.mail import Mail, Mailer
 from taskyard.jobs.repository import ProcessedEventRepository
 from taskyard.tasks.models import Task
@@ -41,6 +42,9 @@ class EventHandlers:
     def __init__(self, database: Database, mailer: Mailer) -> None:
         self.database = database
         self.mailer = mailer
+
+    async def handle_message(self, event: EventMessage) -> bool:
+        return await self.handle(event.event_id, event.type, event.payload)
 
     async def handle(self, event_id: uuid.UUID, event_type: str, payload: dict[str, Any]) -> bool:
         """Carry out one event; False when it had been carried out already (a redelivery)."""

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from taskyard.config import Settings
 from taskyard.logging import get_logger
 
 logger = get_logger("taskyard.mail")
@@ -70,3 +71,9 @@ class SmtpMailer:
             timeout=SMTP_TIMEOUT_SECONDS,
         )
         logger.info("mail sent", to=mail.to, subject=mail.subject)  # never the credentials
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    if settings.smtp_url is None:
+        return LogMailer(settings.mail_from)
+    return SmtpMailer(settings.smtp_url.get_secret_value(), settings.mail_from)

@@ -1,13 +1,18 @@
-"""The embedded relay: with no broker, `taskyard serve` drains the outbox itself."""
+"""The outbox relay: claims events and hands them on, marking them published only after.
+
+Embedded (no broker): it handles each event itself, inside `taskyard serve`. With a broker:
+it publishes each event to RabbitMQ and marks it only after the broker's confirm.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from taskyard.db import Database
-from taskyard.jobs.handlers import EventHandlers
+from taskyard.jobs.broker import Broker, EventMessage
 from taskyard.jobs.repository import OutboxRepository
 from taskyard.logging import get_logger
 
@@ -21,13 +26,22 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 300))
 
 
-class InProcessRelay:
+Deliver = Callable[[EventMessage], Awaitable[object]]
+
+
+class OutboxRelay:
     def __init__(
-        self, database: Database, handlers: EventHandlers, *, poll_seconds: float = 1.0
+        self,
+        database: Database,
+        deliver: Deliver,
+        *,
+        poll_seconds: float = 1.0,
+        retry_delay: Callable[[int], timedelta] = retry_delay,
     ) -> None:
         self.database = database
-        self.handlers = handlers
+        self.deliver = deliver
         self.poll_seconds = poll_seconds
+        self.retry_delay = retry_delay
         self._wake = asyncio.Event()
 
     async def wake(self) -> None:
@@ -57,7 +71,7 @@ class InProcessRelay:
             async with self.database.session(write=True) as session:
                 outbox = OutboxRepository(session)
                 try:
-                    await self.handlers.handle(event_id, event_type, payload)
+                    await self.deliver(EventMessage(event_id, event_type, payload))
                 except Exception as error:
                     logger.warning(
                         "event failed; it will be retried",
@@ -65,8 +79,25 @@ class InProcessRelay:
                         type=event_type,
                         error=type(error).__name__,
                     )
-                    await outbox.release(event_id, repr(error), retry_delay(attempts))
+                    await outbox.release(event_id, repr(error), self.retry_delay(attempts))
                 else:
                     await outbox.mark_published(event_id)
                 await session.commit()
         return len(batch)
+
+
+class BrokerDelivery:
+    """Publishes to RabbitMQ, connecting (again) as needed."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    async def __call__(self, event: EventMessage) -> None:
+        if not self.broker.connected:
+            await self.broker.connect()
+        try:
+            await self.broker.publish(event)
+        except Exception:
+            with contextlib.suppress(Exception):
+                await self.broker.close()
+            raise

@@ -1,0 +1,154 @@
+"""RabbitMQ: a durable queue of events, retry queues with growing delays, and a dead-letter queue.
+
+Topology, under a prefix (default `taskyard`):
+- exchange `<prefix>.events` (direct, durable) -> queue `<prefix>.events`
+- queues `<prefix>.events.retry.<ms>`: after its n-th failure a message waits in the queue
+  whose delay is 2**n x the retry base, then dead-letters back to the exchange: exponential
+  backoff. Named by their delay, so a changed setting declares new queues, never a conflict.
+- queue `<prefix>.events.dead`: where a message lands after the last attempt, for inspection
+  and replay (`taskyard dead-letters`)
+
+Messages are persistent and published with confirms; nothing counts as sent before the broker
+has it on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, AbstractQueue
+
+ROUTING_KEY = "event"
+ATTEMPT_HEADER = "x-taskyard-attempt"
+ERROR_HEADER = "x-taskyard-error"
+
+
+@dataclass(frozen=True, slots=True)
+class EventMessage:
+    event_id: uuid.UUID
+    type: str
+    payload: dict[str, Any]
+    attempt: int = 0
+
+    def encode(self) -> bytes:
+        return json.dumps(
+            {"id": str(self.event_id), "type": self.type, "payload": self.payload}
+        ).encode()
+
+    @classmethod
+    def decode(cls, body: bytes, headers: dict[str, Any]) -> EventMessage:
+        data = json.loads(body)
+        return cls(
+            uuid.UUID(data["id"]),
+            str(data["type"]),
+            dict(data["payload"]),
+            int(headers.get(ATTEMPT_HEADER, 0)),
+        )
+
+
+class Broker:
+    def __init__(
+        self, url: str, *, prefix: str, max_attempts: int, retry_base_seconds: float
+    ) -> None:
+        self.url = url
+        self.exchange_name = f"{prefix}.events"
+        self.queue_name = f"{prefix}.events"
+        self.dead_queue_name = f"{prefix}.events.dead"
+        self.max_attempts = max_attempts
+        self.retry_base_seconds = retry_base_seconds
+        self.connection: AbstractConnection | None = None
+        self.channel: AbstractChannel | None = None
+        self.exchange: AbstractExchange | None = None
+        self.queue: AbstractQueue | None = None
+
+    def retry_delay_ms(self, attempt: int) -> int:
+        return int(self.retry_base_seconds * 2**attempt * 1000)
+
+    def retry_queue_name(self, attempt: int) -> str:
+        return f"{self.queue_name}.retry.{self.retry_delay_ms(attempt)}"
+
+    @property
+    def connected(self) -> bool:
+        return self.connection is not None and not self.connection.is_closed
+
+    async def connect(self, *, prefetch: int = 0) -> None:
+        self.connection = await aio_pika.connect(self.url, timeout=5)
+        self.channel = await self.connection.channel(publisher_confirms=True)
+        if prefetch:
+            await self.channel.set_qos(prefetch_count=prefetch)
+        self.exchange = await self.channel.declare_exchange(
+            self.exchange_name, aio_pika.ExchangeType.DIRECT, durable=True
+        )
+        self.queue = await self.channel.declare_queue(self.queue_name, durable=True)
+        await self.queue.bind(self.exchange, routing_key=ROUTING_KEY)
+        await self.channel.declare_queue(self.dead_queue_name, durable=True)
+        for attempt in range(1, self.max_attempts):
+            await self.channel.declare_queue(
+                self.retry_queue_name(attempt),
+                durable=True,
+                arguments={
+                    "x-message-ttl": self.retry_delay_ms(attempt),
+                    "x-dead-letter-exchange": self.exchange_name,
+                    "x-dead-letter-routing-key": ROUTING_KEY,
+                },
+            )
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+        self.connection = self.channel = self.exchange = self.queue = None
+
+    def _message(self, event: EventMessage, **headers: Any) -> aio_pika.Message:
+        return aio_pika.Message(
+            event.encode(),
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=str(event.event_id),
+            content_type="application/json",
+            headers={ATTEMPT_HEADER: event.attempt, **headers},
+        )
+
+    async def publish(self, event: EventMessage) -> None:
+        """Returns once the broker has confirmed the message."""
+        assert self.exchange is not None, "connect() first"
+        await self.exchange.publish(self._message(event), routing_key=ROUTING_KEY)
+
+    async def retry_later(self, event: EventMessage, error: str) -> bool:
+        """Send a failed event to wait and come back; False when it has no tries left and
+        went to the dead-letter queue instead."""
+        assert self.channel is not None, "connect() first"
+        attempt = event.attempt + 1
+        failed = EventMessage(event.event_id, event.type, event.payload, attempt)
+        if attempt >= self.max_attempts:
+            await self.channel.default_exchange.publish(
+                self._message(failed, **{ERROR_HEADER: error[:500]}),
+                routing_key=self.dead_queue_name,
+            )
+            return False
+        await self.channel.default_exchange.publish(
+            self._message(failed), routing_key=self.retry_queue_name(attempt)
+        )
+        return True
+
+    async def dead_letters(self) -> int:
+        assert self.channel is not None, "connect() first"
+        queue = await self.channel.declare_queue(self.dead_queue_name, durable=True)
+        return int(queue.declaration_result.message_count or 0)
+
+    async def replay_dead_letters(self, limit: int | None = None) -> int:
+        """Move dead letters back to the main queue, with a fresh count of attempts."""
+        assert self.channel is not None, "connect() first"
+        queue = await self.channel.declare_queue(self.dead_queue_name, durable=True)
+        moved = 0
+        while limit is None or moved < limit:
+            message = await queue.get(fail=False, no_ack=False)
+            if message is None:
+                break
+            event = EventMessage.decode(message.body, dict(message.headers or {}))
+            await self.publish(EventMessage(event.event_id, event.type, event.payload, 0))
+            await message.ack()
+            moved += 1
+        return moved

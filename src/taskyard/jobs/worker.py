@@ -1,0 +1,84 @@
+"""`taskyard worker`: consumes events from RabbitMQ and carries them out.
+
+Manual acks with a prefetch limit. A message is acked only after its handler finished, or after
+it was handed to a retry queue (or, after the last try, to the dead-letter queue) with a
+confirm, so a worker that dies mid-way leaves it to be redelivered. Handlers are idempotent by
+event id, so a redelivery never sends the same email twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+from aio_pika.abc import AbstractIncomingMessage
+
+from taskyard.config import Settings
+from taskyard.db import Database
+from taskyard.jobs.broker import Broker, EventMessage
+from taskyard.jobs.handlers import EventHandlers
+from taskyard.jobs.mail import mailer_for
+from taskyard.logging import get_logger
+
+logger = get_logger("taskyard.worker")
+
+
+def broker_for(settings: Settings) -> Broker:
+    assert settings.broker_url is not None
+    return Broker(
+        settings.broker_url,
+        prefix=settings.broker_prefix,
+        max_attempts=settings.job_max_attempts,
+        retry_base_seconds=settings.job_retry_base_seconds,
+    )
+
+
+class Worker:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.database = Database(settings)
+        self.handlers = EventHandlers(self.database, mailer_for(settings))
+        self.broker = broker_for(settings)
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            event = EventMessage.decode(message.body, dict(message.headers or {}))
+        except (ValueError, KeyError, TypeError):
+            logger.error("undecodable message rejected", message_id=message.message_id)
+            await message.reject(requeue=False)
+            return
+        try:
+            await self.handlers.handle_message(event)
+        except Exception as error:
+            retrying = await self.broker.retry_later(event, repr(error))
+            logger.warning(
+                "event failed" + ("; retrying later" if retrying else "; dead-lettered"),
+                event_id=str(event.event_id),
+                type=event.type,
+                attempt=event.attempt + 1,
+                error=type(error).__name__,
+            )
+        await message.ack()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.broker.connect(prefetch=self.settings.worker_prefetch)
+        assert self.broker.queue is not None
+        tag = await self.broker.queue.consume(self._on_message)
+        logger.info("worker consuming", queue=self.broker.queue_name)
+        try:
+            await stop.wait()
+        finally:
+            with contextlib.suppress(Exception):
+                await self.broker.queue.cancel(tag)
+            await self.broker.close()
+            await self.database.dispose()
+
+
+async def run_worker(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for received in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(received, stop.set)
+    await Worker(settings).run(stop)

@@ -1,0 +1,220 @@
+"""Events through the real RabbitMQ: relay with confirms, worker with acks, retries, dead letters.
+
+Each test declares its own queues (a unique prefix) on the shared broker and removes them after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from taskyard.jobs.broker import EventMessage
+from taskyard.jobs.models import ProcessedEvent
+from taskyard.jobs.worker import Worker, broker_for
+from tests.helpers import bearer, register, running_app
+from tests.support import TEST_SECRET_KEY, SmtpServer, TcpProxy, make_settings
+
+TASKYARD = str(Path(sys.executable).with_name("taskyard"))
+
+
+@pytest.fixture
+def settings_for(
+    database_url: str, broker_url: str, broker_prefix: str, smtp_server: SmtpServer
+) -> Callable[..., Any]:
+    def build(**overrides: Any) -> Any:
+        values = {
+            "broker_url": broker_url,
+            "broker_prefix": broker_prefix,
+            "smtp_url": smtp_server.url,
+            "job_max_attempts": 3,
+            "job_retry_base_seconds": 0.05,
+            "outbox_poll_seconds": 0.2,
+            **overrides,
+        }
+        return make_settings(database_url, **values)
+
+    return build
+
+
+@asynccontextmanager
+async def running_worker(settings: Any) -> AsyncIterator[Worker]:
+    worker = Worker(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await until(lambda: worker.broker.queue is not None or task.done())
+        if task.done():
+            task.result()  # the worker could not start: show why
+        yield worker
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, timeout=10)
+
+
+async def until(condition: Callable[[], bool], relay: Any = None, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        if relay is not None:
+            await relay.drain_once()
+        await asyncio.sleep(0.05)
+
+
+async def test_events_travel_through_rabbitmq_to_the_mail_server(
+    settings_for: Callable[..., Any], smtp_server: SmtpServer
+) -> None:
+    settings = settings_for()
+    async with running_app(settings) as (app, client), running_worker(settings):
+        owner, helper = await register(client, "Owner"), await register(client, "Helper")
+        await client.post(
+            "/api/v1/tasks",
+            json={"title": "Via the broker", "assigneeId": helper["user"]["id"]},
+            headers=bearer(owner),
+        )
+        relay = app.state.relay
+        await until(lambda: len(smtp_server.to(helper["user"]["email"])) == 2, relay)
+        await until(lambda: len(smtp_server.to(owner["user"]["email"])) == 1, relay)
+        subjects = sorted(m["Subject"] for m in smtp_server.to(helper["user"]["email"]))
+        assert subjects == ["Welcome to Taskyard", "You were assigned: Via the broker"]
+        ready = (await client.get("/health/ready")).json()
+        assert ready["components"]["broker"]["status"] == "up"
+
+
+async def test_writes_go_on_while_the_broker_is_away_and_nothing_is_lost(
+    settings_for: Callable[..., Any], broker_url: str, smtp_server: SmtpServer
+) -> None:
+    target = urlsplit(broker_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)
+    await proxy.start()
+    through_proxy = broker_url.replace(f":{target.port}", f":{proxy.port}")
+    api_settings = settings_for(broker_url=through_proxy)
+    try:
+        async with running_app(api_settings) as (app, client), running_worker(settings_for()):
+            await proxy.cut()  # the API's side of the broker is gone
+            people = [await register(client, f"Offline {n}") for n in range(5)]
+            assert (await app.state.relay.drain_once()) == 5  # tried, failed, kept
+            ready = (await client.get("/health/ready")).json()
+            assert ready["status"] == "degraded"
+            assert ready["components"]["broker"]["status"] == "down"
+            assert smtp_server.messages == []
+
+            await proxy.start()
+            addresses = [p["user"]["email"] for p in people]
+            await until(lambda: all(smtp_server.to(a) for a in addresses), app.state.relay)
+            assert sorted(m["To"] for m in smtp_server.messages) == sorted(addresses)
+    finally:
+        await proxy.cut()
+
+
+async def test_a_failing_event_is_retried_then_dead_lettered_and_can_be_replayed(
+    settings_for: Callable[..., Any], smtp_server: SmtpServer
+) -> None:
+    settings = settings_for()
+    broker = broker_for(settings)
+    async with running_app(settings) as (app, client), running_worker(settings):
+        smtp_server.stop()  # every delivery fails
+        auth = await register(client, "Unlucky")
+        await app.state.relay.drain_once()
+        await broker.connect()
+        try:
+
+            async def dead() -> int:
+                return await broker.dead_letters()
+
+            deadline = time.monotonic() + 20
+            while await dead() != 1:
+                assert time.monotonic() < deadline, "the message never reached the dead letters"
+                await asyncio.sleep(0.1)
+            assert smtp_server.messages == []
+
+            smtp_server.start()
+            replay = await asyncio.to_thread(
+                subprocess.run,
+                [TASKYARD, "dead-letters", "--replay"],
+                env={
+                    **os.environ,
+                    "TASKYARD_BROKER_URL": settings.broker_url,
+                    "TASKYARD_BROKER_PREFIX": settings.broker_prefix,
+                    "TASKYARD_SECRET_KEY": TEST_SECRET_KEY,
+                    "TASKYARD_DATABASE_URL": settings.database_url,
+                },
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert replay.returncode == 0, replay.stderr
+            assert "replayed 1" in replay.stdout
+            await until(lambda: len(smtp_server.to(auth["user"]["email"])) == 1)
+            assert await dead() == 0
+        finally:
+            await broker.close()
+
+
+async def test_a_worker_killed_before_acking_causes_one_redelivery_and_one_email(
+    settings_for: Callable[..., Any], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    settings = settings_for()
+    gate = smtp_server.hold_first_message()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TASKYARD_")},
+        "TASKYARD_DATABASE_URL": settings.database_url,
+        "TASKYARD_BROKER_URL": settings.broker_url,
+        "TASKYARD_BROKER_PREFIX": settings.broker_prefix,
+        "TASKYARD_SMTP_URL": smtp_server.url,
+        "TASKYARD_SECRET_KEY": TEST_SECRET_KEY,
+    }
+
+    def start_worker(name: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{name}.log").open("wb")
+        return subprocess.Popen([TASKYARD, "worker"], env=env, stdout=log, stderr=log)
+
+    async with running_app(settings) as (app, client):
+        first = start_worker("first")
+        second: subprocess.Popen[bytes] | None = None
+        try:
+            auth = await register(client, "Exactly Once")
+            await until(gate.is_set, app.state.relay)  # the first worker is mid-send
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=10)
+            smtp_server.release_held()
+            second = start_worker("second")
+            await until(lambda: len(smtp_server.to(auth["user"]["email"])) == 1)
+            assert smtp_server.handler.attempts >= 2  # it was delivered again
+            async with app.state.database.session(write=False) as session:
+                processed = await session.scalar(select(func.count()).select_from(ProcessedEvent))
+            assert processed == 1
+            assert len(smtp_server.to(auth["user"]["email"])) == 1
+        finally:
+            for process in (first, second):
+                if process is not None and process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=15)
+
+
+async def test_an_event_that_always_fails_ends_in_the_dead_letters(
+    settings_for: Callable[..., Any], smtp_server: SmtpServer
+) -> None:
+    settings = settings_for()
+    async with running_worker(settings) as worker:
+        await worker.broker.publish(EventMessage(uuid.uuid4(), "no.such.event", {}))
+        deadline = time.monotonic() + 20
+        while await worker.broker.dead_letters() != 1:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+    assert smtp_server.messages == []
