@@ -42,10 +42,12 @@ from taskyard.edge.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from taskyard.edge.security_headers import DOCS_CSP, SecurityHeadersMiddleware
 from taskyard.edge.sentry import init_sentry
 from taskyard.errors import UnhandledErrorMiddleware, install_error_handlers
+from taskyard.exports.router import router as exports_router
 from taskyard.health.router import router as health_router
 from taskyard.jobs.handlers import EventHandlers
 from taskyard.jobs.mail import mailer_for
 from taskyard.jobs.relay import BrokerDelivery, OutboxRelay
+from taskyard.jobs.scheduler import DueSoonScanner
 from taskyard.jobs.worker import broker_for
 from taskyard.logging import configure_logging
 from taskyard.redis_client import BackendGuard, create_redis
@@ -61,21 +63,23 @@ def api_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(tasks_router)
     router.include_router(users_router)
+    router.include_router(exports_router)
     return router
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     sampler = asyncio.create_task(sample_process_forever()) if is_multiprocess() else None
-    relay = app.state.relay
-    relay_task = asyncio.create_task(relay.run_forever()) if relay is not None else None
+    background = [asyncio.create_task(app.state.relay.run_forever())]
+    if app.state.scanner is not None:
+        background.append(asyncio.create_task(app.state.scanner.run_forever()))
     try:
         yield
     finally:
-        if relay_task is not None:
-            relay_task.cancel()
+        for task in background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+                await task
         # Runs after uvicorn has drained in-flight requests (bounded by the shutdown timeout).
         if sampler is not None:
             sampler.cancel()
@@ -176,6 +180,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             retry_delay=lambda _attempts: timedelta(seconds=settings.outbox_poll_seconds),
         )
     app.state.relay_wake = app.state.relay.wake
+    # Reminders are scheduled by the workers when there is a broker, else by this process.
+    app.state.scanner = (
+        DueSoonScanner(
+            app.state.database,
+            interval_seconds=settings.due_scan_seconds,
+            on_commit=app.state.relay_wake,
+        )
+        if app.state.broker is None
+        else None
+    )
     cache_backend: CacheBackend = (
         RedisCache(app.state.redis, app.state.redis_guard)
         if app.state.redis is not None

@@ -9,11 +9,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import Database
+from taskyard.exports.models import Export
+from taskyard.exports.repository import ExportRepository
+from taskyard.exports.service import ExportService
 from taskyard.jobs import events
 from taskyard.jobs.broker import EventMessage
 from taskyard.jobs.mail import Mail, Mailer
 from taskyard.jobs.repository import ProcessedEventRepository
-from taskyard.tasks.models import Task
+from taskyard.jobs.service import EventPublisher
+from taskyard.tasks.models import Task, TaskStatus
+from taskyard.tasks.repository import TaskRepository
 from taskyard.users.models import User
 
 
@@ -35,6 +40,30 @@ def _assigned(task: Task, assignee: User, owner: User) -> Mail:
         text=f'Hi {assignee.name},\n\n{owner.name} assigned you the task "{task.title}".\n',
         html=f"<p>Hi {html.escape(assignee.name)},</p>"
         f"<p>{by} assigned you the task <strong>{title}</strong>.</p>",
+    )
+
+
+def _due_soon(task: Task, recipient: User) -> Mail:
+    assert task.due_date is not None
+    when = task.due_date.strftime("%Y-%m-%d %H:%M UTC")
+    return Mail(
+        to=recipient.email,
+        subject=f"Due within 24 hours: {task.title}",
+        text=f'Hi {recipient.name},\n\n"{task.title}" is due {when}.\n',
+        html=f"<p>Hi {html.escape(recipient.name)},</p>"
+        f"<p><strong>{html.escape(task.title)}</strong> is due {when}.</p>",
+    )
+
+
+def _export_ready(export: Export, owner: User) -> Mail:
+    link = f"/api/v1/exports/{export.id}/download"
+    return Mail(
+        to=owner.email,
+        subject="Your export is ready",
+        text=f"Hi {owner.name},\n\nYour {export.format.value.upper()} export of "
+        f"{export.row_count} tasks is ready: {link}\n",
+        html=f"<p>Hi {html.escape(owner.name)},</p><p>Your {export.format.value.upper()} export "
+        f'of {export.row_count} tasks is ready: <a href="{link}">download</a>.</p>',
     )
 
 
@@ -73,4 +102,31 @@ class EventHandlers:
             if owner is None or not assignee.notifications:
                 return None
             return _assigned(task, assignee, owner)
+        if event_type == events.TASK_DUE_SOON:
+            task = await session.get(Task, uuid.UUID(payload["task_id"]))
+            recipient = await session.get(User, uuid.UUID(payload["recipient_id"]))
+            if (
+                task is None
+                or recipient is None
+                or task.status is TaskStatus.COMPLETED
+                or task.due_date is None
+                or task.due_date.isoformat() != payload["due_date"]
+                or not recipient.notifications
+            ):
+                return None  # done, moved or deleted since the scan
+            return _due_soon(task, recipient)
+        if event_type == events.EXPORT_REQUESTED:
+            await ExportService(
+                ExportRepository(session),
+                TaskRepository(session),
+                EventPublisher(session),
+                ttl_seconds=0,
+            ).build(uuid.UUID(payload["export_id"]))
+            return None
+        if event_type == events.EXPORT_READY:
+            export = await session.get(Export, uuid.UUID(payload["export_id"]))
+            owner = await session.get(User, export.owner_id) if export is not None else None
+            if export is None or owner is None or not owner.notifications:
+                return None
+            return _export_ready(export, owner)
         raise ValueError(f"unknown event type {event_type!r}")

@@ -19,6 +19,7 @@ from taskyard.db import Database
 from taskyard.jobs.broker import Broker, EventMessage
 from taskyard.jobs.handlers import EventHandlers
 from taskyard.jobs.mail import mailer_for
+from taskyard.jobs.scheduler import DueSoonScanner
 from taskyard.logging import get_logger
 
 logger = get_logger("taskyard.worker")
@@ -40,7 +41,7 @@ class Worker:
         self.database = Database(settings)
         self.handlers = EventHandlers(self.database, mailer_for(settings))
         self.broker = broker_for(settings)
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self.scanner = DueSoonScanner(self.database, interval_seconds=settings.due_scan_seconds)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -67,9 +68,14 @@ class Worker:
         assert self.broker.queue is not None
         tag = await self.broker.queue.consume(self._on_message)
         logger.info("worker consuming", queue=self.broker.queue_name)
+        # The scan's events go through the outbox; serve's relays publish them.
+        scanning = asyncio.create_task(self.scanner.run_forever())
         try:
             await stop.wait()
         finally:
+            scanning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scanning
             with contextlib.suppress(Exception):
                 await self.broker.queue.cancel(tag)
             await self.broker.close()

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import taskyard.auth.models
+import taskyard.exports.models
 import taskyard.jobs.models
 import taskyard.tasks.models
 import taskyard.users.models  # noqa: F401  (each import registers its tables)

@@ -56,6 +56,8 @@ class Task(Base):
         Index("ix_tasks_owner_priority", "created_by_id", "priority", created_at.desc(), id.desc()),
         # The admin view lists everyone's tasks newest first.
         Index("ix_tasks_created", created_at.desc(), id.desc()),
+        # The reminder scan looks for what falls due soon.
+        Index("ix_tasks_due_date", "due_date"),
         # What others assigned to a person, newest first.
         Index("ix_tasks_assignee_created", "assignee_id", created_at.desc(), id.desc()),
     )

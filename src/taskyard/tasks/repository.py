@@ -207,6 +207,14 @@ class TaskRepository:
             .limit(limit)
         )
 
+    async def all_matching(self, task_filter: TaskFilter) -> Sequence[Task]:
+        """Every task the filter covers, people joined in, oldest first (for exports)."""
+        order = SortOrder.parse("createdAt")
+        rows = await self.session.scalars(
+            _with_people(select(Task)).where(*task_filter.conditions()).order_by(*order.order_by())
+        )
+        return rows.all()
+
     async def count_by_status_and_priority(
         self, owner_id: uuid.UUID
     ) -> Sequence[tuple[TaskStatus, TaskPriority, int]]:

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from taskyard.auth.dependencies import CurrentUser
+from taskyard.exports.dependencies import ExportServiceDep
+from taskyard.exports.models import Export, ExportStatus
+from taskyard.exports.schemas import ExportOut, ExportRequest
+from taskyard.schemas import DataEnvelope, MessageEnvelope
+
+router = APIRouter(prefix="/exports", tags=["exports"])
+
+ExportId = Annotated[uuid.UUID, Path(alias="id", description="The export's id")]
+CHUNK_BYTES = 64 * 1024
+
+
+def _out(export: Export, request: Request) -> ExportOut:
+    out = ExportOut.model_validate(export)
+    if export.status is ExportStatus.DONE:
+        out.download_url = str(request.url_for("download_export", id=str(export.id)).path)
+    return out
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED)
+async def request_export(
+    body: ExportRequest,
+    user: CurrentUser,
+    service: ExportServiceDep,
+    request: Request,
+    response: Response,
+) -> MessageEnvelope[ExportOut]:
+    export = await service.request(user, body)
+    response.headers["Location"] = str(request.url_for("get_export", id=str(export.id)).path)
+    return MessageEnvelope(message="Export queued", data=_out(export, request))
+
+
+@router.get("/{id}")
+async def get_export(
+    export_id: ExportId, user: CurrentUser, service: ExportServiceDep, request: Request
+) -> DataEnvelope[ExportOut]:
+    return DataEnvelope(data=_out(await service.get(export_id, user), request))
+
+
+@router.get("/{id}/download", response_class=StreamingResponse)
+async def download_export(
+    export_id: ExportId, user: CurrentUser, service: ExportServiceDep
+) -> StreamingResponse:
+    export = await service.content(export_id, user)
+    content = export.content or b""
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(content), CHUNK_BYTES):
+            yield content[start : start + CHUNK_BYTES]
+
+    filename = f"taskyard-export-{export.id}.{export.format.value}"
+    return StreamingResponse(
+        chunks(),
+        media_type=export.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Length": str(len(content)),
+        },
+    )

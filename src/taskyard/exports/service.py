@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from taskyard.db import utc_now
+from taskyard.errors import Conflict, Forbidden, NotFound
+from taskyard.exports.models import Export, ExportFormat, ExportStatus
+from taskyard.exports.repository import ExportRepository
+from taskyard.exports.schemas import ExportRequest
+from taskyard.jobs.events import EXPORT_READY, EXPORT_REQUESTED
+from taskyard.jobs.service import EventPublisher
+from taskyard.schemas import format_timestamp
+from taskyard.tasks.models import Task
+from taskyard.tasks.repository import TaskFilter, TaskRepository
+from taskyard.users.models import User
+
+COLUMNS = [
+    "id",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "dueDate",
+    "createdBy",
+    "assignee",
+    "createdAt",
+    "updatedAt",
+]
+CONTENT_TYPES = {ExportFormat.CSV: "text/csv; charset=utf-8", ExportFormat.JSON: "application/json"}
+
+
+class ExportNotFound(NotFound):
+    message = "Export not found"
+
+
+class ExportNotReady(Conflict):
+    message = "The export is not ready yet"
+
+
+def _row(task: Task) -> dict[str, Any]:
+    return {
+        "id": str(task.id),
+        "title": task.title,
+        "description": task.description,
+        "status": task.status.value,
+        "priority": task.priority.value,
+        "dueDate": format_timestamp(task.due_date) if task.due_date else None,
+        "createdBy": task.owner.email,
+        "assignee": task.assignee.email if task.assignee else None,
+        "createdAt": format_timestamp(task.created_at),
+        "updatedAt": format_timestamp(task.updated_at),
+    }
+
+
+def render(tasks: Sequence[Task], export_format: ExportFormat) -> bytes:
+    rows = [_row(task) for task in tasks]
+    if export_format is ExportFormat.JSON:
+        return json.dumps(rows, ensure_ascii=False).encode()
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    return buffer.getvalue().encode()
+
+
+class ExportService:
+    def __init__(
+        self,
+        exports: ExportRepository,
+        tasks: TaskRepository,
+        events: EventPublisher,
+        *,
+        ttl_seconds: int,
+    ) -> None:
+        self.exports = exports
+        self.tasks = tasks
+        self.events = events
+        self.ttl = timedelta(seconds=ttl_seconds)
+
+    async def request(self, user: User, data: ExportRequest) -> Export:
+        if data.scope == "all" and not user.is_admin:
+            raise Forbidden("Only admins may export everyone's tasks")
+        export = Export(
+            owner_id=user.id,
+            format=data.format,
+            everyone=data.scope == "all",
+            filters=data.model_dump(include={"status", "priority", "search"}, mode="json"),
+            expires_at=utc_now() + self.ttl,
+            content_type=CONTENT_TYPES[data.format],
+        )
+        await self.exports.add(export)
+        self.events.emit(EXPORT_REQUESTED, {"export_id": str(export.id)})
+        return export
+
+    async def get(self, export_id: uuid.UUID, user: User, *, with_content: bool = False) -> Export:
+        export = await self.exports.get_owned(
+            export_id, user.id, utc_now(), with_content=with_content
+        )
+        if export is None:
+            raise ExportNotFound()
+        return export
+
+    async def content(self, export_id: uuid.UUID, user: User) -> Export:
+        export = await self.get(export_id, user, with_content=True)
+        if export.status is not ExportStatus.DONE or export.content is None:
+            raise ExportNotReady()
+        return export
+
+    async def build(self, export_id: uuid.UUID) -> bool:
+        """Produce the file; False when there is nothing (left) to do."""
+        export = await self.exports.get(export_id)
+        if export is None or export.status is ExportStatus.DONE:
+            return False
+        task_filter = TaskFilter(
+            owner_id=None if export.everyone else export.owner_id,
+            status=export.filters.get("status"),
+            priority=export.filters.get("priority"),
+            search=export.filters.get("search"),
+        )
+        tasks = await self.tasks.all_matching(task_filter)
+        export.content = render(tasks, export.format)
+        export.row_count = len(tasks)
+        export.status = ExportStatus.DONE
+        export.finished_at = utc_now()
+        self.events.emit(EXPORT_READY, {"export_id": str(export.id)})
+        return True

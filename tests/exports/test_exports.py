@@ -1,0 +1,140 @@
+"""Exports: built in the background, owner-only, and the files parse back to the same rows."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import insert, select
+
+from taskyard.db import utc_now
+from taskyard.tasks.models import Task
+from tests.helpers import PASSWORD, bearer, register, register_admin, running_app
+from tests.support import SmtpServer, make_settings
+
+
+async def seed_tasks(app: Any, owner_id: str, count: int) -> set[str]:
+    now = utc_now()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "title": f"Export row {n}",
+            "description": f'line, "quoted" {n}',
+            "status": "pending",
+            "priority": "medium",
+            "created_by_id": uuid.UUID(owner_id),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(count)
+    ]
+    async with app.state.database.session(write=True) as session:
+        await session.execute(insert(Task), rows)
+        await session.commit()
+    return {str(row["id"]) for row in rows}
+
+
+async def finished(app: Any, client: httpx.AsyncClient, auth: dict[str, Any], url: str) -> Any:
+    deadline = time.monotonic() + 60
+    while True:
+        await app.state.relay.drain_once()
+        body = (await client.get(url, headers=bearer(auth))).json()["data"]
+        if body["status"] == "done":
+            return body
+        assert time.monotonic() < deadline, body
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("export_format", ["csv", "json"])
+async def test_ten_thousand_tasks_round_trip(
+    database_url: str, smtp_server: SmtpServer, export_format: str
+) -> None:
+    async with running_app(make_settings(database_url, smtp_url=smtp_server.url)) as (app, client):
+        owner = await register(client, "Exporter")
+        ids = await seed_tasks(app, owner["user"]["id"], 10_000)
+        requested = await client.post(
+            "/api/v1/exports", json={"format": export_format}, headers=bearer(owner)
+        )
+        assert requested.status_code == 202
+        assert requested.json()["data"]["status"] == "queued"
+        location = requested.headers["location"].removeprefix("http://taskyard.test")
+        status = await finished(app, client, owner, location)
+        assert status["rowCount"] == 10_000
+        download = await client.get(status["downloadUrl"], headers=bearer(owner))
+        assert download.status_code == 200
+        assert "attachment" in download.headers["content-disposition"]
+        if export_format == "csv":
+            rows = list(csv.DictReader(io.StringIO(download.text)))
+        else:
+            rows = json.loads(download.content)
+        assert {row["id"] for row in rows} == ids
+        by_id = {row["id"]: row for row in rows}
+        async with app.state.database.session(write=False) as session:
+            stored = (await session.execute(select(Task.id, Task.title, Task.description))).all()
+        for task_id, title, description in stored:
+            assert by_id[str(task_id)]["title"] == title
+            assert by_id[str(task_id)]["description"] == description
+
+        def ready_mail() -> list[Any]:
+            return [
+                m
+                for m in smtp_server.to(owner["user"]["email"])
+                if m["Subject"] == "Your export is ready"
+            ]
+
+        deadline = time.monotonic() + 20
+        while not ready_mail():
+            assert time.monotonic() < deadline
+            await app.state.relay.drain_once()
+            await asyncio.sleep(0.05)
+
+
+async def test_only_the_owner_sees_an_export(database_url: str) -> None:
+    async with running_app(make_settings(database_url)) as (app, client):
+        owner, other = await register(client), await register(client)
+        admin = await register_admin(client, app.state.database)
+        requested = await client.post(
+            "/api/v1/exports", json={"format": "csv"}, headers=bearer(owner)
+        )
+        export_id = requested.json()["data"]["id"]
+        not_ready = await client.get(f"/api/v1/exports/{export_id}/download", headers=bearer(owner))
+        assert not_ready.status_code == 409
+        await finished(app, client, owner, f"/api/v1/exports/{export_id}")
+        for stranger in (other, admin):
+            for path in (f"/api/v1/exports/{export_id}", f"/api/v1/exports/{export_id}/download"):
+                response = await client.get(path, headers=bearer(stranger))
+                assert response.status_code == 404, (path, response.text)
+                assert response.json()["success"] is False
+
+
+async def test_everyone_s_tasks_are_for_admins_only(database_url: str) -> None:
+    async with running_app(make_settings(database_url)) as (app, client):
+        person = await register(client)
+        await client.post("/api/v1/tasks", json={"title": "Person's task"}, headers=bearer(person))
+        refused = await client.post(
+            "/api/v1/exports", json={"format": "json", "scope": "all"}, headers=bearer(person)
+        )
+        assert refused.status_code == 403
+        admin_auth = await register_admin(client, app.state.database)
+        login = await client.post(
+            "/api/v1/auth/login",
+            json={"email": admin_auth["user"]["email"], "password": PASSWORD},
+        )
+        admin = login.json()["data"]
+        requested = await client.post(
+            "/api/v1/exports", json={"format": "json", "scope": "all"}, headers=bearer(admin)
+        )
+        status = await finished(
+            app, client, admin, f"/api/v1/exports/{requested.json()['data']['id']}"
+        )
+        rows = json.loads((await client.get(status["downloadUrl"], headers=bearer(admin))).content)
+        assert "Person's task" in {row["title"] for row in rows}
+        bad = await client.post("/api/v1/exports", json={"format": "xml"}, headers=bearer(admin))
+        assert bad.status_code == 400
