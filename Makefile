@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge
+.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,6 @@ bench-edge: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/run.py
+
+bench-jobs: install-dev
+	$(BIN)/python bench/jobs.py

@@ -8,13 +8,16 @@ import io
 import json
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from taskyard.db import utc_now
+from taskyard.exports.models import Export
+from taskyard.jobs.scheduler import DueSoonScanner
 from taskyard.tasks.models import Task
 from tests.helpers import PASSWORD, bearer, register, register_admin, running_app
 from tests.support import SmtpServer, make_settings
@@ -138,3 +141,23 @@ async def test_everyone_s_tasks_are_for_admins_only(database_url: str) -> None:
         assert "Person's task" in {row["title"] for row in rows}
         bad = await client.post("/api/v1/exports", json={"format": "xml"}, headers=bearer(admin))
         assert bad.status_code == 400
+
+
+async def test_expired_exports_are_gone(database_url: str) -> None:
+    async with running_app(make_settings(database_url)) as (app, client):
+        owner = await register(client)
+        requested = await client.post(
+            "/api/v1/exports", json={"format": "csv"}, headers=bearer(owner)
+        )
+        export_id = requested.json()["data"]["id"]
+        await finished(app, client, owner, f"/api/v1/exports/{export_id}")
+        async with app.state.database.session(write=True) as session:
+            await session.execute(
+                update(Export).values(expires_at=utc_now() - timedelta(seconds=1))
+            )
+            await session.commit()
+        assert (
+            await client.get(f"/api/v1/exports/{export_id}", headers=bearer(owner))
+        ).status_code == 404
+        scanner = DueSoonScanner(app.state.database, interval_seconds=60)
+        assert await scanner.purge_expired_exports() == 1

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from taskyard.db import utc_now
 from taskyard.jobs.broker import EventMessage
 from taskyard.jobs.models import ProcessedEvent
 from taskyard.jobs.worker import Worker, broker_for
@@ -218,3 +220,33 @@ async def test_an_event_that_always_fails_ends_in_the_dead_letters(
             assert time.monotonic() < deadline
             await asyncio.sleep(0.1)
     assert smtp_server.messages == []
+
+
+async def test_due_soon_and_export_mails_through_rabbitmq(
+    settings_for: Callable[..., Any], smtp_server: SmtpServer
+) -> None:
+    settings = settings_for()
+    async with running_app(settings) as (app, client), running_worker(settings) as worker:
+        owner = await register(client, "Broker Owner")
+        email = owner["user"]["email"]
+        due = (utc_now() + timedelta(hours=3)).isoformat()
+        await client.post(
+            "/api/v1/tasks", json={"title": "Soon", "dueDate": due}, headers=bearer(owner)
+        )
+        assert await worker.scanner.scan_once() == 1  # as the worker's schedule would
+        requested = await client.post(
+            "/api/v1/exports", json={"format": "csv"}, headers=bearer(owner)
+        )
+        assert requested.status_code == 202
+
+        def subjects() -> set[str]:
+            return {m["Subject"] for m in smtp_server.to(email)}
+
+        expected = {"Welcome to Taskyard", "Due within 24 hours: Soon", "Your export is ready"}
+        await until(lambda: subjects() == expected, app.state.relay, within=30)
+        assert len(smtp_server.to(email)) == 3
+        export = await client.get(
+            requested.headers["location"].removeprefix("http://taskyard.test"),
+            headers=bearer(owner),
+        )
+        assert export.json()["data"]["status"] == "done"

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import Database, utc_now
+from taskyard.exports.repository import ExportRepository
 from taskyard.jobs.events import TASK_DUE_SOON
 from taskyard.jobs.models import DueReminder
 from taskyard.jobs.service import EventPublisher
@@ -88,10 +89,17 @@ class DueSoonScanner:
                 await self.on_commit()
         return reminded
 
+    async def purge_expired_exports(self) -> int:
+        async with self.database.session(write=True) as session:
+            purged = await ExportRepository(session).delete_expired(utc_now())
+            await session.commit()
+        return purged
+
     async def run_forever(self) -> None:
         while True:
             try:
                 await self.scan_once()
+                await self.purge_expired_exports()
             except Exception:  # the database may be briefly away; scan again next time
                 logger.exception("due-soon scan failed")
             await asyncio.sleep(self.interval_seconds)
