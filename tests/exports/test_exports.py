@@ -17,6 +17,7 @@ from sqlalchemy import insert, select, update
 
 from taskyard.db import utc_now
 from taskyard.exports.models import Export
+from taskyard.exports.repository import ExportRepository
 from taskyard.jobs.scheduler import DueSoonScanner
 from taskyard.tasks.models import Task
 from tests.helpers import PASSWORD, bearer, register, register_admin, running_app
@@ -161,3 +162,22 @@ async def test_expired_exports_are_gone(database_url: str) -> None:
         ).status_code == 404
         scanner = DueSoonScanner(app.state.database, interval_seconds=60)
         assert await scanner.purge_expired_exports() == 1
+
+
+async def test_status_moves_from_queued_through_running_to_done(database_url: str) -> None:
+    async with running_app(make_settings(database_url)) as (app, client):
+        owner = await register(client)
+        requested = await client.post(
+            "/api/v1/exports", json={"format": "json"}, headers=bearer(owner)
+        )
+        url = f"/api/v1/exports/{requested.json()['data']['id']}"
+        assert (await client.get(url, headers=bearer(owner))).json()["data"]["status"] == "queued"
+        async with app.state.database.session(write=True) as session:
+            await ExportRepository(session).mark_running(uuid.UUID(requested.json()["data"]["id"]))
+            await session.commit()
+        running = (await client.get(url, headers=bearer(owner))).json()["data"]
+        assert running["status"] == "running"
+        assert running["downloadUrl"] is None
+        done = await finished(app, client, owner, url)
+        assert done["rowCount"] == 0
+        assert done["finishedAt"] is not None

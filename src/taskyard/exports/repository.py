@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from taskyard.exports.models import Export
+from taskyard.exports.models import Export, ExportStatus
 
 
 class ExportRepository:
@@ -32,6 +32,13 @@ class ExportRepository:
         if with_content:
             query = query.options(undefer(Export.content))
         return await self.session.scalar(query)
+
+    async def mark_running(self, export_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(Export)
+            .where(Export.id == export_id, Export.status == ExportStatus.QUEUED)
+            .values(status=ExportStatus.RUNNING)
+        )
 
     async def delete_expired(self, now: datetime) -> int:
         result = await self.session.execute(delete(Export).where(Export.expires_at <= now))

@@ -115,7 +115,7 @@ class ExportService:
     async def build(self, export_id: uuid.UUID) -> bool:
         """Produce the file; False when there is nothing (left) to do."""
         export = await self.exports.get(export_id)
-        if export is None or export.status is ExportStatus.DONE:
+        if export is None or export.status in {ExportStatus.DONE, ExportStatus.FAILED}:
             return False
         task_filter = TaskFilter(
             owner_id=None if export.everyone else export.owner_id,
@@ -124,9 +124,15 @@ class ExportService:
             search=export.filters.get("search"),
         )
         tasks = await self.tasks.all_matching(task_filter)
-        export.content = render(tasks, export.format)
+        export.finished_at = utc_now()
+        try:
+            export.content = render(tasks, export.format)
+        except (ValueError, TypeError, UnicodeError) as error:
+            # The same data would fail the same way again: report it instead of retrying.
+            export.status = ExportStatus.FAILED
+            export.error = f"{type(error).__name__}: {error}"[:1000]
+            return True
         export.row_count = len(tasks)
         export.status = ExportStatus.DONE
-        export.finished_at = utc_now()
         self.events.emit(EXPORT_READY, {"export_id": str(export.id)})
         return True

@@ -77,6 +77,9 @@ class EventHandlers:
 
     async def handle(self, event_id: uuid.UUID, event_type: str, payload: dict[str, Any]) -> bool:
         """Carry out one event; False when it had been carried out already (a redelivery)."""
+        if event_type == events.EXPORT_REQUESTED:
+            # Before the main transaction, which (on SQLite) holds the only write lock.
+            await self._mark_export_running(uuid.UUID(payload["export_id"]))
         async with self.database.session(write=True) as session:
             if not await ProcessedEventRepository(session).first_time(event_id):
                 return False
@@ -86,6 +89,12 @@ class EventHandlers:
             # Committed only after the mail went out: a failure leaves the event to retry.
             await session.commit()
             return True
+
+    async def _mark_export_running(self, export_id: uuid.UUID) -> None:
+        """Show the export as running while it is built (a transaction of its own)."""
+        async with self.database.session(write=True) as session:
+            await ExportRepository(session).mark_running(export_id)
+            await session.commit()
 
     async def _mail_for(
         self, session: AsyncSession, event_type: str, payload: dict[str, Any]
