@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskyard.edge.asgi import on_response_start
 from taskyard.edge.request_id import REQUEST_ID_HEADER, request_id_of
 from taskyard.edge.sentry import capture_exception
 from taskyard.logging import get_logger
@@ -178,14 +179,12 @@ class UnhandledErrorMiddleware:
             return
         response_started = False
 
-        async def watching_send(message: Message) -> None:
+        def note_start(_message: Message) -> None:
             nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
+            response_started = True
 
         try:
-            await self.app(scope, receive, watching_send)
+            await self.app(scope, receive, on_response_start(send, note_start))
         except Exception as error:
             logger.exception("unhandled error", method=scope["method"], path=scope["path"])
             capture_exception(error)

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskyard.edge.asgi import on_response_start
 from taskyard.edge.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
 from taskyard.edge.request_id import request_id_of_scope
 from taskyard.logging import get_logger
@@ -41,15 +42,13 @@ class ObservabilityMiddleware:
         request_id = request_id_of_scope(scope)
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
-        async def send_and_watch(message: Message) -> None:
+        def note_status(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+            status = message["status"]
 
         HTTP_IN_FLIGHT.inc()
         try:
-            await self.app(scope, receive, send_and_watch)
+            await self.app(scope, receive, on_response_start(send, note_status))
         finally:
             HTTP_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskyard.auth.tokens import TokenService
 from taskyard.config import Settings
+from taskyard.edge.asgi import on_response_start
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
 from taskyard.errors import error_response
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
@@ -143,9 +144,7 @@ class RateLimitMiddleware:
             await response(scope, receive, send)
             return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *decision.headers()]
-            await send(message)
+        def add_headers(message: Message) -> None:
+            message["headers"] = [*message.get("headers", ()), *decision.headers()]
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, on_response_start(send, add_headers))

@@ -8,6 +8,8 @@ import uuid
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskyard.edge.asgi import on_response_start
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _HEADER_KEY = REQUEST_ID_HEADER.lower().encode()
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -44,12 +46,10 @@ class RequestIdMiddleware:
         request_id = request_id_of_scope(scope)
         encoded = request_id.encode()
 
-        async def send_with_request_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                if not any(name.lower() == _HEADER_KEY for name, _ in headers):
-                    headers.append((_HEADER_KEY, encoded))
-                message["headers"] = headers
-            await send(message)
+        def add_request_id(message: Message) -> None:
+            headers = list(message.get("headers", ()))
+            if not any(name.lower() == _HEADER_KEY for name, _ in headers):
+                headers.append((_HEADER_KEY, encoded))
+            message["headers"] = headers
 
-        await self.app(scope, receive, send_with_request_id)
+        await self.app(scope, receive, on_response_start(send, add_request_id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskyard.edge.asgi import on_response_start
+
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Swagger UI: our own scripts only; it sets inline styles, and shows data: images.
 DOCS_CSP = (
@@ -57,10 +59,8 @@ class SecurityHeadersMiddleware:
             extra.append((b"strict-transport-security", HSTS))
         names = {name for name, _ in extra}
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in names]
-                message["headers"] = [*kept, *extra]
-            await send(message)
+        def add_headers(message: Message) -> None:
+            kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in names]
+            message["headers"] = [*kept, *extra]
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, on_response_start(send, add_headers))
