@@ -9,9 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from taskyard.edge.asgi import on_response_start
+from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.request_id import REQUEST_ID_HEADER, request_id_of
 from taskyard.edge.sentry import capture_exception
 from taskyard.logging import get_logger
@@ -163,20 +163,14 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _handle_http_error)
 
 
-class UnhandledErrorMiddleware:
+class UnhandledErrorMiddleware(HttpMiddleware):
     """The last line: any other exception becomes a 500 envelope with no details.
 
     It sits inside the other middleware (unlike Starlette's own server-error handler), so even
     a 500 carries the request id, the security headers and its metrics.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         response_started = False
 
         def note_start(_message: Message) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from taskyard.edge.asgi import HttpMiddleware
 
 _ETAG = b"etag"
 # Kept on a 304, as RFC 9110 asks; the body and its framing headers go.
@@ -24,14 +26,11 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return etag in candidates
 
 
-class ETagMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class ETagMiddleware(HttpMiddleware):
+    def applies_to(self, scope: Scope) -> bool:
+        return scope["method"] in {"GET", "HEAD"}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in {"GET", "HEAD"}:
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
         passthrough = False

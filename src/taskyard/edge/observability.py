@@ -6,9 +6,9 @@ import time
 from typing import Any
 
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from taskyard.edge.asgi import on_response_start
+from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
 from taskyard.edge.request_id import request_id_of_scope
 from taskyard.logging import get_logger
@@ -29,14 +29,8 @@ def route_template(scope: Scope) -> str:
     return str(path) if path else "unmatched"
 
 
-class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class ObservabilityMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
         request_id = request_id_of_scope(scope)

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskyard.auth.tokens import TokenService
 from taskyard.config import Settings
-from taskyard.edge.asgi import on_response_start
+from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
 from taskyard.errors import error_response
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
@@ -107,9 +107,9 @@ def _bearer_token(headers: Headers) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-class RateLimitMiddleware:
+class RateLimitMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, service: RateLimitService, tokens: TokenService) -> None:
-        self.app = app
+        super().__init__(app)
         self.service = service
         self.tokens = tokens
 
@@ -127,10 +127,10 @@ class RateLimitMiddleware:
             return ("admin" if claims.role == "admin" else "user"), str(claims.user_id)
         return "anonymous", ip
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
-            await self.app(scope, receive, send)
-            return
+    def applies_to(self, scope: Scope) -> bool:
+        return not scope["path"].startswith(EXEMPT_PREFIXES)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         name, key = self._limit_for(scope)
         decision = await self.service.check(name, key)
         if decision is None:

@@ -6,9 +6,9 @@ import re
 import uuid
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from taskyard.edge.asgi import on_response_start
+from taskyard.edge.asgi import HttpMiddleware, on_response_start
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _HEADER_KEY = REQUEST_ID_HEADER.lower().encode()
@@ -35,14 +35,8 @@ def request_id_of(request: Request) -> str:
     return request_id_of_scope(request.scope)
 
 
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestIdMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = request_id_of_scope(scope)
         encoded = request_id.encode()
 

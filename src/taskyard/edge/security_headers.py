@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskyard.edge.asgi import on_response_start
+from taskyard.edge.asgi import HttpMiddleware, on_response_start
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Swagger UI: our own scripts only; it sets inline styles, and shows data: images.
@@ -29,7 +29,7 @@ _COMMON = [
 ]
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     def __init__(
         self,
         app: ASGIApp,
@@ -37,7 +37,7 @@ class SecurityHeadersMiddleware:
         always_hsts: bool,
         page_policies: dict[str, str] | None = None,
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.always_hsts = always_hsts
         # Path prefix -> Content-Security-Policy for pages that need more than the API's.
         self.page_policies = {
@@ -50,10 +50,7 @@ class SecurityHeadersMiddleware:
                 return policy
         return API_CSP.encode()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = [*_COMMON, (b"content-security-policy", self._policy_for(scope["path"]))]
         if self.always_hsts or scope.get("scheme") == "https":
             extra.append((b"strict-transport-security", HSTS))
