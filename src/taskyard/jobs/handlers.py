@@ -78,15 +78,32 @@ class EventHandlers:
     async def handle(self, event_id: uuid.UUID, event_type: str, payload: dict[str, Any]) -> bool:
         """Carry out one event; False when it had been carried out already (a redelivery)."""
         if event_type == events.EXPORT_REQUESTED:
-            # Before the main transaction, which (on SQLite) holds the only write lock.
-            await self._mark_export_running(uuid.UUID(payload["export_id"]))
+            return await self._build_export(event_id, uuid.UUID(payload["export_id"]))
+        # No write transaction is held while the mail goes out: on SQLite it would block every
+        # other writer for as long as the mail server takes.
+        async with self.database.session(write=False) as session:
+            if await ProcessedEventRepository(session).seen(event_id):
+                return False
+            mail = await self._mail_for(session, event_type, payload)
+        if mail is not None:
+            await self.mailer.send(mail)
+        # Recorded only after the mail went out: a failure before this leaves the event to retry.
+        async with self.database.session(write=True) as session:
+            first = await ProcessedEventRepository(session).first_time(event_id)
+            await session.commit()
+        return first
+
+    async def _build_export(self, event_id: uuid.UUID, export_id: uuid.UUID) -> bool:
+        await self._mark_export_running(export_id)
         async with self.database.session(write=True) as session:
             if not await ProcessedEventRepository(session).first_time(event_id):
                 return False
-            mail = await self._mail_for(session, event_type, payload)
-            if mail is not None:
-                await self.mailer.send(mail)
-            # Committed only after the mail went out: a failure leaves the event to retry.
+            await ExportService(
+                ExportRepository(session),
+                TaskRepository(session),
+                EventPublisher(session),
+                ttl_seconds=0,
+            ).build(export_id)
             await session.commit()
             return True
 
@@ -124,14 +141,6 @@ class EventHandlers:
             ):
                 return None  # done, moved or deleted since the scan
             return _due_soon(task, recipient)
-        if event_type == events.EXPORT_REQUESTED:
-            await ExportService(
-                ExportRepository(session),
-                TaskRepository(session),
-                EventPublisher(session),
-                ttl_seconds=0,
-            ).build(uuid.UUID(payload["export_id"]))
-            return None
         if event_type == events.EXPORT_READY:
             export = await session.get(Export, uuid.UUID(payload["export_id"]))
             owner = await session.get(User, export.owner_id) if export is not None else None

@@ -74,6 +74,10 @@ class ProcessedEventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def seen(self, event_id: uuid.UUID) -> bool:
+        found = await self.session.get(ProcessedEvent, event_id)
+        return found is not None
+
     async def first_time(self, event_id: uuid.UUID) -> bool:
         """Record the event as processed; False when it was processed already."""
         dialect = self.session.get_bind().dialect.name
