@@ -53,6 +53,7 @@ from taskyard.logging import configure_logging
 from taskyard.redis_client import BackendGuard, create_redis
 from taskyard.tasks.router import router as tasks_router
 from taskyard.users.router import router as users_router
+from taskyard.web.router import CLIENT_CSP, client_route, find_client, is_client_path
 
 API_PREFIX = "/api/v1"
 GZIP_LEVEL = 5  # most of the saving at a fraction of level 9's CPU
@@ -99,7 +100,7 @@ def _denylist(settings: Settings, app: FastAPI) -> TokenDenylist:
     return RedisDenylist(app.state.redis, settings.redis_key_prefix, app.state.redis_guard)
 
 
-def _install_middleware(app: FastAPI, settings: Settings) -> None:
+def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -> None:
     # Added innermost first: the last one added sees the request first.
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
@@ -133,6 +134,8 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         SecurityHeadersMiddleware,
         always_hsts=settings.env == "production",
         page_policies={DOCS_PATH: DOCS_CSP},
+        client_policy=CLIENT_CSP if serves_client else None,
+        is_client_path=is_client_path,
     )
     app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
@@ -207,23 +210,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prefix=settings.redis_key_prefix,
     )
 
+    client_build = find_client(settings.web_dir)
     install_error_handlers(app)
-    _install_middleware(app, settings)
+    _install_middleware(app, settings, serves_client=client_build is not None)
 
     app.include_router(health_router)
     app.include_router(docs_router)
     app.include_router(api_router())
     app.add_route("/metrics", metrics_response, include_in_schema=False)
+    if client_build is not None:
+        app.router.routes.append(client_route(client_build))  # last: it answers what's left
+    else:
 
-    @app.get("/", include_in_schema=False)
-    async def api_info() -> dict[str, Any]:
-        return {
-            "success": True,
-            "message": "Taskyard API",
-            "version": __version__,
-            "docs": DOCS_PATH,
-            "openapi": OPENAPI_PATH,
-            "api": API_PREFIX,
-        }
+        @app.get("/", include_in_schema=False)
+        async def api_info() -> dict[str, Any]:
+            return {
+                "success": True,
+                "message": "Taskyard API",
+                "version": __version__,
+                "docs": DOCS_PATH,
+                "openapi": OPENAPI_PATH,
+                "api": API_PREFIX,
+                "webClient": "not built: run `make run` with npm installed",
+            }
 
     return app

@@ -1,10 +1,11 @@
-"""The `taskyard` command: serve, migrate, create-admin."""
+"""The `taskyard` command: serve, migrate, create-admin, worker, dead-letters, openapi."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import json
 import logging
 import os
 import sys
@@ -25,6 +26,7 @@ from taskyard.migrations import upgrade
 from taskyard.users.models import Role, User
 from taskyard.users.repository import EmailTaken, UserRepository
 from taskyard.users.schemas import Email, Password, PersonName
+from taskyard.web.router import find_client
 
 logger = get_logger("taskyard.cli")
 
@@ -72,6 +74,11 @@ def serve(args: argparse.Namespace) -> None:
         logger.warning(
             "TASKYARD_SECRET_KEY is not set: using a random key, so tokens end with this process"
         )
+    if find_client(settings.web_dir) is None:
+        logger.warning(
+            "the web client is not built, so only the API is served; "
+            "build it with `make run` (needs npm) or set TASKYARD_WEB_DIR"
+        )
     metrics_directory = _metrics_directory(args.workers)
     try:
         uvicorn.run(
@@ -91,6 +98,14 @@ def serve(args: argparse.Namespace) -> None:
     finally:
         if metrics_directory is not None:
             metrics_directory.cleanup()
+
+
+def openapi(_args: argparse.Namespace) -> None:
+    """The OpenAPI document that /api-docs.json serves; the web client's types come from it."""
+    from taskyard.app import create_app
+
+    document = create_app(_load_settings()).openapi()
+    print(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def migrate(_args: argparse.Namespace) -> None:
@@ -214,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     dead_parser.add_argument("--replay", action="store_true", help="re-queue them")
     dead_parser.add_argument("--limit", type=int, default=None)
     dead_parser.set_defaults(handler=dead_letters)
+
+    openapi_parser = commands.add_parser("openapi", help="print the OpenAPI document")
+    openapi_parser.set_defaults(handler=openapi)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse_many
@@ -16,6 +17,7 @@ MIN_SECRET_KEY_LENGTH = 32
 KNOWN_WEAK_SECRETS = frozenset({"secret", "changeme", "change-me", "your-secret-key", "jwt-secret"})
 
 DEV_CORS_ORIGINS = ["http://localhost:3000", "http://localhost:5173"]
+DEFAULT_WEB_DIR = Path(__file__).resolve().parent / "web" / "dist"
 
 
 def _split_commas(value: object) -> object:
@@ -44,7 +46,7 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = True
 
     secret_key: SecretStr | None = None
-    access_token_ttl: int = Field(default=900, ge=30)
+    access_token_ttl: int = Field(default=900, ge=5)
     refresh_token_ttl: int = Field(default=604_800, ge=60)
 
     # OWASP's minimum for Argon2id is m=19 MiB, t=2, p=1; lower values are refused.
@@ -88,6 +90,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     compression_min_bytes: int = Field(default=1024, ge=0)
     shutdown_timeout: float = Field(default=20, gt=0)
+
+    # The built web client (frontend/ builds into the package); unset or missing: API only.
+    web_dir: Path | None = DEFAULT_WEB_DIR
 
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"

@@ -2,85 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import GENEROUS_RATE_LIMITS, TEST_SECRET_KEY, fresh_database
-
-TASKYARD = str(Path(sys.executable).with_name("taskyard"))
-STARTUP_TIMEOUT_SECONDS = 30.0
-PASSWORD = "correct-horse-battery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_live(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"taskyard serve exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"taskyard serve did not come up:\n{log.read_text()}")
-
-
-@dataclass
-class Server:
-    base_url: str
-    env: dict[str, str]
-    backend: str
-    workdir: Path
-    admin: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def api(self) -> str:
-        return f"{self.base_url}/api/v1"
-
-    def cli(
-        self, *args: str, extra_env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [TASKYARD, *args],
-            env={**self.env, **(extra_env or {})},
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-
-def server_env(database_url: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TASKYARD_")}
-    env.update(
-        {
-            "TASKYARD_ENV": "development",
-            "TASKYARD_DATABASE_URL": database_url,
-            "TASKYARD_SECRET_KEY": TEST_SECRET_KEY,
-            "TASKYARD_LOG_LEVEL": "warning",
-            **{f"TASKYARD_{name.upper()}": value for name, value in GENEROUS_RATE_LIMITS.items()},
-        }
-    )
-    return env
+from tests.serving import Server, register, running_server
+from tests.support import fresh_database
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -90,66 +19,11 @@ def server(
     workdir = tmp_path_factory.mktemp(f"serve-{request.param}")
     databases = fresh_database(request.param, workdir, request)
     database_url = next(databases)
-    port = free_port()
-    running = Server(f"http://127.0.0.1:{port}", server_env(database_url), request.param, workdir)
-    if request.param != "sqlite":
-        migrated = running.cli("migrate")
-        assert migrated.returncode == 0, migrated.stderr
-    log = workdir / "serve.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [TASKYARD, "serve", "--port", str(port)],
-            env=running.env,
-            cwd=workdir,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        wait_until_live(running.base_url, process, log)
-        running.admin = create_admin(running)
-        yield running
+        with running_server(database_url, workdir, request.param) as running:
+            yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
         next(databases, None)
-
-
-def create_admin(server: Server) -> dict[str, Any]:
-    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
-    created = server.cli(
-        "create-admin",
-        "--email",
-        email,
-        "--name",
-        "Ada Admin",
-        extra_env={"TASKYARD_ADMIN_PASSWORD": PASSWORD},
-    )
-    assert created.returncode == 0, created.stderr
-    return login(server, email)
-
-
-def login(server: Server, email: str, password: str = PASSWORD) -> dict[str, Any]:
-    response = httpx.post(f"{server.api}/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()["data"]
-    return data
-
-
-def register(server: Server, name: str = "Test Person") -> dict[str, Any]:
-    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
-    response = httpx.post(
-        f"{server.api}/auth/register", json={"name": name, "email": email, "password": PASSWORD}
-    )
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()["data"]
-    return data
-
-
-def bearer(auth: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {auth['token']}"}
 
 
 @pytest.fixture

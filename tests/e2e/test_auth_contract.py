@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import jwt
 
-from tests.e2e.conftest import PASSWORD, Server, bearer, register
+from tests.serving import PASSWORD, Server, bearer, register
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, bearer
+from tests.serving import Server, bearer
 
 HOSTILE_VALUES: list[Any] = [
     None,

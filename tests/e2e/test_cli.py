@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from tests.e2e.conftest import PASSWORD, TASKYARD, Server, free_port, login
+from tests.serving import PASSWORD, TASKYARD, Server, free_port, login
 
 
 def test_create_admin_makes_a_working_admin(server: Server) -> None:

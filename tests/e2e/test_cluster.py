@@ -22,7 +22,7 @@ import jwt
 import pytest
 import redis
 
-from tests.e2e.conftest import PASSWORD
+from tests.serving import PASSWORD
 from tests.support import SECURITY_HEADERS, PostgresDatabases, service_unavailable, unique_prefix
 
 REPO = Path(__file__).resolve().parents[2]

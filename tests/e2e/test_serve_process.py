@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import TASKYARD, free_port, server_env, wait_until_live
+from tests.serving import TASKYARD, free_port, server_env, wait_until_live
 from tests.support import SmtpServer, fresh_database
 
 

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.e2e.conftest import Server
+from tests.serving import Server
 
 
 def test_health(server: Server) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import PASSWORD, Server, bearer, register
+from tests.serving import PASSWORD, Server, bearer, register
 
 
 def test_users_endpoints_are_admin_only(http: httpx.Client, user: dict[str, Any]) -> None:

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
+from taskyard.auth.cookies import (
+    clear_refresh_cookie,
+    refresh_cookie,
+    require_allowed_origin,
+    set_refresh_cookie,
+)
 from taskyard.auth.dependencies import AuthServiceDep, CurrentPrincipal, CurrentUser
 from taskyard.auth.schemas import (
     AuthPayload,
@@ -13,10 +19,16 @@ from taskyard.auth.schemas import (
     TokenPair,
 )
 from taskyard.auth.service import IssuedTokens
+from taskyard.errors import ValidationFailed
 from taskyard.schemas import DataEnvelope, MessageEnvelope, MessageOnly
 from taskyard.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _remember_refresh_token(request: Request, response: Response, issued: IssuedTokens) -> None:
+    max_age = request.app.state.settings.refresh_token_ttl
+    set_refresh_cookie(response, request, issued.refresh_token, max_age)
 
 
 def _auth_payload(issued: IssuedTokens) -> AuthPayload:
@@ -29,25 +41,40 @@ def _auth_payload(issued: IssuedTokens) -> AuthPayload:
 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
 async def register(
-    request: Request, body: RegisterInput, service: AuthServiceDep
+    request: Request, response: Response, body: RegisterInput, service: AuthServiceDep
 ) -> MessageEnvelope[AuthPayload]:
     issued = await service.register(body)
     request.state.user_id = str(issued.user.id)
+    _remember_refresh_token(request, response, issued)
     return MessageEnvelope(message="User registered successfully", data=_auth_payload(issued))
 
 
 @router.post("/login")
 async def login(
-    request: Request, body: LoginInput, service: AuthServiceDep
+    request: Request, response: Response, body: LoginInput, service: AuthServiceDep
 ) -> MessageEnvelope[AuthPayload]:
     issued = await service.login(body)
     request.state.user_id = str(issued.user.id)
+    _remember_refresh_token(request, response, issued)
     return MessageEnvelope(message="Login successful", data=_auth_payload(issued))
 
 
 @router.post("/refresh")
-async def refresh(body: RefreshInput, service: AuthServiceDep) -> MessageEnvelope[TokenPair]:
-    issued = await service.refresh(body.refresh_token)
+async def refresh(
+    request: Request,
+    response: Response,
+    service: AuthServiceDep,
+    body: RefreshInput | None = None,
+) -> MessageEnvelope[TokenPair]:
+    """The token comes in the body (original clients) or in the HttpOnly cookie (web client)."""
+    token = body.refresh_token if body is not None else None
+    if token is None:
+        token = refresh_cookie(request)
+        if token is None:
+            raise ValidationFailed("refreshToken", "Refresh token is required")
+        require_allowed_origin(request, request.app.state.settings.allowed_origins)
+    issued = await service.refresh(token)
+    _remember_refresh_token(request, response, issued)
     return MessageEnvelope(
         message="Token refreshed",
         data=TokenPair(token=issued.token, refresh_token=issued.refresh_token),
@@ -55,8 +82,11 @@ async def refresh(body: RefreshInput, service: AuthServiceDep) -> MessageEnvelop
 
 
 @router.post("/logout")
-async def logout(principal: CurrentPrincipal, service: AuthServiceDep) -> MessageOnly:
+async def logout(
+    request: Request, response: Response, principal: CurrentPrincipal, service: AuthServiceDep
+) -> MessageOnly:
     await service.logout(principal.claims)
+    clear_refresh_cookie(response, request)
     return MessageOnly(message="Logged out successfully")
 
 

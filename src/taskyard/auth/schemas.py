@@ -21,8 +21,13 @@ class LoginInput(RequestModel):
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
+RefreshToken = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
 class RefreshInput(RequestModel):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    """The web client sends no body: its refresh token comes in the HttpOnly cookie."""
+
+    refresh_token: RefreshToken | None = None
 
 
 class MeUpdate(PatchInput):

@@ -31,7 +31,8 @@ from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIO
 from taskyard.errors import error_response
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
 
-EXEMPT_PREFIXES = ("/health", "/metrics")
+# Probes, metrics and the web client's hashed files cost next to nothing to answer.
+EXEMPT_PREFIXES = ("/health", "/metrics", "/assets/")
 AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
 TOO_MANY_REQUESTS = "Too many requests, please try again later"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskyard.edge.asgi import HttpMiddleware, on_response_start
@@ -36,6 +38,8 @@ class SecurityHeadersMiddleware(HttpMiddleware):
         *,
         always_hsts: bool,
         page_policies: dict[str, str] | None = None,
+        client_policy: str | None = None,
+        is_client_path: Callable[[str], bool] = lambda _path: False,
     ) -> None:
         super().__init__(app)
         self.always_hsts = always_hsts
@@ -43,11 +47,16 @@ class SecurityHeadersMiddleware(HttpMiddleware):
         self.page_policies = {
             prefix: policy.encode() for prefix, policy in (page_policies or {}).items()
         }
+        # The web client's policy, for the paths it serves, when there is one.
+        self.client_policy = client_policy.encode() if client_policy is not None else None
+        self.is_client_path = is_client_path
 
     def _policy_for(self, path: str) -> bytes:
         for prefix, policy in self.page_policies.items():
             if path == prefix or path.startswith(prefix + "/"):
                 return policy
+        if self.client_policy is not None and self.is_client_path(path):
+            return self.client_policy
         return API_CSP.encode()
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:

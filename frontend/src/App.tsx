@@ -1,0 +1,39 @@
+import { Link, Route, Routes } from "react-router";
+
+import { OpsPage } from "./admin/OpsPage";
+import { UsersPage } from "./admin/UsersPage";
+import { LoginPage, RegisterPage } from "./auth/AuthPages";
+import { RequireAdmin, RequireAuth, SignedOutOnly } from "./auth/guards";
+import { AllTasksPage, AssignedPage, DashboardPage } from "./tasks/pages";
+import { Layout, usePageTitle } from "./ui/Layout";
+
+function NotFoundPage() {
+  const headingRef = usePageTitle("Page not found");
+  return (
+    <div className="page">
+      <h1 ref={headingRef} tabIndex={-1}>
+        Page not found
+      </h1>
+      <p>
+        There's nothing here. <Link to="/">Back to your tasks</Link>
+      </p>
+    </div>
+  );
+}
+
+export function App() {
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route path="/login" element={<SignedOutOnly><LoginPage /></SignedOutOnly>} />
+        <Route path="/register" element={<SignedOutOnly><RegisterPage /></SignedOutOnly>} />
+        <Route index element={<RequireAuth><DashboardPage /></RequireAuth>} />
+        <Route path="/assigned" element={<RequireAuth><AssignedPage /></RequireAuth>} />
+        <Route path="/admin/tasks" element={<RequireAdmin><AllTasksPage /></RequireAdmin>} />
+        <Route path="/admin/users" element={<RequireAdmin><UsersPage /></RequireAdmin>} />
+        <Route path="/admin/operations" element={<RequireAdmin><OpsPage /></RequireAdmin>} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}

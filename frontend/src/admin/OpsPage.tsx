@@ -1,0 +1,114 @@
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
+
+import { messageOf } from "../ui/forms";
+import { usePageTitle } from "../ui/Layout";
+import { parsePrometheus, ratesBetween, snapshotOf, type Rates, type Snapshot } from "./prometheus";
+import { Sparkline } from "./Sparkline";
+
+const POLL_MILLISECONDS = 2000;
+const HISTORY = 60;
+
+interface ComponentState {
+  status: string;
+  [detail: string]: unknown;
+}
+
+interface Readiness {
+  status: string;
+  components: Record<string, ComponentState>;
+}
+
+async function scrapeMetrics(): Promise<Snapshot> {
+  const response = await fetch("/metrics", { cache: "no-store" });
+  if (!response.ok) throw new Error(`metrics answered ${response.status}`);
+  return snapshotOf(parsePrometheus(await response.text()), Date.now());
+}
+
+async function readReadiness(): Promise<Readiness> {
+  // 503 still carries the component states, which is when they matter most.
+  const response = await fetch("/health/ready", { cache: "no-store", headers: { Accept: "application/json" } });
+  return (await response.json()) as Readiness;
+}
+
+function details(state: ComponentState): string {
+  return Object.entries(state)
+    .filter(([key]) => key !== "status")
+    .map(([key, value]) => `${key}: ${String(value)}`)
+    .join(", ");
+}
+
+export function OpsPage() {
+  const headingRef = usePageTitle("Operations");
+  const metrics = useQuery({ queryKey: ["ops", "metrics"], queryFn: scrapeMetrics, refetchInterval: POLL_MILLISECONDS, gcTime: 0 });
+  const readiness = useQuery({ queryKey: ["ops", "ready"], queryFn: readReadiness, refetchInterval: POLL_MILLISECONDS, gcTime: 0 });
+  const previous = useRef<Snapshot | null>(null);
+  const [history, setHistory] = useState<Rates[]>([]);
+
+  useEffect(() => {
+    const snapshot = metrics.data;
+    if (snapshot === undefined || snapshot === previous.current) return;
+    const before = previous.current;
+    previous.current = snapshot;
+    if (before !== null) {
+      setHistory((current) => [...current.slice(-(HISTORY - 1)), ratesBetween(before, snapshot)]);
+    }
+  }, [metrics.data]);
+
+  const p95 = history.filter((point) => point.p95Seconds !== null).map((point) => (point.p95Seconds ?? 0) * 1000);
+  return (
+    <div className="page">
+      <h1 ref={headingRef} tabIndex={-1}>
+        Operations
+      </h1>
+      <p className="page-intro">
+        Live from this instance's <code>/metrics</code> and <code>/health/ready</code>, every {POLL_MILLISECONDS / 1000} seconds.
+        Probe and metrics requests are left out.
+      </p>
+      {metrics.isError && (
+        <p role="alert" className="state-message state-error">
+          Couldn't read metrics: {messageOf(metrics.error)}
+        </p>
+      )}
+      <section aria-labelledby="traffic-heading">
+        <h2 id="traffic-heading">Traffic</h2>
+        {history.length === 0 ? (
+          <p role="status" className="state-message">
+            Collecting the first samples…
+          </p>
+        ) : (
+          <div className="metric-grid">
+            <Sparkline label="Requests per second" values={history.map((point) => point.requestsPerSecond)} format={(value) => value.toFixed(1)} />
+            <Sparkline label="p95 latency" values={p95} format={(value) => `${value.toFixed(0)} ms`} />
+            <Sparkline label="Error rate" values={history.map((point) => point.errorRate * 100)} format={(value) => `${value.toFixed(2)} %`} />
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="components-heading">
+        <h2 id="components-heading">
+          Components{" "}
+          {readiness.data && <span className={`badge state-${readiness.data.status}`}>{readiness.data.status}</span>}
+        </h2>
+        {readiness.isError ? (
+          <p role="alert" className="state-message state-error">
+            Couldn't read readiness: {messageOf(readiness.error)}
+          </p>
+        ) : readiness.data === undefined ? (
+          <p role="status" className="state-message">
+            Checking components…
+          </p>
+        ) : (
+          <ul className="component-list">
+            {Object.entries(readiness.data.components).map(([name, state]) => (
+              <li key={name} className="component" data-testid={`component-${name}`}>
+                <span className={`status-dot state-${state.status}`} aria-hidden="true" />
+                <strong>{name}</strong> <span className={`badge state-${state.status}`}>{state.status}</span>
+                {details(state) && <span className="component-detail">{details(state)}</span>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+
+import { tasksApi, usersApi } from "./endpoints";
+import type { AdminTaskQuery, TaskCreate, TaskQuery, TaskUpdate, UserQuery, UserUpdate } from "./types";
+
+export const queryKeys = {
+  tasks: ["tasks"] as const,
+  taskList: (query: TaskQuery) => ["tasks", "list", query] as const,
+  allTasks: (query: AdminTaskQuery) => ["tasks", "all", query] as const,
+  stats: ["tasks", "stats"] as const,
+  users: ["users"] as const,
+  userList: (query: UserQuery) => ["users", "list", query] as const,
+};
+
+export function useTaskList(query: TaskQuery, enabled = true) {
+  return useQuery({
+    queryKey: queryKeys.taskList(query),
+    queryFn: ({ signal }) => tasksApi.list(query, signal),
+    placeholderData: keepPreviousData,
+    enabled,
+  });
+}
+
+export function useAllTasks(query: AdminTaskQuery, enabled = true) {
+  return useQuery({
+    queryKey: queryKeys.allTasks(query),
+    queryFn: ({ signal }) => tasksApi.listAll(query, signal),
+    placeholderData: keepPreviousData,
+    enabled,
+  });
+}
+
+export function useTaskStats() {
+  return useQuery({
+    queryKey: queryKeys.stats,
+    queryFn: async ({ signal }) => (await tasksApi.stats(signal)).data,
+  });
+}
+
+export function useUserList(query: UserQuery) {
+  return useQuery({
+    queryKey: queryKeys.userList(query),
+    queryFn: ({ signal }) => usersApi.list(query, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Any task write can change every list, the stats and the admin views. */
+function useInvalidateTasks() {
+  const client = useQueryClient();
+  return () => client.invalidateQueries({ queryKey: queryKeys.tasks });
+}
+
+export function useCreateTask() {
+  const invalidate = useInvalidateTasks();
+  return useMutation({ mutationFn: (input: TaskCreate) => tasksApi.create(input), onSuccess: invalidate });
+}
+
+export function useUpdateTask() {
+  const invalidate = useInvalidateTasks();
+  return useMutation({
+    mutationFn: ({ id, changes }: { id: string; changes: TaskUpdate }) => tasksApi.update(id, changes),
+    onSuccess: invalidate,
+  });
+}
+
+export function useDeleteTask() {
+  const invalidate = useInvalidateTasks();
+  return useMutation({ mutationFn: (id: string) => tasksApi.remove(id), onSuccess: invalidate });
+}
+
+export function useUpdateUser() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, changes }: { id: string; changes: UserUpdate }) => usersApi.update(id, changes),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.users }),
+  });
+}

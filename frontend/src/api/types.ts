@@ -1,0 +1,54 @@
+// Names for the server's schemas. schema.ts is generated from the OpenAPI document.
+import type { components, operations } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type Task = Schemas["TaskOut"];
+export type TaskStatus = Schemas["TaskStatus"];
+export type TaskPriority = Schemas["TaskPriority"];
+export type TaskCreate = Schemas["TaskCreate"];
+export type TaskUpdate = Schemas["TaskUpdate"];
+export type TaskStats = Schemas["TaskStats"];
+export type User = Schemas["UserOut"];
+export type UserRef = Schemas["UserRef"];
+export type UserUpdate = Schemas["UserUpdate"];
+export type Role = Schemas["Role"];
+export type RegisterInput = Schemas["RegisterInput"];
+export type LoginInput = Schemas["LoginInput"];
+export type AuthPayload = Schemas["AuthPayload"];
+export type TaskPage = Schemas["CursorListEnvelope_TaskOut_"];
+export type UserPage = Schemas["ListEnvelope_UserOut_"];
+
+type QueryOf<Operation> = Operation extends { parameters: { query?: infer Query } }
+  ? NonNullable<Query>
+  : never;
+export type TaskQuery = QueryOf<operations["list_tasks_api_v1_tasks_get"]>;
+export type AdminTaskQuery = QueryOf<operations["list_all_tasks_api_v1_tasks_admin_all_get"]>;
+export type UserQuery = QueryOf<operations["list_users_api_v1_users_get"]>;
+export type TaskSort = NonNullable<TaskQuery["sort"]>;
+export type TaskScope = NonNullable<TaskQuery["scope"]>;
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface Envelope<T> {
+  success: boolean;
+  message?: string;
+  data: T;
+}
+
+export const TASK_STATUSES = ["pending", "in-progress", "completed"] as const satisfies readonly TaskStatus[];
+export const TASK_PRIORITIES = ["low", "medium", "high"] as const satisfies readonly TaskPriority[];
+
+export const STATUS_LABELS: Record<TaskStatus, string> = {
+  pending: "Pending",
+  "in-progress": "In progress",
+  completed: "Completed",
+};
+export const PRIORITY_LABELS: Record<TaskPriority, string> = {
+  low: "Low",
+  medium: "Medium",
+  high: "High",
+};

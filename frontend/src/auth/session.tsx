@@ -1,0 +1,125 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+
+import { api } from "../api/client";
+import { authApi } from "../api/endpoints";
+import type { AuthPayload, LoginInput, RegisterInput, User } from "../api/types";
+import { useToast } from "../ui/toast";
+
+export type SessionState =
+  | { status: "loading" }
+  | { status: "signed-out"; expired: boolean }
+  | { status: "signed-in"; user: User };
+
+interface Session {
+  state: SessionState;
+  login: (input: LoginInput) => Promise<User>;
+  register: (input: RegisterInput) => Promise<User>;
+  logout: () => Promise<void>;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+// Not a credential: only whether a refresh cookie is worth trying on load, so a first visit
+// doesn't start with a refused request.
+const SIGNED_IN_HINT = "taskyard.signedIn";
+
+function rememberSignedIn(signedIn: boolean): void {
+  try {
+    if (signedIn) localStorage.setItem(SIGNED_IN_HINT, "1");
+    else localStorage.removeItem(SIGNED_IN_HINT);
+  } catch {
+    // Storage can be off (private modes); then every load simply tries the cookie.
+  }
+}
+
+function probablySignedIn(): boolean {
+  try {
+    return localStorage.getItem(SIGNED_IN_HINT) !== null;
+  } catch {
+    return true;
+  }
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<SessionState>({ status: "loading" });
+  const queryClient = useQueryClient();
+  const toast = useToast();
+
+  const signOut = useCallback(
+    (expired: boolean) => {
+      api.setToken(null);
+      rememberSignedIn(false);
+      queryClient.clear();
+      setState({ status: "signed-out", expired });
+    },
+    [queryClient],
+  );
+
+  useEffect(() => {
+    api.onSessionExpired = () => {
+      toast.show("Your session has ended. Please log in again.", "info");
+      signOut(true);
+    };
+    let cancelled = false;
+    // A reload keeps the login: the HttpOnly refresh cookie buys a new access token.
+    void (async () => {
+      let next: SessionState = { status: "signed-out", expired: false };
+      if (probablySignedIn() && (await api.refresh())) {
+        try {
+          next = { status: "signed-in", user: (await authApi.me()).data.user };
+        } catch {
+          api.setToken(null);
+        }
+      }
+      rememberSignedIn(next.status === "signed-in");
+      if (!cancelled) {
+        setState(next);
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [signOut, toast]);
+
+  const start = useCallback((payload: AuthPayload) => {
+    api.setToken(payload.token);
+    rememberSignedIn(true);
+    setState({ status: "signed-in", user: payload.user });
+    return payload.user;
+  }, []);
+
+  const value = useMemo<Session>(
+    () => ({
+      state,
+      login: async (input) => start((await authApi.login(input)).data),
+      register: async (input) => start((await authApi.register(input)).data),
+      logout: async () => {
+        try {
+          await authApi.logout();
+        } finally {
+          signOut(false);
+        }
+      },
+    }),
+    [state, start, signOut],
+  );
+
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const context = useContext(SessionContext);
+  if (context === null) {
+    throw new Error("useSession needs a SessionProvider");
+  }
+  return context;
+}
+
+export function useCurrentUser(): User {
+  const { state } = useSession();
+  if (state.status !== "signed-in") {
+    throw new Error("useCurrentUser outside a signed-in page");
+  }
+  return state.user;
+}

@@ -1,0 +1,96 @@
+import { useEffect, useState, type ReactNode } from "react";
+
+import { PRIORITY_LABELS, STATUS_LABELS, TASK_PRIORITIES, TASK_STATUSES, type TaskSort } from "../api/types";
+
+export const SORT_LABELS: Record<TaskSort, string> = {
+  "-createdAt": "Newest first",
+  createdAt: "Oldest first",
+  dueDate: "Due soonest",
+  "-dueDate": "Due latest",
+  "-priority": "Highest priority",
+  priority: "Lowest priority",
+  title: "Title A–Z",
+  "-title": "Title Z–A",
+};
+
+export interface TaskFilterValues {
+  status: string;
+  priority: string;
+  search: string;
+  sort: TaskSort;
+}
+
+interface TaskFiltersProps {
+  values: TaskFilterValues;
+  onChange: (changes: Partial<TaskFilterValues>) => void;
+  extra?: ReactNode;
+}
+
+const SEARCH_DELAY_MS = 300;
+
+export function TaskFilters({ values, onChange, extra }: TaskFiltersProps) {
+  const [search, setSearch] = useState(values.search);
+
+  useEffect(() => setSearch(values.search), [values.search]);
+
+  // Ask the server once typing pauses, not on every key.
+  useEffect(() => {
+    if (search === values.search) {
+      return;
+    }
+    const timer = window.setTimeout(() => onChange({ search }), SEARCH_DELAY_MS);
+    return () => window.clearTimeout(timer);
+  }, [search, values.search, onChange]);
+
+  return (
+    <form className="filters" role="search" aria-label="Filter tasks" onSubmit={(event) => {
+      event.preventDefault();
+      onChange({ search });
+    }}>
+      <div className="field">
+        <label htmlFor="filter-search">Search</label>
+        <input
+          id="filter-search"
+          type="search"
+          placeholder="Title or description"
+          value={search}
+          maxLength={100}
+          onChange={(event) => setSearch(event.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="filter-status">Status</label>
+        <select id="filter-status" value={values.status} onChange={(event) => onChange({ status: event.target.value })}>
+          <option value="">All statuses</option>
+          {TASK_STATUSES.map((status) => (
+            <option key={status} value={status}>
+              {STATUS_LABELS[status]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="filter-priority">Priority</label>
+        <select id="filter-priority" value={values.priority} onChange={(event) => onChange({ priority: event.target.value })}>
+          <option value="">All priorities</option>
+          {TASK_PRIORITIES.map((priority) => (
+            <option key={priority} value={priority}>
+              {PRIORITY_LABELS[priority]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="filter-sort">Sort</label>
+        <select id="filter-sort" value={values.sort} onChange={(event) => onChange({ sort: event.target.value as TaskSort })}>
+          {Object.entries(SORT_LABELS).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {extra}
+    </form>
+  );
+}

@@ -1,0 +1,62 @@
+import type { ReactNode } from "react";
+import type { FieldValues, Path, UseFormSetError } from "react-hook-form";
+
+import { ApiError } from "../api/client";
+
+interface FieldProps {
+  id: string;
+  label: string;
+  error?: string | undefined;
+  hint?: string;
+  children: (describedBy: string | undefined, invalid: boolean) => ReactNode;
+}
+
+/** A label, the control, and its error, tied together for screen readers. */
+export function Field({ id, label, error, hint, children }: FieldProps) {
+  const hintId = hint ? `${id}-hint` : undefined;
+  const errorId = error ? `${id}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children(describedBy, Boolean(error))}
+      {hint && (
+        <p id={hintId} className="field-hint">
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p id={errorId} className="field-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Puts the API's `errors[]` on the matching fields. Returns the message for the form as a whole
+ * when nothing matched a field (or it wasn't a validation failure).
+ */
+export function applyServerErrors<Values extends FieldValues>(
+  error: unknown,
+  setError: UseFormSetError<Values>,
+  fields: readonly Path<Values>[],
+): string {
+  if (!(error instanceof ApiError)) {
+    return "Something went wrong. Please try again.";
+  }
+  let placed = false;
+  for (const fieldError of error.errors) {
+    const field = fields.find((name) => name === fieldError.field);
+    if (field !== undefined) {
+      setError(field, { type: "server", message: fieldError.message }, { shouldFocus: !placed });
+      placed = true;
+    }
+  }
+  return placed ? "" : error.message;
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : "Something went wrong. Please try again.";
+}
