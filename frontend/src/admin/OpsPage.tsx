@@ -11,7 +11,8 @@ const HISTORY = 60;
 
 interface ComponentState {
   status: string;
-  [detail: string]: unknown;
+  required?: boolean;
+  detail?: string | null;
 }
 
 interface Readiness {
@@ -32,10 +33,9 @@ async function readReadiness(): Promise<Readiness> {
 }
 
 function details(state: ComponentState): string {
-  return Object.entries(state)
-    .filter(([key]) => key !== "status")
-    .map(([key, value]) => `${key}: ${String(value)}`)
-    .join(", ");
+  const parts = [state.required === false ? "optional" : "required"];
+  if (state.detail) parts.push(state.detail);
+  return parts.join(" · ");
 }
 
 export function OpsPage() {
@@ -103,7 +103,7 @@ export function OpsPage() {
               <li key={name} className="component" data-testid={`component-${name}`}>
                 <span className={`status-dot state-${state.status}`} aria-hidden="true" />
                 <strong>{name}</strong> <span className={`badge state-${state.status}`}>{state.status}</span>
-                {details(state) && <span className="component-detail">{details(state)}</span>}
+                <span className="component-detail">{details(state)}</span>
               </li>
             ))}
           </ul>

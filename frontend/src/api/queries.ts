@@ -1,7 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { tasksApi, usersApi } from "./endpoints";
-import type { AdminTaskQuery, TaskCreate, TaskQuery, TaskUpdate, UserQuery, UserUpdate } from "./types";
+import type { AdminTaskQuery, TaskCreate, TaskQuery, TaskUpdate, UserPage, UserQuery, UserUpdate } from "./types";
 
 export const queryKeys = {
   tasks: ["tasks"] as const,
@@ -69,10 +69,31 @@ export function useDeleteTask() {
   return useMutation({ mutationFn: (id: string) => tasksApi.remove(id), onSuccess: invalidate });
 }
 
+/** Shows the change at once; a refusal (the last-admin guard, say) puts the old value back. */
 export function useUpdateUser() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: ({ id, changes }: { id: string; changes: UserUpdate }) => usersApi.update(id, changes),
-    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.users }),
+    onMutate: async ({ id, changes }) => {
+      await client.cancelQueries({ queryKey: queryKeys.users });
+      const before = client.getQueriesData<UserPage>({ queryKey: queryKeys.users });
+      client.setQueriesData<UserPage>({ queryKey: queryKeys.users }, (page) =>
+        page === undefined
+          ? page
+          : {
+              ...page,
+              data: page.data.map((user) =>
+                user.id === id
+                  ? { ...user, ...(changes.role ? { role: changes.role } : {}), ...(changes.isActive != null ? { isActive: changes.isActive } : {}) }
+                  : user,
+              ),
+            },
+      );
+      return { before };
+    },
+    onError: (_error, _variables, context) => {
+      for (const [key, page] of context?.before ?? []) client.setQueryData(key, page);
+    },
+    onSettled: () => client.invalidateQueries({ queryKey: queryKeys.users }),
   });
 }

@@ -1,0 +1,50 @@
+"""What the browser tests do on the web client's pages, written once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.serving import PASSWORD
+from tests.web.conftest import Tab
+
+
+def task_card(page: Page, title: str) -> Locator:
+    return page.get_by_test_id("task-card").filter(
+        has=page.get_by_role("heading", name=title, exact=True)
+    )
+
+
+def create_task(
+    page: Page, title: str, priority: str, due: datetime | None = None, description: str = ""
+) -> None:
+    page.get_by_role("button", name="+ New task").click()
+    dialog = page.get_by_role("dialog", name="New task")
+    dialog.get_by_label("Title").fill(title)
+    dialog.get_by_label("Description").fill(description)
+    dialog.get_by_label("Priority").select_option(label=priority)
+    if due is not None:
+        dialog.get_by_label("Due date").fill(due.strftime("%Y-%m-%dT%H:%M"))
+    dialog.get_by_role("button", name="Create task").click()
+    expect(dialog).to_be_hidden()
+    expect(task_card(page, title)).to_be_visible()
+
+
+def register_through_the_form(tab: Tab, name: str, email: str) -> None:
+    tab.goto("/register")
+    page = tab.page
+    expect(page.get_by_role("heading", name="Create your Taskyard account")).to_be_focused()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+
+
+def log_in_through_the_form(tab: Tab, email: str, password: str = PASSWORD) -> None:
+    page = tab.page
+    expect(page.get_by_role("heading", name="Log in to Taskyard")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()

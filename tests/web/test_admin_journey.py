@@ -1,0 +1,115 @@
+"""What only admins see and do in the web client."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.serving import Server
+from tests.web.conftest import TabFactory
+from tests.web.pages import (
+    create_task,
+    log_in_through_the_form,
+    register_through_the_form,
+    task_card,
+)
+
+
+def test_an_admin_deactivates_a_user_who_is_locked_out_then_let_back_in(
+    web_server: Server, open_tab: TabFactory
+) -> None:
+    member_email = f"member-{uuid.uuid4().hex[:8]}@example.com"
+    member = open_tab(web_server, "member")
+    register_through_the_form(member, "Morgan Member", member_email)
+    create_task(member.page, "Morgan's own task", "Low")
+    member.page.get_by_role("link", name="Assigned to me").click()
+    expect(member.page.get_by_role("heading", name="Assigned to me", level=1)).to_be_focused()
+
+    admin = open_tab(web_server, "admin", viewport={"width": 1280, "height": 900})
+    page = admin.page
+    admin.goto("/login")
+    log_in_through_the_form(admin, web_server.admin["user"]["email"])
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+
+    # Every task, narrowed to one owner.
+    page.get_by_role("link", name="All tasks").click()
+    page.get_by_label("Owner").select_option(label=f"Morgan Member ({member_email})")
+    expect(page.get_by_test_id("task-card")).to_have_count(1)
+    expect(task_card(page, "Morgan's own task")).to_contain_text("Owner: Morgan Member")
+
+    # Deactivate the member.
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Search users").fill(member_email)
+    row = page.get_by_test_id("user-row").filter(has_text=member_email)
+    expect(row).to_have_count(1)
+    active = row.get_by_label(f"{member_email} is active")
+    active.click()
+    expect(active).not_to_be_checked()
+    expect(page.get_by_text("Morgan Member deactivated")).to_be_visible()
+    expect(row.get_by_text("Deactivated")).to_be_visible()
+
+    # The last admin can't step down, and the page says why.
+    admin_email = web_server.admin["user"]["email"]
+    page.get_by_label("Search users").fill(admin_email)
+    own_row = page.get_by_test_id("user-row").filter(has_text=admin_email)
+    own_row.get_by_label(f"Role of {admin_email}").select_option(label="User")
+    expect(
+        page.get_by_role("alert").filter(
+            has_text="The last active admin cannot be demoted, deactivated or deleted"
+        )
+    ).to_be_visible()
+    expect(own_row.get_by_label(f"Role of {admin_email}")).to_have_value("admin")
+    admin.screenshot("users")
+
+    # The member's very next request ends their session: back to the login page.
+    member.page.get_by_label("Status", exact=True).select_option(label="Completed")
+    expect(member.page).to_have_url(f"{web_server.base_url}/login")
+    expect(member.page.get_by_text("Your session has ended")).to_be_visible()
+    log_in_through_the_form(member, member_email)
+    refused = member.page.get_by_role("alert").filter(has_text="Account is deactivated")
+    expect(refused).to_be_visible()
+
+    # Reactivated, they log in and land where they were.
+    page.get_by_label("Search users").fill(member_email)
+    active.click()
+    expect(active).to_be_checked()
+    expect(page.get_by_text("Morgan Member reactivated")).to_be_visible()
+    log_in_through_the_form(member, member_email)
+    expect(member.page).to_have_url(f"{web_server.base_url}/assigned?status=completed")
+    expect(member.page.get_by_role("heading", name="Assigned to me", level=1)).to_be_visible()
+
+    assert admin.app_errors() == []
+    assert member.app_errors() == []
+
+
+def test_the_operations_panel_shows_live_traffic_and_components(
+    web_server: Server, open_tab: TabFactory
+) -> None:
+    admin = open_tab(web_server, "ops", viewport={"width": 1280, "height": 900})
+    page = admin.page
+    admin.goto("/login")
+    log_in_through_the_form(admin, web_server.admin["user"]["email"])
+    page.get_by_role("link", name="Operations").click()
+    expect(page.get_by_role("heading", name="Operations", level=1)).to_be_visible()
+    expect(page.get_by_test_id("component-database")).to_contain_text("up")
+    expect(page.get_by_test_id("metric-Requests per second")).to_have_text(
+        re.compile(r"^\d+\.\d$"), timeout=15_000
+    )
+    expect(page.get_by_test_id("metric-Error rate")).to_have_text("0.00 %")
+    expect(page.get_by_role("img", name=re.compile("^Requests per second over"))).to_be_visible()
+    admin.screenshot("operations")
+    assert admin.app_errors() == []
+
+
+def test_people_who_are_not_admins_never_see_admin_pages(
+    web_server: Server, open_tab: TabFactory
+) -> None:
+    tab = open_tab(web_server, "not-admin")
+    register_through_the_form(tab, "Nora Normal", f"normal-{uuid.uuid4().hex[:8]}@example.com")
+    for link in ("All tasks", "Users", "Operations"):
+        expect(tab.page.get_by_role("link", name=link)).to_have_count(0)
+    tab.goto("/admin/users")
+    expect(tab.page).to_have_url(f"{tab.base_url}/")
+    assert tab.app_errors() == []
