@@ -5,7 +5,15 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs
+WEB := frontend
+WEB_DIST := src/taskyard/web/dist
+WEB_DEPS_STAMP := $(WEB)/node_modules/.package-lock.json
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+HAVE_NPM := $(shell command -v npm 2>/dev/null)
+
+.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs \
+	web web-check web-api-types
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +30,33 @@ $(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
 install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
-run: install
+run: install web
 	$(BIN)/taskyard serve --host 127.0.0.1 --port 8000
+
+# The web client: built into the package when npm is here; otherwise the API is served alone.
+$(WEB_DEPS_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_DIST)/index.html: $(WEB_DEPS_STAMP) $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+
+ifdef HAVE_NPM
+web: $(WEB_DIST)/index.html
+web-check: $(WEB_DEPS_STAMP)
+	cd $(WEB) && npm run typecheck && npm test
+else
+web:
+	@echo "npm not found: serving the API only. Install Node.js 20.19+ and npm for the web client."
+web-check:
+	@if [ "$$CI" = "true" ]; then echo "npm is required under CI=true"; exit 1; fi
+	@echo "npm not found: skipping the web client's tests (its browser tests skip too)."
+endif
+
+# After an API change: the OpenAPI document the client's types come from, and the types.
+web-api-types: install $(WEB_DEPS_STAMP)
+	$(BIN)/taskyard openapi > $(WEB)/openapi.json
+	cd $(WEB) && npm run generate:api
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench deploy/local-cluster
@@ -33,13 +66,14 @@ typecheck: install-dev
 	$(BIN)/mypy
 	$(BIN)/mypy --strict deploy/local-cluster
 
-pytest: install-dev
+pytest: install-dev web
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck web-check pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache taskyard.db taskyard.db-*
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache taskyard.db taskyard.db-* \
+		$(WEB)/node_modules $(WEB_DIST) build
 
 bench-edge: install-dev
 	$(BIN)/python bench/edge_cost.py
