@@ -22,6 +22,8 @@ import jwt
 import pytest
 import redis
 
+from taskyard.config import DEFAULT_WEB_DIR
+from taskyard.web.router import CLIENT_CSP, IMMUTABLE, find_client
 from tests.serving import PASSWORD
 from tests.support import SECURITY_HEADERS, PostgresDatabases, service_unavailable, unique_prefix
 
@@ -199,7 +201,7 @@ def test_security_headers_everywhere_through_nginx(cluster: Cluster) -> None:
             client.get("/api/v1/tasks", headers=bearer(auth)),
             client.get("/api-docs"),
             client.get("/api-docs.json"),
-            client.get("/no/such/route"),
+            client.get("/api/v1/no/such/route"),
             client.get("/api/v1/tasks"),
             client.post(
                 "/api/v1/tasks",
@@ -213,6 +215,25 @@ def test_security_headers_everywhere_through_nginx(cluster: Cluster) -> None:
         assert response.headers["x-request-id"]
     for error in responses[3:]:
         assert error.json()["success"] is False
+
+
+def test_the_web_client_through_nginx(cluster: Cluster) -> None:
+    build = find_client(DEFAULT_WEB_DIR)
+    if build is None:
+        service_unavailable("the web client is not built; `make test` builds it (needs npm)")
+    assert build is not None
+    asset = next((build / "assets").glob("*.js")).name
+    with cluster.client("127.0.0.23") as client:
+        page = client.get("/admin/users")  # a client-side route, straight from the address bar
+        script = client.get(f"/assets/{asset}", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200
+    assert f"/assets/{asset}" in page.text
+    assert page.headers["content-security-policy"] == CLIENT_CSP
+    assert page.headers["cache-control"] == "no-cache"
+    assert script.status_code == 200
+    assert script.headers["cache-control"] == IMMUTABLE
+    assert script.headers["content-encoding"] == "gzip"
+    assert_secure(page)
 
 
 def test_gzip_through_nginx_when_accepted(cluster: Cluster) -> None:

@@ -6,6 +6,8 @@ import re
 
 import httpx
 
+from taskyard.config import DEFAULT_WEB_DIR
+from taskyard.web.router import find_client
 from tests.serving import Server
 
 
@@ -36,11 +38,15 @@ def test_openapi_document_describes_the_api(server: Server) -> None:
     assert "api-docs.json" in docs.text
 
 
-def test_root_describes_the_api(server: Server) -> None:
-    body = httpx.get(f"{server.base_url}/").json()
-    assert body["success"] is True
-    assert body["api"] == "/api/v1"
-    assert body["docs"] == "/api-docs"
+def test_root_serves_the_web_client_or_describes_the_api(server: Server) -> None:
+    root = httpx.get(f"{server.base_url}/")
+    assert root.status_code == 200
+    if find_client(DEFAULT_WEB_DIR) is not None:  # built by `make test` whenever npm is present
+        assert '<div id="root"></div>' in root.text
+        assert root.headers["cache-control"] == "no-cache"
+    else:
+        assert root.json()["api"] == "/api/v1"
+        assert root.json()["docs"] == "/api-docs"
 
 
 def test_request_id_is_kept_or_minted(server: Server) -> None:

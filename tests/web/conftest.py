@@ -35,13 +35,15 @@ def client_build() -> Path:
     return build
 
 
-@pytest.fixture(scope="session")
+# Per module: the sync driver keeps an event loop running while it is open, which would stop the
+# async tests that run after it.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     if shutil.which(CHROMIUM) is None:
         service_unavailable(f"no Chromium at {CHROMIUM} (Debian package `chromium`)")
