@@ -5,19 +5,16 @@ import { UsersPage } from "./admin/UsersPage";
 import { LoginPage, RegisterPage } from "./auth/AuthPages";
 import { RequireAdmin, RequireAuth, SignedOutOnly } from "./auth/guards";
 import { AllTasksPage, AssignedPage, DashboardPage } from "./tasks/pages";
-import { Layout, usePageTitle } from "./ui/Layout";
+import { Layout } from "./ui/Layout";
+import { Page } from "./ui/Page";
 
 function NotFoundPage() {
-  const headingRef = usePageTitle("Page not found");
   return (
-    <div className="page">
-      <h1 ref={headingRef} tabIndex={-1}>
-        Page not found
-      </h1>
+    <Page title="Page not found">
       <p>
         There's nothing here. <Link to="/">Back to your tasks</Link>
       </p>
-    </div>
+    </Page>
   );
 }
 

@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 
 import { messageOf } from "../ui/forms";
-import { usePageTitle } from "../ui/Layout";
+import { Failed, Loading, Page } from "../ui/Page";
 import { parsePrometheus, ratesBetween, snapshotOf, type Rates, type Snapshot } from "./prometheus";
 import { Sparkline } from "./Sparkline";
 
@@ -39,7 +39,6 @@ function details(state: ComponentState): string {
 }
 
 export function OpsPage() {
-  const headingRef = usePageTitle("Operations");
   const metrics = useQuery({ queryKey: ["ops", "metrics"], queryFn: scrapeMetrics, refetchInterval: POLL_MILLISECONDS, gcTime: 0 });
   const readiness = useQuery({ queryKey: ["ops", "ready"], queryFn: readReadiness, refetchInterval: POLL_MILLISECONDS, gcTime: 0 });
   const previous = useRef<Snapshot | null>(null);
@@ -57,25 +56,20 @@ export function OpsPage() {
 
   const p95 = history.filter((point) => point.p95Seconds !== null).map((point) => (point.p95Seconds ?? 0) * 1000);
   return (
-    <div className="page">
-      <h1 ref={headingRef} tabIndex={-1}>
-        Operations
-      </h1>
-      <p className="page-intro">
-        Live from this instance's <code>/metrics</code> and <code>/health/ready</code>, every {POLL_MILLISECONDS / 1000} seconds.
-        Probe and metrics requests are left out.
-      </p>
-      {metrics.isError && (
-        <p role="alert" className="state-message state-error">
-          Couldn't read metrics: {messageOf(metrics.error)}
-        </p>
-      )}
+    <Page
+      title="Operations"
+      intro={
+        <>
+          Live from this instance's <code>/metrics</code> and <code>/health/ready</code>, every {POLL_MILLISECONDS / 1000}{" "}
+          seconds. Probe and metrics requests are left out.
+        </>
+      }
+    >
+      {metrics.isError && <Failed>Couldn't read metrics: {messageOf(metrics.error)}</Failed>}
       <section aria-labelledby="traffic-heading">
         <h2 id="traffic-heading">Traffic</h2>
         {history.length === 0 ? (
-          <p role="status" className="state-message">
-            Collecting the first samples…
-          </p>
+          <Loading>Collecting the first samples…</Loading>
         ) : (
           <div className="metric-grid">
             <Sparkline label="Requests per second" values={history.map((point) => point.requestsPerSecond)} format={(value) => value.toFixed(1)} />
@@ -90,13 +84,9 @@ export function OpsPage() {
           {readiness.data && <span className={`badge state-${readiness.data.status}`}>{readiness.data.status}</span>}
         </h2>
         {readiness.isError ? (
-          <p role="alert" className="state-message state-error">
-            Couldn't read readiness: {messageOf(readiness.error)}
-          </p>
+          <Failed>Couldn't read readiness: {messageOf(readiness.error)}</Failed>
         ) : readiness.data === undefined ? (
-          <p role="status" className="state-message">
-            Checking components…
-          </p>
+          <Loading>Checking components…</Loading>
         ) : (
           <ul className="component-list">
             {Object.entries(readiness.data.components).map(([name, state]) => (
@@ -109,6 +99,6 @@ export function OpsPage() {
           </ul>
         )}
       </section>
-    </div>
+    </Page>
   );
 }

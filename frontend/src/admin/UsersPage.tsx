@@ -4,14 +4,13 @@ import { useUpdateUser, useUserList } from "../api/queries";
 import type { Role, User, UserUpdate } from "../api/types";
 import { useCurrentUser } from "../auth/session";
 import { messageOf } from "../ui/forms";
-import { usePageTitle } from "../ui/Layout";
+import { Failed, Loading, Page } from "../ui/Page";
 import { Pagination } from "../ui/Pagination";
 import { useToast } from "../ui/toast";
 
 const USERS_PER_PAGE = 20;
 
 export function UsersPage() {
-  const headingRef = usePageTitle("Users");
   const [page, setPage] = useState(1);
   const [search, setSearch] = useState("");
   const users = useUserList({ page, limit: USERS_PER_PAGE, search: search || undefined });
@@ -31,14 +30,10 @@ export function UsersPage() {
   };
 
   return (
-    <div className="page">
-      <h1 ref={headingRef} tabIndex={-1}>
-        Users
-      </h1>
-      <p className="page-intro">
-        Change roles and deactivate accounts. Deactivating signs the person out everywhere at once. The last active
-        admin can't be demoted or deactivated.
-      </p>
+    <Page
+      title="Users"
+      intro="Change roles and deactivate accounts. Deactivating signs the person out everywhere at once. The last active admin can't be demoted or deactivated."
+    >
       <div className="filters" role="search">
         <div className="field">
           <label htmlFor="user-search">Search users</label>
@@ -55,13 +50,9 @@ export function UsersPage() {
         </div>
       </div>
       {users.isPending ? (
-        <p role="status" className="state-message">
-          Loading users…
-        </p>
+        <Loading>Loading users…</Loading>
       ) : users.isError ? (
-        <p role="alert" className="state-message state-error">
-          Couldn't load users: {messageOf(users.error)}
-        </p>
+        <Failed onRetry={() => void users.refetch()}>Couldn't load users: {messageOf(users.error)}</Failed>
       ) : users.data.data.length === 0 ? (
         <p className="state-message state-empty">No users match.</p>
       ) : (
@@ -127,6 +118,6 @@ export function UsersPage() {
       {users.data && users.data.total > 0 && (
         <Pagination page={page} pages={users.data.pages} onPage={setPage} busy={users.isFetching} label="User pages" />
       )}
-    </div>
+    </Page>
   );
 }

@@ -1,21 +1,15 @@
 import type { ReactNode } from "react";
 import { Navigate, useLocation } from "react-router";
 
+import { Loading } from "../ui/Page";
+import { returnPath } from "./returnTo";
 import { useSession } from "./session";
-
-function Loading() {
-  return (
-    <p role="status" className="state-message">
-      Loading…
-    </p>
-  );
-}
 
 /** Signed-out visitors go to the login page, which brings them back here afterwards. */
 export function RequireAuth({ children }: { children: ReactNode }) {
   const { state } = useSession();
   const location = useLocation();
-  if (state.status === "loading") return <Loading />;
+  if (state.status === "loading") return <Loading>Loading…</Loading>;
   if (state.status === "signed-out") {
     return <Navigate to="/login" replace state={{ from: `${location.pathname}${location.search}` }} />;
   }
@@ -34,10 +28,9 @@ export function RequireAdmin({ children }: { children: ReactNode }) {
 export function SignedOutOnly({ children }: { children: ReactNode }) {
   const { state } = useSession();
   const location = useLocation();
-  if (state.status === "loading") return <Loading />;
+  if (state.status === "loading") return <Loading>Loading…</Loading>;
   if (state.status === "signed-in") {
-    const from = (location.state as { from?: string } | null)?.from;
-    return <Navigate to={from && from.startsWith("/") && !from.startsWith("//") ? from : "/"} replace />;
+    return <Navigate to={returnPath(location.state)} replace />;
   }
   return children;
 }

@@ -13,6 +13,7 @@ import {
 } from "../api/types";
 import { ConfirmDialog, Dialog } from "../ui/Dialog";
 import { messageOf } from "../ui/forms";
+import { Failed, Loading } from "../ui/Page";
 import { Pagination } from "../ui/Pagination";
 import { useToast } from "../ui/toast";
 import { TaskCard } from "./TaskCard";
@@ -140,16 +141,9 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
         extra={mode === "all" ? <OwnerFilter value={filters.owner} onChange={(owner) => update({ owner })} /> : null}
       />
       {list.isPending ? (
-        <p role="status" className="state-message">
-          Loading tasks…
-        </p>
+        <Loading>Loading tasks…</Loading>
       ) : list.isError ? (
-        <div role="alert" className="state-message state-error">
-          <p>Couldn't load tasks: {messageOf(list.error)}</p>
-          <button type="button" onClick={() => void list.refetch()}>
-            Try again
-          </button>
-        </div>
+        <Failed onRetry={() => void list.refetch()}>Couldn't load tasks: {messageOf(list.error)}</Failed>
       ) : page === undefined || page.data.length === 0 ? (
         <p className="state-message state-empty">
           {filtered

@@ -1,9 +1,8 @@
 import { zodResolver } from "@hookform/resolvers/zod";
-import { useState } from "react";
 import { useForm } from "react-hook-form";
 
 import { PRIORITY_LABELS, STATUS_LABELS, TASK_PRIORITIES, TASK_STATUSES } from "../api/types";
-import { Field, applyServerErrors } from "../ui/forms";
+import { Field, FormError, TextField, useServerSubmit } from "../ui/forms";
 import { DESCRIPTION_MAX, TITLE_MAX, taskFormSchema, type TaskFormValues } from "./taskSchema";
 
 const FIELDS = ["title", "description", "status", "priority", "dueDate", "assigneeEmail"] as const;
@@ -16,43 +15,23 @@ interface TaskFormProps {
 }
 
 export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormProps) {
-  const [formError, setFormError] = useState("");
-  const {
-    register,
-    handleSubmit,
-    setError,
-    formState: { errors, isSubmitting },
-  } = useForm<TaskFormValues>({ resolver: zodResolver(taskFormSchema), defaultValues: initial });
-
-  const submit = handleSubmit(async (values) => {
-    setFormError("");
-    try {
-      await onSubmit(values);
-    } catch (error) {
-      setFormError(applyServerErrors(error, setError, FIELDS));
-    }
-  });
+  const form = useForm<TaskFormValues>({ resolver: zodResolver(taskFormSchema), defaultValues: initial });
+  const { submit, formError } = useServerSubmit(form, FIELDS, onSubmit);
+  const { register } = form;
+  const { errors, isSubmitting } = form.formState;
 
   return (
     <form onSubmit={submit} noValidate className="task-form">
-      {formError && (
-        <p role="alert" className="form-error">
-          {formError}
-        </p>
-      )}
-      <Field id="task-title" label="Title" error={errors.title?.message}>
-        {(describedBy, invalid) => (
-          <input
-            id="task-title"
-            type="text"
-            data-autofocus
-            maxLength={TITLE_MAX + 20}
-            aria-describedby={describedBy}
-            aria-invalid={invalid}
-            {...register("title")}
-          />
-        )}
-      </Field>
+      <FormError message={formError} />
+      <TextField
+        id="task-title"
+        label="Title"
+        type="text"
+        data-autofocus
+        maxLength={TITLE_MAX + 20}
+        error={errors.title?.message}
+        registration={register("title")}
+      />
       <Field id="task-description" label="Description" error={errors.description?.message} hint={`Up to ${DESCRIPTION_MAX} characters`}>
         {(describedBy, invalid) => (
           <textarea
@@ -88,23 +67,16 @@ export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormP
           )}
         </Field>
       </div>
-      <Field id="task-due" label="Due date" error={errors.dueDate?.message} hint="Optional">
-        {(describedBy, invalid) => (
-          <input id="task-due" type="datetime-local" aria-describedby={describedBy} aria-invalid={invalid} {...register("dueDate")} />
-        )}
-      </Field>
-      <Field id="task-assignee" label="Assign to (email)" error={errors.assigneeEmail?.message} hint="Optional: someone who may update its status">
-        {(describedBy, invalid) => (
-          <input
-            id="task-assignee"
-            type="email"
-            autoComplete="off"
-            aria-describedby={describedBy}
-            aria-invalid={invalid}
-            {...register("assigneeEmail")}
-          />
-        )}
-      </Field>
+      <TextField id="task-due" label="Due date" type="datetime-local" hint="Optional" error={errors.dueDate?.message} registration={register("dueDate")} />
+      <TextField
+        id="task-assignee"
+        label="Assign to (email)"
+        type="email"
+        autoComplete="off"
+        hint="Optional: someone who may update its status"
+        error={errors.assigneeEmail?.message}
+        registration={register("assigneeEmail")}
+      />
       <div className="form-actions">
         <button type="button" className="button-secondary" onClick={onCancel}>
           Cancel

@@ -1,54 +1,37 @@
 import { useTaskStats } from "../api/queries";
 import { messageOf } from "../ui/forms";
-import { usePageTitle } from "../ui/Layout";
+import { Failed, Loading, Page } from "../ui/Page";
 import { StatsCards } from "./StatsCards";
 import { TaskBoard } from "./TaskBoard";
 
 export function DashboardPage() {
-  const headingRef = usePageTitle("Dashboard");
   const stats = useTaskStats();
   return (
-    <div className="page">
-      <h1 ref={headingRef} tabIndex={-1}>
-        Dashboard
-      </h1>
+    <Page title="Dashboard">
       {stats.isPending ? (
-        <p role="status" className="state-message">
-          Loading statistics…
-        </p>
+        <Loading>Loading statistics…</Loading>
       ) : stats.isError ? (
-        <p role="alert" className="state-message state-error">
-          Couldn't load statistics: {messageOf(stats.error)}
-        </p>
+        <Failed onRetry={() => void stats.refetch()}>Couldn't load statistics: {messageOf(stats.error)}</Failed>
       ) : (
         <StatsCards stats={stats.data} />
       )}
       <TaskBoard mode="own" />
-    </div>
+    </Page>
   );
 }
 
 export function AssignedPage() {
-  const headingRef = usePageTitle("Assigned to me");
   return (
-    <div className="page">
-      <h1 ref={headingRef} tabIndex={-1}>
-        Assigned to me
-      </h1>
-      <p className="page-intro">Tasks other people gave you. You can move them along by changing their status.</p>
+    <Page title="Assigned to me" intro="Tasks other people gave you. You can move them along by changing their status.">
       <TaskBoard mode="assigned" />
-    </div>
+    </Page>
   );
 }
 
 export function AllTasksPage() {
-  const headingRef = usePageTitle("All tasks");
   return (
-    <div className="page">
-      <h1 ref={headingRef} tabIndex={-1}>
-        All tasks
-      </h1>
+    <Page title="All tasks">
       <TaskBoard mode="all" />
-    </div>
+    </Page>
   );
 }

@@ -1,5 +1,5 @@
-import type { ReactNode } from "react";
-import type { FieldValues, Path, UseFormSetError } from "react-hook-form";
+import { useState, type InputHTMLAttributes, type ReactNode } from "react";
+import type { FieldValues, Path, UseFormReturn, UseFormRegisterReturn, UseFormSetError } from "react-hook-form";
 
 import { ApiError } from "../api/client";
 
@@ -34,6 +34,33 @@ export function Field({ id, label, error, hint, children }: FieldProps) {
   );
 }
 
+interface TextFieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, "id"> {
+  id: string;
+  label: string;
+  error?: string | undefined;
+  hint?: string;
+  registration: UseFormRegisterReturn;
+}
+
+export function TextField({ id, label, error, hint, registration, ...input }: TextFieldProps) {
+  return (
+    <Field id={id} label={label} error={error} {...(hint ? { hint } : {})}>
+      {(describedBy, invalid) => (
+        <input id={id} aria-describedby={describedBy} aria-invalid={invalid} {...input} {...registration} />
+      )}
+    </Field>
+  );
+}
+
+/** The form-wide message: a refusal that names no field, read out as it appears. */
+export function FormError({ message }: { message: string }) {
+  return message ? (
+    <p role="alert" className="form-error">
+      {message}
+    </p>
+  ) : null;
+}
+
 /**
  * Puts the API's `errors[]` on the matching fields. Returns the message for the form as a whole
  * when nothing matched a field (or it wasn't a validation failure).
@@ -55,6 +82,24 @@ export function applyServerErrors<Values extends FieldValues>(
     }
   }
   return placed ? "" : error.message;
+}
+
+/** Submits checked values; what the server refuses lands on its field, or above the form. */
+export function useServerSubmit<Values extends FieldValues>(
+  form: UseFormReturn<Values>,
+  fields: readonly Path<Values>[],
+  action: (values: Values) => Promise<void>,
+) {
+  const [formError, setFormError] = useState("");
+  const submit = form.handleSubmit(async (values) => {
+    setFormError("");
+    try {
+      await action(values);
+    } catch (error) {
+      setFormError(applyServerErrors(error, form.setError, fields));
+    }
+  });
+  return { submit, formError };
 }
 
 export function messageOf(error: unknown): string {
