@@ -1,5 +1,6 @@
-import { PRIORITY_LABELS, STATUS_LABELS, TASK_STATUSES, type Task, type TaskStatus } from "../api/types";
+import { PRIORITY_LABELS, type Task, type TaskStatus } from "../api/types";
 import { dueLabel } from "./dueDate";
+import { StatusOptions } from "./options";
 
 interface TaskCardProps {
   task: Task;
@@ -41,11 +42,7 @@ export function TaskCard({ task, showOwner, canEdit, statusBusy, onStatus, onEdi
           onChange={(event) => onStatus(task, event.target.value as TaskStatus)}
           className={`status-select status-${task.status}`}
         >
-          {TASK_STATUSES.map((status) => (
-            <option key={status} value={status}>
-              {STATUS_LABELS[status]}
-            </option>
-          ))}
+          <StatusOptions />
         </select>
         {canEdit && (
           <>

@@ -1,6 +1,7 @@
 import { useEffect, useState, type ReactNode } from "react";
 
-import { PRIORITY_LABELS, STATUS_LABELS, TASK_PRIORITIES, TASK_STATUSES, type TaskSort } from "../api/types";
+import type { TaskSort } from "../api/types";
+import { PriorityOptions, StatusOptions } from "./options";
 
 export const SORT_LABELS: Record<TaskSort, string> = {
   "-createdAt": "Newest first",
@@ -62,22 +63,14 @@ export function TaskFilters({ values, onChange, extra }: TaskFiltersProps) {
         <label htmlFor="filter-status">Status</label>
         <select id="filter-status" value={values.status} onChange={(event) => onChange({ status: event.target.value })}>
           <option value="">All statuses</option>
-          {TASK_STATUSES.map((status) => (
-            <option key={status} value={status}>
-              {STATUS_LABELS[status]}
-            </option>
-          ))}
+          <StatusOptions />
         </select>
       </div>
       <div className="field">
         <label htmlFor="filter-priority">Priority</label>
         <select id="filter-priority" value={values.priority} onChange={(event) => onChange({ priority: event.target.value })}>
           <option value="">All priorities</option>
-          {TASK_PRIORITIES.map((priority) => (
-            <option key={priority} value={priority}>
-              {PRIORITY_LABELS[priority]}
-            </option>
-          ))}
+          <PriorityOptions />
         </select>
       </div>
       <div className="field">

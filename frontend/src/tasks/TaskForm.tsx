@@ -1,9 +1,9 @@
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useForm } from "react-hook-form";
 
-import { PRIORITY_LABELS, STATUS_LABELS, TASK_PRIORITIES, TASK_STATUSES } from "../api/types";
 import { Field, FormError, TextField, useServerSubmit } from "../ui/forms";
 import { DESCRIPTION_MAX, TITLE_MAX, taskFormSchema, type TaskFormValues } from "./taskSchema";
+import { PriorityOptions, StatusOptions } from "./options";
 
 const FIELDS = ["title", "description", "status", "priority", "dueDate", "assigneeEmail"] as const;
 
@@ -47,22 +47,14 @@ export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormP
         <Field id="task-status" label="Status" error={errors.status?.message}>
           {(describedBy) => (
             <select id="task-status" aria-describedby={describedBy} {...register("status")}>
-              {TASK_STATUSES.map((status) => (
-                <option key={status} value={status}>
-                  {STATUS_LABELS[status]}
-                </option>
-              ))}
+              <StatusOptions />
             </select>
           )}
         </Field>
         <Field id="task-priority" label="Priority" error={errors.priority?.message}>
           {(describedBy) => (
             <select id="task-priority" aria-describedby={describedBy} {...register("priority")}>
-              {TASK_PRIORITIES.map((priority) => (
-                <option key={priority} value={priority}>
-                  {PRIORITY_LABELS[priority]}
-                </option>
-              ))}
+              <PriorityOptions />
             </select>
           )}
         </Field>
