@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 
 import type { TaskSort } from "../api/types";
 import { PriorityOptions, StatusOptions } from "./options";
@@ -31,21 +31,33 @@ const SEARCH_DELAY_MS = 300;
 
 export function TaskFilters({ values, onChange, extra }: TaskFiltersProps) {
   const [search, setSearch] = useState(values.search);
+  const sent = useRef(values.search);
 
-  useEffect(() => setSearch(values.search), [values.search]);
+  // Follow the address (Back, a link) but not the echo of what this box just sent, which
+  // would undo keys typed while it travelled.
+  useEffect(() => {
+    if (values.search !== sent.current) {
+      sent.current = values.search;
+      setSearch(values.search);
+    }
+  }, [values.search]);
 
   // Ask the server once typing pauses, not on every key.
   useEffect(() => {
-    if (search === values.search) {
+    if (search === sent.current) {
       return;
     }
-    const timer = window.setTimeout(() => onChange({ search }), SEARCH_DELAY_MS);
+    const timer = window.setTimeout(() => {
+      sent.current = search;
+      onChange({ search });
+    }, SEARCH_DELAY_MS);
     return () => window.clearTimeout(timer);
-  }, [search, values.search, onChange]);
+  }, [search, onChange]);
 
   return (
     <form className="filters" role="search" aria-label="Filter tasks" onSubmit={(event) => {
       event.preventDefault();
+      sent.current = search;
       onChange({ search });
     }}>
       <div className="field">
