@@ -102,7 +102,7 @@ def serve(args: argparse.Namespace) -> None:
 
 def openapi(_args: argparse.Namespace) -> None:
     """The OpenAPI document that /api-docs.json serves; the web client's types come from it."""
-    from taskyard.app import create_app
+    from taskyard.app import create_app  # every router and backend: only this command needs them
 
     document = create_app(_load_settings()).openapi()
     print(json.dumps(document, indent=2, ensure_ascii=False))
