@@ -1,0 +1,88 @@
+"""axe-core's checks on every screen: labels, names, contrast, landmarks, ARIA use."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.serving import Server
+from tests.support import service_unavailable
+from tests.web.conftest import Tab, TabFactory
+from tests.web.pages import create_task, log_in_through_the_form, register_through_the_form
+
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = {"serious", "critical"}
+
+
+def violations(page: Page) -> list[dict[str, Any]]:
+    """Serious and critical findings on the page as it is now."""
+    if not AXE.is_file():
+        service_unavailable(f"axe-core is not installed at {AXE}; `make test` installs it")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol, so the page's CSP, rightly, doesn't apply.
+        page.evaluate(AXE.read_text())
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await window.axe.run(document)).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    return [violation for violation in found if violation["impact"] in SERIOUS]
+
+
+def check(tab: Tab, screen: str) -> None:
+    assert violations(tab.page) == [], screen
+
+
+def test_people_screens(web_server: Server, open_tab: TabFactory) -> None:
+    tab = open_tab(web_server, "a11y")
+    page = tab.page
+    tab.goto("/login")
+    expect(page.get_by_role("heading", name="Log in to Taskyard")).to_be_visible()
+    check(tab, "login")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Enter a valid email address")).to_be_visible()
+    check(tab, "login with errors")
+
+    register_through_the_form(tab, "Alex Access", f"a11y-{uuid.uuid4().hex[:8]}@example.com")
+    check(tab, "empty dashboard")
+    create_task(page, "Check the contrast", "High")
+    expect(page.get_by_test_id("toast").first).to_be_visible()
+    check(tab, "dashboard with a task and a toast")
+    page.get_by_role("button", name="+ New task").click()
+    expect(page.get_by_role("dialog", name="New task")).to_be_visible()
+    check(tab, "task form")
+    page.keyboard.press("Escape")
+    page.get_by_role("link", name="Assigned to me").click()
+    expect(page.get_by_role("heading", name="Assigned to me", level=1)).to_be_visible()
+    check(tab, "assigned to me")
+    tab.goto("/nowhere")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    check(tab, "not found")
+    assert tab.app_errors() == []
+
+
+def test_admin_screens(web_server: Server, open_tab: TabFactory) -> None:
+    tab = open_tab(web_server, "a11y-admin")
+    page = tab.page
+    tab.goto("/login")
+    log_in_through_the_form(tab, web_server.admin["user"]["email"])
+    for link, heading in (("All tasks", "All tasks"), ("Users", "Users")):
+        page.get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
+        check(tab, heading)
+    page.get_by_role("link", name="Operations").click()
+    expect(page.get_by_test_id("metric-Requests per second")).to_be_visible(timeout=15_000)
+    check(tab, "operations")
+    assert tab.app_errors() == []
+
+
+def test_the_checker_finds_what_it_should(web_server: Server, open_tab: TabFactory) -> None:
+    tab = open_tab(web_server, "a11y-control")
+    tab.page.set_content(
+        "<html lang='en'><title>x</title><main><input type='text'><button></button></main></html>"
+    )
+    assert {violation["id"] for violation in violations(tab.page)} >= {"label", "button-name"}
