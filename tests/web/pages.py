@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from playwright.sync_api import Locator, Page, expect
@@ -31,7 +32,9 @@ def create_task(
     expect(task_card(page, title)).to_be_visible()
 
 
-def register_through_the_form(tab: Tab, name: str, email: str) -> None:
+def register_through_the_form(tab: Tab, name: str, email: str | None = None) -> str:
+    """Signs a new person up on the register page; returns their email, fresh unless given."""
+    email = email or f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@example.com"
     tab.goto("/register")
     page = tab.page
     expect(page.get_by_role("heading", name="Create your Taskyard account")).to_be_focused()
@@ -40,6 +43,7 @@ def register_through_the_form(tab: Tab, name: str, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    return email
 
 
 def log_in_through_the_form(tab: Tab, email: str, password: str = PASSWORD) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from playwright.sync_api import expect
 
 from tests.serving import Server
@@ -14,12 +12,11 @@ from tests.web.pages import register_through_the_form, task_card
 def test_an_assignee_sees_the_task_and_moves_it_along(
     web_server: Server, open_tab: TabFactory
 ) -> None:
-    helper_email = f"helper-{uuid.uuid4().hex[:8]}@example.com"
     helper = open_tab(web_server, "helper")
-    register_through_the_form(helper, "Hana Helper", helper_email)
+    helper_email = register_through_the_form(helper, "Hana Helper")
 
     owner = open_tab(web_server, "owner")
-    register_through_the_form(owner, "Olu Owner", f"owner-{uuid.uuid4().hex[:8]}@example.com")
+    register_through_the_form(owner, "Olu Owner")
     page = owner.page
     page.get_by_role("button", name="+ New task").click()
     dialog = page.get_by_role("dialog", name="New task")
