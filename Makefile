@@ -44,7 +44,7 @@ $(WEB_DIST)/index.html: $(WEB_DEPS_STAMP) $(WEB_SOURCES)
 ifdef HAVE_NPM
 web: $(WEB_DIST)/index.html
 web-check: $(WEB_DEPS_STAMP)
-	cd $(WEB) && npm run typecheck && npm test
+	cd $(WEB) && npm run typecheck && npm run lint && npm test
 else
 web:
 	@echo "npm not found: serving the API only. Install Node.js 20.19+ and npm for the web client."

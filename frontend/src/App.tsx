@@ -22,13 +22,62 @@ export function App() {
   return (
     <Routes>
       <Route element={<Layout />}>
-        <Route path="/login" element={<SignedOutOnly><LoginPage /></SignedOutOnly>} />
-        <Route path="/register" element={<SignedOutOnly><RegisterPage /></SignedOutOnly>} />
-        <Route index element={<RequireAuth><DashboardPage /></RequireAuth>} />
-        <Route path="/assigned" element={<RequireAuth><AssignedPage /></RequireAuth>} />
-        <Route path="/admin/tasks" element={<RequireAdmin><AllTasksPage /></RequireAdmin>} />
-        <Route path="/admin/users" element={<RequireAdmin><UsersPage /></RequireAdmin>} />
-        <Route path="/admin/operations" element={<RequireAdmin><OpsPage /></RequireAdmin>} />
+        <Route
+          path="/login"
+          element={
+            <SignedOutOnly>
+              <LoginPage />
+            </SignedOutOnly>
+          }
+        />
+        <Route
+          path="/register"
+          element={
+            <SignedOutOnly>
+              <RegisterPage />
+            </SignedOutOnly>
+          }
+        />
+        <Route
+          index
+          element={
+            <RequireAuth>
+              <DashboardPage />
+            </RequireAuth>
+          }
+        />
+        <Route
+          path="/assigned"
+          element={
+            <RequireAuth>
+              <AssignedPage />
+            </RequireAuth>
+          }
+        />
+        <Route
+          path="/admin/tasks"
+          element={
+            <RequireAdmin>
+              <AllTasksPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="/admin/users"
+          element={
+            <RequireAdmin>
+              <UsersPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="/admin/operations"
+          element={
+            <RequireAdmin>
+              <OpsPage />
+            </RequireAdmin>
+          }
+        />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

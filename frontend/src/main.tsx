@@ -14,7 +14,8 @@ const queryClient = new QueryClient({
     queries: {
       staleTime: 15_000,
       // A 4xx won't change by asking again; a dropped connection might.
-      retry: (failures, error) => failures < 2 && (!(error instanceof ApiError) || error.status === 0 || error.status >= 500),
+      retry: (failures, error) =>
+        failures < 2 && (!(error instanceof ApiError) || error.status === 0 || error.status >= 500),
     },
   },
   mutationCache: new MutationCache(),

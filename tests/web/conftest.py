@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 from taskyard.config import DEFAULT_WEB_DIR
 from taskyard.web.router import find_client
@@ -20,6 +28,8 @@ from tests.support import service_unavailable
 CHROMIUM = os.environ.get("TASKYARD_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts" / "screenshots"
+# Waits on conditions, never sleeps; generous, because CI shares two cores with the servers.
+expect.set_options(timeout=10_000)
 # Chromium reports every refused request on the console; tests say which ones they expect.
 FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
 

@@ -39,8 +39,18 @@ function details(state: ComponentState): string {
 }
 
 export function OpsPage() {
-  const metrics = useQuery({ queryKey: ["ops", "metrics"], queryFn: scrapeMetrics, refetchInterval: POLL_MILLISECONDS, gcTime: 0 });
-  const readiness = useQuery({ queryKey: ["ops", "ready"], queryFn: readReadiness, refetchInterval: POLL_MILLISECONDS, gcTime: 0 });
+  const metrics = useQuery({
+    queryKey: ["ops", "metrics"],
+    queryFn: scrapeMetrics,
+    refetchInterval: POLL_MILLISECONDS,
+    gcTime: 0,
+  });
+  const readiness = useQuery({
+    queryKey: ["ops", "ready"],
+    queryFn: readReadiness,
+    refetchInterval: POLL_MILLISECONDS,
+    gcTime: 0,
+  });
   const previous = useRef<Snapshot | null>(null);
   const [history, setHistory] = useState<Rates[]>([]);
 
@@ -60,8 +70,8 @@ export function OpsPage() {
       title="Operations"
       intro={
         <>
-          Live from this instance's <code>/metrics</code> and <code>/health/ready</code>, every {POLL_MILLISECONDS / 1000}{" "}
-          seconds. Probe and metrics requests are left out.
+          Live from this instance's <code>/metrics</code> and <code>/health/ready</code>, every{" "}
+          {POLL_MILLISECONDS / 1000} seconds. Probe and metrics requests are left out.
         </>
       }
     >
@@ -72,9 +82,17 @@ export function OpsPage() {
           <Loading>Collecting the first samples…</Loading>
         ) : (
           <div className="metric-grid">
-            <Sparkline label="Requests per second" values={history.map((point) => point.requestsPerSecond)} format={(value) => value.toFixed(1)} />
+            <Sparkline
+              label="Requests per second"
+              values={history.map((point) => point.requestsPerSecond)}
+              format={(value) => value.toFixed(1)}
+            />
             <Sparkline label="p95 latency" values={p95} format={(value) => `${value.toFixed(0)} ms`} />
-            <Sparkline label="Error rate" values={history.map((point) => point.errorRate * 100)} format={(value) => `${value.toFixed(2)} %`} />
+            <Sparkline
+              label="Error rate"
+              values={history.map((point) => point.errorRate * 100)}
+              format={(value) => `${value.toFixed(2)} %`}
+            />
           </div>
         )}
       </section>

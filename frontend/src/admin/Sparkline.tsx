@@ -12,7 +12,9 @@ export function Sparkline({ label, values, format }: SparklineProps) {
   const latest = values.at(-1);
   const top = Math.max(...values, 0) || 1;
   const step = values.length > 1 ? WIDTH / (values.length - 1) : WIDTH;
-  const points = values.map((value, index) => `${(index * step).toFixed(1)},${(HEIGHT - (value / top) * (HEIGHT - 4) - 2).toFixed(1)}`);
+  const points = values.map(
+    (value, index) => `${(index * step).toFixed(1)},${(HEIGHT - (value / top) * (HEIGHT - 4) - 2).toFixed(1)}`,
+  );
   return (
     <figure className="metric-card">
       <figcaption>{label}</figcaption>

@@ -108,7 +108,9 @@ export function UsersPage() {
                       <span>{user.isActive ? "Active" : "Deactivated"}</span>
                     </label>
                   </td>
-                  <td data-label="Last login">{user.lastLogin ? new Date(user.lastLogin).toLocaleString() : "Never"}</td>
+                  <td data-label="Last login">
+                    {user.lastLogin ? new Date(user.lastLogin).toLocaleString() : "Never"}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -9,7 +9,10 @@ function scrape(requests: number, errors: number, buckets: [string, number][], p
     `taskyard_http_requests_total{method="GET",route="/api/v1/tasks",status="200"} ${requests - errors}`,
     `taskyard_http_requests_total{method="POST",route="/api/v1/tasks",status="500"} ${errors}`,
     `taskyard_http_requests_total{method="GET",route="/metrics",status="200"} ${probes}`,
-    ...buckets.map(([le, count]) => `taskyard_http_request_duration_seconds_bucket{le="${le}",method="GET",route="/api/v1/tasks",status="200"} ${count}`),
+    ...buckets.map(
+      ([le, count]) =>
+        `taskyard_http_request_duration_seconds_bucket{le="${le}",method="GET",route="/api/v1/tasks",status="200"} ${count}`,
+    ),
     `taskyard_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/metrics",status="200"} ${probes}`,
   ].join("\n");
 }
@@ -21,8 +24,36 @@ describe("Prometheus text", () => {
   });
 
   it("turns two scrapes into rates, leaving out the panel's own polling", () => {
-    const before = snapshotOf(parsePrometheus(scrape(100, 0, [["0.05", 90], ["0.1", 100], ["+Inf", 100]], 10)), 0);
-    const after = snapshotOf(parsePrometheus(scrape(300, 2, [["0.05", 180], ["0.1", 290], ["+Inf", 300]], 500)), 2000);
+    const before = snapshotOf(
+      parsePrometheus(
+        scrape(
+          100,
+          0,
+          [
+            ["0.05", 90],
+            ["0.1", 100],
+            ["+Inf", 100],
+          ],
+          10,
+        ),
+      ),
+      0,
+    );
+    const after = snapshotOf(
+      parsePrometheus(
+        scrape(
+          300,
+          2,
+          [
+            ["0.05", 180],
+            ["0.1", 290],
+            ["+Inf", 300],
+          ],
+          500,
+        ),
+      ),
+      2000,
+    );
     const rates = ratesBetween(before, after);
     expect(rates.requestsPerSecond).toBe(100);
     expect(rates.errorRate).toBeCloseTo(0.01);

@@ -18,7 +18,9 @@ export function parsePrometheus(text: string): Sample[] {
     const [, name = "", labelText = "", rawValue = ""] = match;
     const labels: Record<string, string> = {};
     for (const label of labelText.matchAll(LABEL)) {
-      labels[label[1] ?? ""] = (label[2] ?? "").replace(/\\(.)/g, (_, escaped: string) => (escaped === "n" ? "\n" : escaped));
+      labels[label[1] ?? ""] = (label[2] ?? "").replace(/\\(.)/g, (_, escaped: string) =>
+        escaped === "n" ? "\n" : escaped,
+      );
     }
     const value = Number(rawValue);
     if (!Number.isNaN(value)) samples.push({ name, labels, value });

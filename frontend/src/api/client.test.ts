@@ -124,6 +124,9 @@ describe("ApiClient errors", () => {
     const client = new ApiClient(async () => {
       throw new TypeError("Failed to fetch");
     });
-    await expect(client.request("/tasks")).rejects.toMatchObject({ status: 0, message: expect.stringContaining("Can't reach") });
+    await expect(client.request("/tasks")).rejects.toMatchObject({
+      status: 0,
+      message: expect.stringContaining("Can't reach"),
+    });
   });
 });

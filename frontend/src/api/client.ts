@@ -153,8 +153,7 @@ export class ApiClient {
     }
     if (!response.ok) {
       const envelope = (body ?? {}) as { message?: unknown; errors?: unknown; requestId?: unknown };
-      const message =
-        typeof envelope.message === "string" ? envelope.message : `Request failed (${response.status})`;
+      const message = typeof envelope.message === "string" ? envelope.message : `Request failed (${response.status})`;
       const errors = Array.isArray(envelope.errors) ? (envelope.errors as FieldError[]) : [];
       const requestId = typeof envelope.requestId === "string" ? envelope.requestId : undefined;
       throw new ApiError(response.status, message, errors, requestId);

@@ -39,8 +39,7 @@ export const authApi = {
 };
 
 export const tasksApi = {
-  list: (query: TaskQuery, signal?: AbortSignal) =>
-    api.request<TaskPage>(`/tasks${queryString(query)}`, { signal }),
+  list: (query: TaskQuery, signal?: AbortSignal) => api.request<TaskPage>(`/tasks${queryString(query)}`, { signal }),
   listAll: (query: AdminTaskQuery, signal?: AbortSignal) =>
     api.request<TaskPage>(`/tasks/admin/all${queryString(query)}`, { signal }),
   stats: (signal?: AbortSignal) => api.request<Envelope<TaskStats>>("/tasks/stats", { signal }),
@@ -52,8 +51,7 @@ export const tasksApi = {
 };
 
 export const usersApi = {
-  list: (query: UserQuery, signal?: AbortSignal) =>
-    api.request<UserPage>(`/users${queryString(query)}`, { signal }),
+  list: (query: UserQuery, signal?: AbortSignal) => api.request<UserPage>(`/users${queryString(query)}`, { signal }),
   update: (id: string, changes: UserUpdate) =>
     api.request<Envelope<User>>(`/users/${encodeURIComponent(id)}`, { method: "PATCH", body: changes }),
 };

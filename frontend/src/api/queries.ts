@@ -84,7 +84,11 @@ export function useUpdateUser() {
               ...page,
               data: page.data.map((user) =>
                 user.id === id
-                  ? { ...user, ...(changes.role ? { role: changes.role } : {}), ...(changes.isActive != null ? { isActive: changes.isActive } : {}) }
+                  ? {
+                      ...user,
+                      ...(changes.role ? { role: changes.role } : {}),
+                      ...(changes.isActive != null ? { isActive: changes.isActive } : {}),
+                    }
                   : user,
               ),
             },

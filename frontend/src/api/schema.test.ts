@@ -13,9 +13,13 @@ describe("generated API types", () => {
     const scratch = mkdtempSync(join(tmpdir(), "taskyard-schema-"));
     try {
       const generated = join(scratch, "schema.ts");
-      execFileSync(join(root, "node_modules", ".bin", "openapi-typescript"), [join(root, "openapi.json"), "-o", generated], {
-        stdio: "pipe",
-      });
+      execFileSync(
+        join(root, "node_modules", ".bin", "openapi-typescript"),
+        [join(root, "openapi.json"), "-o", generated],
+        {
+          stdio: "pipe",
+        },
+      );
       expect(readFileSync(join(root, "src", "api", "schema.ts"), "utf8")).toBe(readFileSync(generated, "utf8"));
     } finally {
       rmSync(scratch, { recursive: true, force: true });

@@ -19,9 +19,7 @@ export type AuthPayload = Schemas["AuthPayload"];
 export type TaskPage = Schemas["CursorListEnvelope_TaskOut_"];
 export type UserPage = Schemas["ListEnvelope_UserOut_"];
 
-type QueryOf<Operation> = Operation extends { parameters: { query?: infer Query } }
-  ? NonNullable<Query>
-  : never;
+type QueryOf<Operation> = Operation extends { parameters: { query?: infer Query } } ? NonNullable<Query> : never;
 export type TaskQuery = QueryOf<operations["list_tasks_api_v1_tasks_get"]>;
 export type AdminTaskQuery = QueryOf<operations["list_all_tasks_api_v1_tasks_admin_all_get"]>;
 export type UserQuery = QueryOf<operations["list_users_api_v1_users_get"]>;

@@ -33,9 +33,16 @@ export function LoginPage() {
 
   return (
     <Page title="Log in" heading="Log in to Taskyard" className="auth-page">
-      <form onSubmit={submit} noValidate className="auth-form">
+      <form onSubmit={(event) => void submit(event)} noValidate className="auth-form">
         <FormError message={formError} />
-        <TextField id="login-email" label="Email" type="email" autoComplete="email" error={errors.email?.message} registration={form.register("email")} />
+        <TextField
+          id="login-email"
+          label="Email"
+          type="email"
+          autoComplete="email"
+          error={errors.email?.message}
+          registration={form.register("email")}
+        />
         <TextField
           id="login-password"
           label="Password"
@@ -49,7 +56,10 @@ export function LoginPage() {
         </button>
       </form>
       <p>
-        New here? <Link to="/register" state={{ from: returnTo }}>Create an account</Link>
+        New here?{" "}
+        <Link to="/register" state={{ from: returnTo }}>
+          Create an account
+        </Link>
       </p>
     </Page>
   );
@@ -69,10 +79,24 @@ export function RegisterPage() {
 
   return (
     <Page title="Create an account" heading="Create your Taskyard account" className="auth-page">
-      <form onSubmit={submit} noValidate className="auth-form">
+      <form onSubmit={(event) => void submit(event)} noValidate className="auth-form">
         <FormError message={formError} />
-        <TextField id="register-name" label="Name" type="text" autoComplete="name" error={errors.name?.message} registration={form.register("name")} />
-        <TextField id="register-email" label="Email" type="email" autoComplete="email" error={errors.email?.message} registration={form.register("email")} />
+        <TextField
+          id="register-name"
+          label="Name"
+          type="text"
+          autoComplete="name"
+          error={errors.name?.message}
+          registration={form.register("name")}
+        />
+        <TextField
+          id="register-email"
+          label="Email"
+          type="email"
+          autoComplete="email"
+          error={errors.email?.message}
+          registration={form.register("email")}
+        />
         <TextField
           id="register-password"
           label="Password"
@@ -87,7 +111,10 @@ export function RegisterPage() {
         </button>
       </form>
       <p>
-        Already have an account? <Link to="/login" state={{ from: returnTo }}>Log in</Link>
+        Already have an account?{" "}
+        <Link to="/login" state={{ from: returnTo }}>
+          Log in
+        </Link>
       </p>
     </Page>
   );

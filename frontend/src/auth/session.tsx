@@ -7,9 +7,7 @@ import type { AuthPayload, LoginInput, RegisterInput, User } from "../api/types"
 import { useToast } from "../ui/toast";
 
 export type SessionState =
-  | { status: "loading" }
-  | { status: "signed-out"; expired: boolean }
-  | { status: "signed-in"; user: User };
+  { status: "loading" } | { status: "signed-out"; expired: boolean } | { status: "signed-in"; user: User };
 
 interface Session {
   state: SessionState;
@@ -61,7 +59,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       toast.show("Your session has ended. Please log in again.", "info");
       signOut(true);
     };
-    let cancelled = false;
+    const run = { cancelled: false };
     // A reload keeps the login: the HttpOnly refresh cookie buys a new access token.
     void (async () => {
       let next: SessionState = { status: "signed-out", expired: false };
@@ -73,12 +71,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         }
       }
       rememberSignedIn(next.status === "signed-in");
-      if (!cancelled) {
+      if (!run.cancelled) {
         setState(next);
       }
     })();
     return () => {
-      cancelled = true;
+      run.cancelled = true;
     };
   }, [signOut, toast]);
 

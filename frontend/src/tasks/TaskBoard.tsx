@@ -71,7 +71,7 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
         (current) => {
           const next = new URLSearchParams(current);
           for (const [key, value] of Object.entries(changes)) {
-            if (value === "" || value === undefined || (key === "page" && value === 1)) next.delete(key);
+            if (value === "" || (key === "page" && value === 1)) next.delete(key);
             else next.set(key, String(value));
           }
           // A new filter starts again from the first page.
@@ -128,7 +128,9 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
   return (
     <section aria-labelledby="tasks-heading" className="board">
       <div className="board-header">
-        <h2 id="tasks-heading">{mode === "assigned" ? "Tasks assigned to you" : mode === "all" ? "Every task" : "Your tasks"}</h2>
+        <h2 id="tasks-heading">
+          {mode === "assigned" ? "Tasks assigned to you" : mode === "all" ? "Every task" : "Your tasks"}
+        </h2>
         {mode === "own" && (
           <button type="button" onClick={() => setEditing("new")}>
             + New task
@@ -164,7 +166,7 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
                 task={task}
                 showOwner={mode !== "own"}
                 canEdit={mode !== "assigned"}
-                statusBusy={updateTask.isPending && updateTask.variables?.id === task.id}
+                statusBusy={updateTask.isPending && updateTask.variables.id === task.id}
                 onStatus={changeStatus}
                 onEdit={setEditing}
                 onDelete={setDeleting}
@@ -174,9 +176,19 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
         </>
       )}
       {page !== undefined && page.total > 0 && (
-        <Pagination page={filters.page} pages={page.pages} busy={list.isFetching} onPage={(next) => update({ page: next })} label="Task pages" />
+        <Pagination
+          page={filters.page}
+          pages={page.pages}
+          busy={list.isFetching}
+          onPage={(next) => update({ page: next })}
+          label="Task pages"
+        />
       )}
-      <Dialog title={editing === "new" ? "New task" : "Edit task"} open={editing !== null} onClose={() => setEditing(null)}>
+      <Dialog
+        title={editing === "new" ? "New task" : "Edit task"}
+        open={editing !== null}
+        onClose={() => setEditing(null)}
+      >
         {editing !== null && (
           <TaskForm
             initial={editing === "new" ? EMPTY_TASK : formValuesOf(editing)}

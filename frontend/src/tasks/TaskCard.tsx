@@ -23,7 +23,11 @@ export function TaskCard({ task, showOwner, canEdit, statusBusy, onStatus, onEdi
         <p className="task-meta">
           <span className={`badge priority-${task.priority}`}>{PRIORITY_LABELS[task.priority]}</span>
           {due && (
-            <time dateTime={task.dueDate ?? undefined} className={due.overdue ? "due overdue" : "due"} title={new Date(task.dueDate ?? "").toLocaleString()}>
+            <time
+              dateTime={task.dueDate ?? undefined}
+              className={due.overdue ? "due overdue" : "due"}
+              title={new Date(task.dueDate ?? "").toLocaleString()}
+            >
               {due.text}
             </time>
           )}
@@ -46,10 +50,20 @@ export function TaskCard({ task, showOwner, canEdit, statusBusy, onStatus, onEdi
         </select>
         {canEdit && (
           <>
-            <button type="button" className="button-secondary" onClick={() => onEdit(task)} aria-label={`Edit ${task.title}`}>
+            <button
+              type="button"
+              className="button-secondary"
+              onClick={() => onEdit(task)}
+              aria-label={`Edit ${task.title}`}
+            >
               Edit
             </button>
-            <button type="button" className="button-danger-outline" onClick={() => onDelete(task)} aria-label={`Delete ${task.title}`}>
+            <button
+              type="button"
+              className="button-danger-outline"
+              onClick={() => onDelete(task)}
+              aria-label={`Delete ${task.title}`}
+            >
               Delete
             </button>
           </>

@@ -55,11 +55,16 @@ export function TaskFilters({ values, onChange, extra }: TaskFiltersProps) {
   }, [search, onChange]);
 
   return (
-    <form className="filters" role="search" aria-label="Filter tasks" onSubmit={(event) => {
-      event.preventDefault();
-      sent.current = search;
-      onChange({ search });
-    }}>
+    <form
+      className="filters"
+      role="search"
+      aria-label="Filter tasks"
+      onSubmit={(event) => {
+        event.preventDefault();
+        sent.current = search;
+        onChange({ search });
+      }}
+    >
       <div className="field">
         <label htmlFor="filter-search">Search</label>
         <input
@@ -80,14 +85,22 @@ export function TaskFilters({ values, onChange, extra }: TaskFiltersProps) {
       </div>
       <div className="field">
         <label htmlFor="filter-priority">Priority</label>
-        <select id="filter-priority" value={values.priority} onChange={(event) => onChange({ priority: event.target.value })}>
+        <select
+          id="filter-priority"
+          value={values.priority}
+          onChange={(event) => onChange({ priority: event.target.value })}
+        >
           <option value="">All priorities</option>
           <PriorityOptions />
         </select>
       </div>
       <div className="field">
         <label htmlFor="filter-sort">Sort</label>
-        <select id="filter-sort" value={values.sort} onChange={(event) => onChange({ sort: event.target.value as TaskSort })}>
+        <select
+          id="filter-sort"
+          value={values.sort}
+          onChange={(event) => onChange({ sort: event.target.value as TaskSort })}
+        >
           {Object.entries(SORT_LABELS).map(([value, label]) => (
             <option key={value} value={value}>
               {label}

@@ -21,7 +21,7 @@ export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormP
   const { errors, isSubmitting } = form.formState;
 
   return (
-    <form onSubmit={submit} noValidate className="task-form">
+    <form onSubmit={(event) => void submit(event)} noValidate className="task-form">
       <FormError message={formError} />
       <TextField
         id="task-title"
@@ -32,7 +32,12 @@ export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormP
         error={errors.title?.message}
         registration={register("title")}
       />
-      <Field id="task-description" label="Description" error={errors.description?.message} hint={`Up to ${DESCRIPTION_MAX} characters`}>
+      <Field
+        id="task-description"
+        label="Description"
+        error={errors.description?.message}
+        hint={`Up to ${DESCRIPTION_MAX} characters`}
+      >
         {(describedBy, invalid) => (
           <textarea
             id="task-description"
@@ -59,7 +64,14 @@ export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormP
           )}
         </Field>
       </div>
-      <TextField id="task-due" label="Due date" type="datetime-local" hint="Optional" error={errors.dueDate?.message} registration={register("dueDate")} />
+      <TextField
+        id="task-due"
+        label="Due date"
+        type="datetime-local"
+        hint="Optional"
+        error={errors.dueDate?.message}
+        registration={register("dueDate")}
+      />
       <TextField
         id="task-assignee"
         label="Assign to (email)"

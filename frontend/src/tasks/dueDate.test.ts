@@ -13,7 +13,10 @@ describe("due dates", () => {
   });
 
   it("says overdue for a past date on an open task", () => {
-    expect(dueLabel("2026-11-25T12:00:00.000Z", "pending", NOW)).toEqual({ text: "Overdue (3 days ago)", overdue: true });
+    expect(dueLabel("2026-11-25T12:00:00.000Z", "pending", NOW)).toEqual({
+      text: "Overdue (3 days ago)",
+      overdue: true,
+    });
     expect(dueLabel("2026-11-30T12:00:00.000Z", "in-progress", NOW)).toEqual({ text: "Due in 2 days", overdue: false });
   });
 
