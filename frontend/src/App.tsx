@@ -2,6 +2,7 @@ import { Link, Route, Routes } from "react-router";
 
 import { OpsPage } from "./admin/OpsPage";
 import { UsersPage } from "./admin/UsersPage";
+import { AccountPage } from "./auth/AccountPage";
 import { LoginPage, RegisterPage } from "./auth/AuthPages";
 import { RequireAdmin, RequireAuth, SignedOutOnly } from "./auth/guards";
 import { AllTasksPage, AssignedPage, DashboardPage } from "./tasks/pages";
@@ -51,6 +52,14 @@ export function App() {
           element={
             <RequireAuth>
               <AssignedPage />
+            </RequireAuth>
+          }
+        />
+        <Route
+          path="/account"
+          element={
+            <RequireAuth>
+              <AccountPage />
             </RequireAuth>
           }
         />

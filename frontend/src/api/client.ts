@@ -57,15 +57,30 @@ export class ApiClient {
   }
 
   async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-    let response = await this.send(path, options);
-    if (response.status === 401 && !options.anonymous) {
-      if (await this.refresh()) {
-        response = await this.send(path, options);
-      } else {
-        this.onSessionExpired();
-      }
+    return this.read<T>(await this.sendWithRefresh(path, options));
+  }
+
+  /** A file the API streams (an export), with the name the server gave it. */
+  async download(path: string): Promise<{ blob: Blob; filename: string }> {
+    const response = await this.sendWithRefresh(path, {});
+    if (!response.ok) {
+      return this.read<never>(response);
     }
-    return this.read<T>(response);
+    const disposition = response.headers.get("Content-Disposition") ?? "";
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "download";
+    return { blob: await response.blob(), filename };
+  }
+
+  private async sendWithRefresh(path: string, options: RequestOptions): Promise<Response> {
+    const response = await this.send(path, options);
+    if (response.status !== 401 || options.anonymous) {
+      return response;
+    }
+    if (await this.refresh()) {
+      return this.send(path, options);
+    }
+    this.onSessionExpired();
+    return response;
   }
 
   /**

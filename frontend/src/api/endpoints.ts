@@ -3,7 +3,10 @@ import type {
   AdminTaskQuery,
   AuthPayload,
   Envelope,
+  Export,
+  ExportRequest,
   LoginInput,
+  MeUpdate,
   RegisterInput,
   Task,
   TaskCreate,
@@ -36,6 +39,8 @@ export const authApi = {
     api.request<Envelope<AuthPayload>>("/auth/login", { method: "POST", body: input, anonymous: true }),
   logout: () => api.request<{ message: string }>("/auth/logout", { method: "POST" }),
   me: () => api.request<Envelope<{ user: User }>>("/auth/me"),
+  updateMe: (changes: MeUpdate) =>
+    api.request<Envelope<{ user: User }>>("/auth/me", { method: "PATCH", body: changes }),
 };
 
 export const tasksApi = {
@@ -48,6 +53,13 @@ export const tasksApi = {
     api.request<Envelope<Task>>(`/tasks/${encodeURIComponent(id)}`, { method: "PATCH", body: changes }),
   remove: (id: string) =>
     api.request<Envelope<Record<string, never>>>(`/tasks/${encodeURIComponent(id)}`, { method: "DELETE" }),
+};
+
+export const exportsApi = {
+  request: (input: ExportRequest) => api.request<Envelope<Export>>("/exports", { method: "POST", body: input }),
+  get: (id: string, signal?: AbortSignal) =>
+    api.request<Envelope<Export>>(`/exports/${encodeURIComponent(id)}`, { signal }),
+  download: (id: string) => api.download(`/exports/${encodeURIComponent(id)}/download`),
 };
 
 export const usersApi = {

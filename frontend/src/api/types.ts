@@ -17,6 +17,10 @@ export type RegisterInput = Schemas["RegisterInput"];
 export type LoginInput = Schemas["LoginInput"];
 export type AuthPayload = Schemas["AuthPayload"];
 export type TaskPage = Schemas["CursorListEnvelope_TaskOut_"];
+export type Export = Schemas["ExportOut"];
+export type ExportRequest = Schemas["ExportRequest"];
+export type ExportFormat = Schemas["ExportFormat"];
+export type MeUpdate = Schemas["MeUpdate"];
 export type UserPage = Schemas["ListEnvelope_UserOut_"];
 
 type QueryOf<Operation> = Operation extends { parameters: { query?: infer Query } } ? NonNullable<Query> : never;

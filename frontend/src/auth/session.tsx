@@ -14,6 +14,8 @@ interface Session {
   login: (input: LoginInput) => Promise<User>;
   register: (input: RegisterInput) => Promise<User>;
   logout: () => Promise<void>;
+  /** After the person changed their own profile. */
+  replaceUser: (user: User) => void;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -98,6 +100,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         } finally {
           signOut(false);
         }
+      },
+      replaceUser: (user) => {
+        setState({ status: "signed-in", user });
       },
     }),
     [state, start, signOut],

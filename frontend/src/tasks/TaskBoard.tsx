@@ -16,6 +16,7 @@ import { messageOf } from "../ui/forms";
 import { Failed, Loading } from "../ui/Page";
 import { Pagination } from "../ui/Pagination";
 import { useToast } from "../ui/toast";
+import { ExportControl } from "./ExportControl";
 import { TaskCard } from "./TaskCard";
 import { SORT_LABELS, TaskFilters, type TaskFilterValues } from "./TaskFilters";
 import { TaskForm } from "./TaskForm";
@@ -131,11 +132,24 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
         <h2 id="tasks-heading">
           {mode === "assigned" ? "Tasks assigned to you" : mode === "all" ? "Every task" : "Your tasks"}
         </h2>
-        {mode === "own" && (
-          <button type="button" onClick={() => setEditing("new")}>
-            + New task
-          </button>
-        )}
+        <div className="board-actions">
+          {/* Exports know no owner filter, so an admin exports everything or picks no owner. */}
+          {(mode === "own" || (mode === "all" && !filters.owner)) && (
+            <ExportControl
+              filters={{
+                scope: mode === "all" ? "all" : "own",
+                status: query.status ?? null,
+                priority: query.priority ?? null,
+                search: query.search ?? null,
+              }}
+            />
+          )}
+          {mode === "own" && (
+            <button type="button" onClick={() => setEditing("new")}>
+              + New task
+            </button>
+          )}
+        </div>
       </div>
       <TaskFilters
         values={filters}

@@ -63,10 +63,11 @@ export function Layout() {
         )}
         {user && (
           <div className="account">
-            <span className="account-name">
+            <NavLink to="/account" className="account-name">
+              <span className="visually-hidden">Account settings: </span>
               {user.name}
               {user.role === "admin" && <span className="badge role-admin">admin</span>}
-            </span>
+            </NavLink>
             <button type="button" className="button-secondary" onClick={() => void signOut()}>
               Log out
             </button>

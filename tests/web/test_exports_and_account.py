@@ -1,0 +1,75 @@
+"""Exports and the account page: features of the API that the client puts in reach."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from playwright.sync_api import expect
+
+from tests.serving import Server
+from tests.web.conftest import TabFactory
+from tests.web.pages import create_task, register_through_the_form
+
+
+def test_export_the_filtered_tasks_as_csv_and_json(
+    web_server: Server, open_tab: TabFactory
+) -> None:
+    tab = open_tab(web_server, "export", accept_downloads=True)
+    page = tab.page
+    register_through_the_form(tab, "Eve Exporter")
+    create_task(page, 'Quote "this", then, that', "High", description="commas, and quotes")
+    create_task(page, "Low and slow", "Low")
+
+    page.get_by_label("Priority", exact=True).select_option(label="High")
+    expect(page.get_by_test_id("task-card")).to_have_count(1)
+    page.get_by_role("button", name="Export", exact=True).click()
+    download_button = page.get_by_role("button", name="Download 1 task")
+    expect(download_button).to_be_visible()
+    with page.expect_download() as started:
+        download_button.click()
+    download = started.value
+    assert download.suggested_filename.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(download.path().read_text(encoding="utf-8-sig"))))
+    assert [row["title"] for row in rows] == ['Quote "this", then, that']
+    assert rows[0]["description"] == "commas, and quotes"
+
+    page.get_by_label("Priority", exact=True).select_option(label="All priorities")
+    page.get_by_label("Export format").select_option(label="JSON")
+    page.get_by_role("button", name="Export", exact=True).click()
+    with page.expect_download() as started:
+        page.get_by_role("button", name="Download 2 tasks").click()
+    exported = json.loads(started.value.path().read_text())
+    titles = sorted(task["title"] for task in exported)
+    assert titles == ["Low and slow", 'Quote "this", then, that']
+    assert tab.app_errors() == []
+
+
+def test_the_account_page_changes_name_and_notifications(
+    web_server: Server, open_tab: TabFactory
+) -> None:
+    tab = open_tab(web_server, "account")
+    page = tab.page
+    email = register_through_the_form(tab, "Nat Notify")
+    page.get_by_role("link", name="Account settings: Nat Notify").click()
+    expect(page.get_by_role("heading", name="Account", level=1)).to_be_focused()
+    expect(page.get_by_text(f"Signed in as {email}.")).to_be_visible()
+    notifications = page.get_by_label("Email me about my tasks", exact=False)
+    expect(notifications).to_be_checked()
+
+    page.get_by_label("Name").fill("N")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Name must be at least 2 characters")).to_be_visible()
+
+    page.get_by_label("Name").fill("Natalie Notify")
+    notifications.uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Profile updated").first).to_be_visible()
+    expect(page.get_by_role("link", name="Account settings: Natalie Notify")).to_be_visible()
+
+    # It is the server's state: a reload shows it.
+    page.reload()
+    expect(page.get_by_label("Name")).to_have_value("Natalie Notify")
+    expect(page.get_by_label("Email me about my tasks", exact=False)).not_to_be_checked()
+    assert tab.app_errors() == []
