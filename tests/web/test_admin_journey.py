@@ -37,10 +37,20 @@ def test_an_admin_deactivates_a_user_who_is_locked_out_then_let_back_in(
     expect(page.get_by_test_id("task-card")).to_have_count(1)
     expect(task_card(page, "Morgan's own task")).to_contain_text("Owner: Morgan Member")
 
-    # Deactivate the member.
+    # From anyone's row on the Users page to their tasks.
     page.get_by_role("link", name="Users").click()
     page.get_by_label("Search users").fill(member_email)
     row = page.get_by_test_id("user-row").filter(has_text=member_email)
+    expect(row).to_have_count(1)
+    row.get_by_role("link", name=f"Tasks of {member_email}").click()
+    expect(page.get_by_role("heading", name="All tasks", level=1)).to_be_visible()
+    expect(page.get_by_test_id("task-card")).to_have_count(1)
+    chosen = page.get_by_label("Owner").locator("option:checked")
+    expect(chosen).to_have_text(f"Morgan Member ({member_email})")
+
+    # Deactivate the member.
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Search users").fill(member_email)
     expect(row).to_have_count(1)
     active = row.get_by_label(f"{member_email} is active")
     active.click()

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { Link } from "react-router";
 
 import { useUpdateUser, useUserList } from "../api/queries";
 import type { Role, User, UserUpdate } from "../api/types";
@@ -75,7 +76,12 @@ export function UsersPage() {
                     {user.name}
                     {user.id === me.id && <span className="badge">you</span>}
                   </td>
-                  <td data-label="Email">{user.email}</td>
+                  <td data-label="Email">
+                    {user.email}{" "}
+                    <Link to={`/admin/tasks?owner=${encodeURIComponent(user.id)}`} className="row-link">
+                      Tasks<span className="visually-hidden"> of {user.email}</span>
+                    </Link>
+                  </td>
                   <td data-label="Role">
                     <label className="visually-hidden" htmlFor={`role-${user.id}`}>
                       Role of {user.email}

@@ -225,14 +225,19 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
   );
 }
 
+const OWNER_CHOICES = 100;
+
+/** The first hundred people to pick from; anyone else arrives by the Users page's "Tasks" link. */
 function OwnerFilter({ value, onChange }: { value: string; onChange: (owner: string) => void }) {
-  const users = useUserList({ limit: 100, page: 1 });
+  const users = useUserList({ limit: OWNER_CHOICES, page: 1 });
+  const listed = users.data?.data ?? [];
   return (
     <div className="field">
       <label htmlFor="filter-owner">Owner</label>
       <select id="filter-owner" value={value} onChange={(event) => onChange(event.target.value)}>
         <option value="">Everyone</option>
-        {users.data?.data.map((user) => (
+        {value && !listed.some((user) => user.id === value) && <option value={value}>The chosen person</option>}
+        {listed.map((user) => (
           <option key={user.id} value={user.id}>
             {user.name} ({user.email})
           </option>
