@@ -4,7 +4,7 @@ import { z } from "zod";
 
 import { authApi } from "../api/endpoints";
 import type { MeUpdate } from "../api/types";
-import { FormError, TextField, useServerSubmit } from "../ui/forms";
+import { FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
 import { Page } from "../ui/Page";
 import { useToast } from "../ui/toast";
 import { registerSchema } from "./authSchemas";
@@ -34,32 +34,25 @@ export function AccountPage() {
     form.reset({ name: answer.data.user.name, notifications: answer.data.user.notifications });
     toast.show(answer.message ?? "Profile updated");
   });
-  const { errors, isSubmitting } = form.formState;
 
   return (
     <Page title="Account" intro={`Signed in as ${user.email}.`}>
-      <form onSubmit={(event) => void submit(event)} noValidate className="account-form">
-        <FormError message={formError} />
-        <TextField
-          id="account-name"
-          label="Name"
-          type="text"
-          autoComplete="name"
-          error={errors.name?.message}
-          registration={form.register("name")}
-        />
+      <ServerForm
+        onSubmit={submit}
+        error={formError}
+        busy={form.formState.isSubmitting}
+        submitLabel="Save"
+        busyLabel="Saving…"
+        className="account-form"
+      >
+        <FormTextField of={form} name="name" id="account-name" label="Name" type="text" autoComplete="name" />
         <div className="field field-checkbox">
           <input id="account-notifications" type="checkbox" {...form.register("notifications")} />
           <label htmlFor="account-notifications">
             Email me about my tasks (assignments, due-soon reminders, finished exports)
           </label>
         </div>
-        <div className="form-actions">
-          <button type="submit" disabled={isSubmitting}>
-            {isSubmitting ? "Saving…" : "Save"}
-          </button>
-        </div>
-      </form>
+      </ServerForm>
     </Page>
   );
 }

@@ -3,7 +3,7 @@ import { useForm } from "react-hook-form";
 import { Link, useLocation, useNavigate } from "react-router";
 
 import type { User } from "../api/types";
-import { FormError, TextField, useServerSubmit } from "../ui/forms";
+import { FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
 import { Page } from "../ui/Page";
 import { useToast } from "../ui/toast";
 import { loginSchema, registerSchema, type LoginValues, type RegisterValues } from "./authSchemas";
@@ -26,35 +26,30 @@ export function LoginPage() {
   const session = useSession();
   const { returnTo, signedIn } = useSignIn();
   const form = useForm<LoginValues>({ resolver: zodResolver(loginSchema), defaultValues: { email: "", password: "" } });
-  const { submit, formError } = useServerSubmit(form, ["email", "password"], async (values) =>
-    signedIn(await session.login(values), "Welcome back"),
-  );
-  const { errors, isSubmitting } = form.formState;
+  const { submit, formError } = useServerSubmit(form, ["email", "password"], async (values) => {
+    signedIn(await session.login(values), "Welcome back");
+  });
 
   return (
     <Page title="Log in" heading="Log in to Taskyard" className="auth-page">
-      <form onSubmit={(event) => void submit(event)} noValidate className="auth-form">
-        <FormError message={formError} />
-        <TextField
-          id="login-email"
-          label="Email"
-          type="email"
-          autoComplete="email"
-          error={errors.email?.message}
-          registration={form.register("email")}
-        />
-        <TextField
+      <ServerForm
+        onSubmit={submit}
+        error={formError}
+        busy={form.formState.isSubmitting}
+        submitLabel="Log in"
+        busyLabel="Logging in…"
+        className="auth-form"
+      >
+        <FormTextField of={form} name="email" id="login-email" label="Email" type="email" autoComplete="email" />
+        <FormTextField
+          of={form}
+          name="password"
           id="login-password"
           label="Password"
           type="password"
           autoComplete="current-password"
-          error={errors.password?.message}
-          registration={form.register("password")}
         />
-        <button type="submit" disabled={isSubmitting}>
-          {isSubmitting ? "Logging in…" : "Log in"}
-        </button>
-      </form>
+      </ServerForm>
       <p>
         New here?{" "}
         <Link to="/register" state={{ from: returnTo }}>
@@ -72,44 +67,32 @@ export function RegisterPage() {
     resolver: zodResolver(registerSchema),
     defaultValues: { name: "", email: "", password: "" },
   });
-  const { submit, formError } = useServerSubmit(form, ["name", "email", "password"], async (values) =>
-    signedIn(await session.register(values), "Welcome to Taskyard"),
-  );
-  const { errors, isSubmitting } = form.formState;
+  const { submit, formError } = useServerSubmit(form, ["name", "email", "password"], async (values) => {
+    signedIn(await session.register(values), "Welcome to Taskyard");
+  });
 
   return (
     <Page title="Create an account" heading="Create your Taskyard account" className="auth-page">
-      <form onSubmit={(event) => void submit(event)} noValidate className="auth-form">
-        <FormError message={formError} />
-        <TextField
-          id="register-name"
-          label="Name"
-          type="text"
-          autoComplete="name"
-          error={errors.name?.message}
-          registration={form.register("name")}
-        />
-        <TextField
-          id="register-email"
-          label="Email"
-          type="email"
-          autoComplete="email"
-          error={errors.email?.message}
-          registration={form.register("email")}
-        />
-        <TextField
+      <ServerForm
+        onSubmit={submit}
+        error={formError}
+        busy={form.formState.isSubmitting}
+        submitLabel="Create account"
+        busyLabel="Creating account…"
+        className="auth-form"
+      >
+        <FormTextField of={form} name="name" id="register-name" label="Name" type="text" autoComplete="name" />
+        <FormTextField of={form} name="email" id="register-email" label="Email" type="email" autoComplete="email" />
+        <FormTextField
+          of={form}
+          name="password"
           id="register-password"
           label="Password"
           type="password"
           autoComplete="new-password"
           hint="At least 8 characters"
-          error={errors.password?.message}
-          registration={form.register("password")}
         />
-        <button type="submit" disabled={isSubmitting}>
-          {isSubmitting ? "Creating account…" : "Create account"}
-        </button>
-      </form>
+      </ServerForm>
       <p>
         Already have an account?{" "}
         <Link to="/login" state={{ from: returnTo }}>

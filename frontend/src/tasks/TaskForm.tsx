@@ -1,7 +1,7 @@
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useForm } from "react-hook-form";
 
-import { Field, FormError, TextField, useServerSubmit } from "../ui/forms";
+import { Field, FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
 import { DESCRIPTION_MAX, TITLE_MAX, taskFormSchema, type TaskFormValues } from "./taskSchema";
 import { PriorityOptions, StatusOptions } from "./options";
 
@@ -21,16 +21,27 @@ export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormP
   const { errors, isSubmitting } = form.formState;
 
   return (
-    <form onSubmit={(event) => void submit(event)} noValidate className="task-form">
-      <FormError message={formError} />
-      <TextField
+    <ServerForm
+      onSubmit={submit}
+      error={formError}
+      busy={isSubmitting}
+      submitLabel={submitLabel}
+      busyLabel="Saving…"
+      className="task-form"
+      secondary={
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      }
+    >
+      <FormTextField
+        of={form}
+        name="title"
         id="task-title"
         label="Title"
         type="text"
         data-autofocus
         maxLength={TITLE_MAX + 20}
-        error={errors.title?.message}
-        registration={register("title")}
       />
       <Field
         id="task-description"
@@ -64,31 +75,16 @@ export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormP
           )}
         </Field>
       </div>
-      <TextField
-        id="task-due"
-        label="Due date"
-        type="datetime-local"
-        hint="Optional"
-        error={errors.dueDate?.message}
-        registration={register("dueDate")}
-      />
-      <TextField
+      <FormTextField of={form} name="dueDate" id="task-due" label="Due date" type="datetime-local" hint="Optional" />
+      <FormTextField
+        of={form}
+        name="assigneeEmail"
         id="task-assignee"
         label="Assign to (email)"
         type="email"
         autoComplete="off"
         hint="Optional: someone who may update its status"
-        error={errors.assigneeEmail?.message}
-        registration={register("assigneeEmail")}
       />
-      <div className="form-actions">
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" disabled={isSubmitting}>
-          {isSubmitting ? "Saving…" : submitLabel}
-        </button>
-      </div>
-    </form>
+    </ServerForm>
   );
 }

@@ -1,4 +1,4 @@
-import { useState, type InputHTMLAttributes, type ReactNode } from "react";
+import { useState, type BaseSyntheticEvent, type InputHTMLAttributes, type ReactNode } from "react";
 import type { FieldValues, Path, UseFormReturn, UseFormRegisterReturn, UseFormSetError } from "react-hook-form";
 
 import { ApiError } from "../api/client";
@@ -49,6 +49,55 @@ export function TextField({ id, label, error, hint, registration, ...input }: Te
         <input id={id} aria-describedby={describedBy} aria-invalid={invalid} {...input} {...registration} />
       )}
     </Field>
+  );
+}
+
+interface FormTextFieldProps<Values extends FieldValues> extends Omit<TextFieldProps, "error" | "registration"> {
+  /** The react-hook-form form (`form` itself is an <input> attribute). */
+  of: UseFormReturn<Values>;
+  name: Path<Values>;
+}
+
+/** A TextField bound to one field of a react-hook-form form, with its error. */
+export function FormTextField<Values extends FieldValues>({ of: form, name, ...field }: FormTextFieldProps<Values>) {
+  const { error } = form.getFieldState(name, form.formState);
+  return <TextField {...field} error={error?.message} registration={form.register(name)} />;
+}
+
+interface ServerFormProps {
+  onSubmit: (event?: BaseSyntheticEvent) => Promise<void>;
+  error: string;
+  busy: boolean;
+  submitLabel: string;
+  busyLabel: string;
+  className?: string;
+  /** Beside the submit button, before it. */
+  secondary?: ReactNode;
+  children: ReactNode;
+}
+
+/** A form checked in the browser first (noValidate: our messages, not the browser's). */
+export function ServerForm({
+  onSubmit,
+  error,
+  busy,
+  submitLabel,
+  busyLabel,
+  className,
+  secondary,
+  children,
+}: ServerFormProps) {
+  return (
+    <form onSubmit={(event) => void onSubmit(event)} noValidate className={className}>
+      <FormError message={error} />
+      {children}
+      <div className="form-actions">
+        {secondary}
+        <button type="submit" disabled={busy}>
+          {busy ? busyLabel : submitLabel}
+        </button>
+      </div>
+    </form>
   );
 }
 
