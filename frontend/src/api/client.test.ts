@@ -77,6 +77,40 @@ describe("ApiClient refresh and retry", () => {
     expect(client.token).toBeNull();
   });
 
+  it.each([
+    ["rate limited", () => json(429, { success: false, message: "Too many requests, please try again later" })],
+    ["a server error", () => json(503, { success: false, message: "Service temporarily unavailable" })],
+  ])("keeps the session when the refresh is %s", async (_case, answer) => {
+    const server = fakeServer({ validToken: "fresh", refreshAnswers: [answer()] });
+    const client = new ApiClient(server.fetchImpl, "/api/v1");
+    const expired = vi.fn();
+    client.onSessionExpired = expired;
+    client.setToken("expired");
+
+    await expect(client.request("/tasks")).rejects.toMatchObject({
+      status: 503,
+      message: expect.stringContaining("couldn't be renewed just now"),
+    });
+    expect(expired).not.toHaveBeenCalled();
+    expect(await client.refresh()).toBe("ended"); // the fake has no more answers: a refusal
+  });
+
+  it("keeps the session when the network is down during the refresh", async () => {
+    let calls = 0;
+    const client = new ApiClient(async (url) => {
+      calls += 1;
+      if (url.endsWith("/auth/refresh")) throw new TypeError("Failed to fetch");
+      return json(401, { success: false, message: "Token expired" });
+    }, "/api/v1");
+    const expired = vi.fn();
+    client.onSessionExpired = expired;
+
+    expect(await client.refresh()).toBe("unavailable");
+    await expect(client.request("/tasks")).rejects.toMatchObject({ status: 503 });
+    expect(expired).not.toHaveBeenCalled();
+    expect(calls).toBe(3);
+  });
+
   it("does not loop when the retried request is refused again", async () => {
     const server = fakeServer({
       validToken: "something-else",

@@ -32,12 +32,21 @@ interface TokenAnswer {
 const REFRESH_LOCK = "taskyard-refresh";
 
 /**
+ * renewed: a new access token. ended: the server refused the refresh token, so the session is
+ * over. unavailable: no usable answer (offline, rate limited, server trouble); the session may
+ * be fine, so it is kept for a later try.
+ */
+export type RefreshOutcome = "renewed" | "ended" | "unavailable";
+
+const SESSION_UNAVAILABLE = "Your session couldn't be renewed just now. Try again in a moment.";
+
+/**
  * Talks to /api/v1. The access token lives in this object only, never in storage; the refresh
  * token is an HttpOnly cookie the page can't read. A 401 triggers one refresh and one retry.
  */
 export class ApiClient {
   private accessToken: string | null = null;
-  private refreshing: Promise<boolean> | null = null;
+  private refreshing: Promise<RefreshOutcome> | null = null;
   private readonly fetchImpl: FetchLike;
   private readonly baseUrl: string;
   /** Called when the session is over and can't be renewed: back to the login page. */
@@ -76,8 +85,12 @@ export class ApiClient {
     if (response.status !== 401 || options.anonymous) {
       return response;
     }
-    if (await this.refresh()) {
+    const outcome = await this.refresh();
+    if (outcome === "renewed") {
       return this.send(path, options);
+    }
+    if (outcome === "unavailable") {
+      throw new ApiError(503, SESSION_UNAVAILABLE);
     }
     this.onSessionExpired();
     return response;
@@ -87,7 +100,7 @@ export class ApiClient {
    * Swaps the refresh cookie for a new access token. Concurrent callers share one attempt, and
    * tabs take turns through a Web Lock, because a refresh token presented twice ends the session.
    */
-  refresh(): Promise<boolean> {
+  refresh(): Promise<RefreshOutcome> {
     if (this.refreshing === null) {
       this.refreshing = this.withRefreshLock(() => this.refreshOnce()).finally(() => {
         this.refreshing = null;
@@ -96,7 +109,7 @@ export class ApiClient {
     return this.refreshing;
   }
 
-  private async withRefreshLock(work: () => Promise<boolean>): Promise<boolean> {
+  private async withRefreshLock(work: () => Promise<RefreshOutcome>): Promise<RefreshOutcome> {
     const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
     if (locks === undefined) {
       return work();
@@ -104,7 +117,7 @@ export class ApiClient {
     return locks.request(REFRESH_LOCK, work);
   }
 
-  private async refreshOnce(): Promise<boolean> {
+  private async refreshOnce(): Promise<RefreshOutcome> {
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.baseUrl}/auth/refresh`, {
@@ -113,16 +126,19 @@ export class ApiClient {
         headers: { Accept: "application/json" },
       });
     } catch {
-      return false;
+      return "unavailable";
+    }
+    if (response.status === 429 || response.status >= 500) {
+      return "unavailable";
     }
     if (!response.ok) {
       this.accessToken = null;
-      return false;
+      return "ended";
     }
     const answer = (await response.json()) as TokenAnswer;
     const token = answer.data?.token;
     this.accessToken = typeof token === "string" ? token : null;
-    return this.accessToken !== null;
+    return this.accessToken !== null ? "renewed" : "ended";
   }
 
   private async send(path: string, options: RequestOptions): Promise<Response> {

@@ -65,14 +65,20 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     // A reload keeps the login: the HttpOnly refresh cookie buys a new access token.
     void (async () => {
       let next: SessionState = { status: "signed-out", expired: false };
-      if (probablySignedIn() && (await api.refresh())) {
+      const outcome = probablySignedIn() ? await api.refresh() : "ended";
+      if (outcome === "renewed") {
         try {
           next = { status: "signed-in", user: (await authApi.me()).data.user };
         } catch {
           api.setToken(null);
         }
       }
-      rememberSignedIn(next.status === "signed-in");
+      if (outcome === "unavailable") {
+        // The cookie may still be good: keep the hint, so the next load tries again.
+        toast.show("Couldn't restore your session just now. Log in, or reload in a moment.", "info");
+      } else {
+        rememberSignedIn(next.status === "signed-in");
+      }
       if (!run.cancelled) {
         setState(next);
       }
