@@ -7,6 +7,7 @@ SameSite=Strict, and a refresh by cookie must come from an allowed Origin.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
@@ -26,26 +27,22 @@ def _is_plain_http_localhost(request: Request) -> bool:
     return request.url.scheme == "http" and _request_host(request) in _LOOPBACK_HOSTS
 
 
+def _cookie_attributes(request: Request) -> dict[str, Any]:
+    # Setting and clearing must name the same path and flags, or the browser keeps the old one.
+    return {
+        "path": REFRESH_COOKIE_PATH,
+        "httponly": True,
+        "secure": not _is_plain_http_localhost(request),
+        "samesite": "strict",
+    }
+
+
 def set_refresh_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
-    response.set_cookie(
-        REFRESH_COOKIE,
-        token,
-        max_age=max_age,
-        path=REFRESH_COOKIE_PATH,
-        httponly=True,
-        secure=not _is_plain_http_localhost(request),
-        samesite="strict",
-    )
+    response.set_cookie(REFRESH_COOKIE, token, max_age=max_age, **_cookie_attributes(request))
 
 
 def clear_refresh_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(
-        REFRESH_COOKIE,
-        path=REFRESH_COOKIE_PATH,
-        httponly=True,
-        secure=not _is_plain_http_localhost(request),
-        samesite="strict",
-    )
+    response.delete_cookie(REFRESH_COOKIE, **_cookie_attributes(request))
 
 
 def refresh_cookie(request: Request) -> str | None:

@@ -28,7 +28,7 @@ SERVER_PREFIXES = ("/api", "/health", "/metrics")
 
 
 def is_client_path(path: str) -> bool:
-    return not any(path == prefix or path.startswith(prefix) for prefix in SERVER_PREFIXES)
+    return not path.startswith(SERVER_PREFIXES)
 
 
 def find_client(web_dir: Path | None) -> Path | None:
