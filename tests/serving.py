@@ -77,6 +77,8 @@ def server_env(database_url: str) -> dict[str, str]:
             "TASKYARD_DATABASE_URL": database_url,
             "TASKYARD_SECRET_KEY": TEST_SECRET_KEY,
             "TASKYARD_LOG_LEVEL": "warning",
+            # The reuse tests here check theft detection itself; the grace has tests of its own.
+            "TASKYARD_REFRESH_REUSE_GRACE_SECONDS": "0",
             **{f"TASKYARD_{name.upper()}": value for name, value in GENEROUS_RATE_LIMITS.items()},
         }
     )

@@ -28,6 +28,7 @@ from taskyard.docs.router import DOCS_PATH, OPENAPI_PATH
 from taskyard.docs.router import router as docs_router
 from taskyard.edge.body_limit import BodySizeLimitMiddleware
 from taskyard.edge.etag import ETagMiddleware
+from taskyard.edge.http_semantics import HeadAsGetMiddleware, PrivateResponsesMiddleware
 from taskyard.edge.metrics import (
     forget_this_process,
     instrument_pool,
@@ -107,6 +108,8 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
         GZipMiddleware, minimum_size=settings.compression_min_bytes, compresslevel=GZIP_LEVEL
     )
     app.add_middleware(ETagMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(PrivateResponsesMiddleware)
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
@@ -173,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.database,
             app.state.event_handlers.handle_message,
             poll_seconds=settings.outbox_poll_seconds,
+            max_attempts=settings.job_max_attempts,
         )
     else:
         # An unreachable broker is an outage, not a bad event: retry at the next poll.

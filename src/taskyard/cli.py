@@ -20,6 +20,7 @@ from taskyard.auth.passwords import PasswordService
 from taskyard.config import Settings
 from taskyard.db import Database
 from taskyard.edge.metrics import MULTIPROCESS_ENV
+from taskyard.jobs.repository import OutboxRepository
 from taskyard.jobs.worker import broker_for, run_worker
 from taskyard.logging import configure_logging, get_logger
 from taskyard.migrations import upgrade
@@ -180,11 +181,10 @@ def worker(_args: argparse.Namespace) -> None:
 
 
 def dead_letters(args: argparse.Namespace) -> None:
+    """Dead letters live in RabbitMQ's dead-letter queue, or without a broker in the outbox."""
     settings = _load_settings()
-    if settings.broker_url is None:
-        raise CommandError("TASKYARD_BROKER_URL is not set")
 
-    async def run() -> None:
+    async def from_broker() -> None:
         broker = broker_for(settings)
         await broker.connect()
         try:
@@ -196,7 +196,21 @@ def dead_letters(args: argparse.Namespace) -> None:
         finally:
             await broker.close()
 
-    asyncio.run(run())
+    async def from_outbox() -> None:
+        database = Database(settings)
+        try:
+            async with database.session(write=True) as session:
+                outbox = OutboxRepository(session)
+                if args.replay:
+                    moved = await outbox.replay_dead(args.limit)
+                    await session.commit()
+                    print(f"replayed {moved} dead letter(s) from the outbox")
+                else:
+                    print(f"{await outbox.dead_count()} dead letter(s) in the outbox")
+        finally:
+            await database.dispose()
+
+    asyncio.run(from_broker() if settings.broker_url is not None else from_outbox())
 
 
 def build_parser() -> argparse.ArgumentParser:

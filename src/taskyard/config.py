@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_max_overflow: int = Field(default=40, ge=0, le=1000)
     db_pool_timeout: float = Field(default=30, gt=0)
+    db_connect_timeout: float = Field(default=5, gt=0)
     # A round trip per checkout that finds dead connections (after a database restart) before a
     # request does; switching it off buys throughput at the cost of failed requests then.
     db_pool_pre_ping: bool = True
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     access_token_ttl: int = Field(default=900, ge=5)
     refresh_token_ttl: int = Field(default=604_800, ge=60)
+    # A refresh token presented again this soon after it was spent is a client racing itself
+    # (two tabs, or two requests that both met an expired token), not theft: it gets a fresh
+    # pair from the same session. Later reuse revokes the session. 0 turns the grace off.
+    refresh_reuse_grace_seconds: float = Field(default=30, ge=0)
 
     # OWASP's minimum for Argon2id is m=19 MiB, t=2, p=1; lower values are refused.
     argon2_memory_cost: int = Field(default=19_456, ge=19_456)

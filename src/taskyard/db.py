@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,7 +27,7 @@ from sqlalchemy.types import TypeDecorator
 
 from taskyard.config import Settings
 from taskyard.edge.metrics import DB_READS
-from taskyard.errors import AppError
+from taskyard.errors import AppError, ServiceUnavailable
 from taskyard.logging import get_logger
 from taskyard.redis_client import BackendGuard
 
@@ -121,7 +126,11 @@ def _engine_options(settings: Settings, application_name: str) -> dict[str, Any]
         # pre-ping, too, is then one round trip, not three). Writes ask for a transaction.
         options["isolation_level"] = "AUTOCOMMIT"
         options["pool_recycle"] = 1800
-        options["connect_args"] = {"server_settings": {"application_name": application_name}}
+        options["connect_args"] = {
+            "server_settings": {"application_name": application_name},
+            # A host that doesn't answer is an outage after this long, not after a minute.
+            "timeout": settings.db_connect_timeout,
+        }
     return options
 
 
@@ -129,6 +138,38 @@ def _read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # On PostgreSQL reads run in autocommit: under READ COMMITTED each statement saw its own
     # snapshot inside a transaction anyway. SQLite keeps its BEGIN, which its "begin" hook emits.
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset
+    TimeoutError,
+    OSError,  # host unreachable and the like
+    PoolTimeout,
+    asyncpg.PostgresConnectionError,  # includes a connection closed mid-query
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+    asyncpg.InterfaceError,
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether the error says the database can't be reached now (not that a query is wrong)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _OUTAGE_ERRORS):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def outage_guard() -> BackendGuard:
+    """Logs one line when an outage starts and one when it ends, never a line per request."""
+    return BackendGuard(
+        "database", retry_after=0, log_interval=math.inf, log_message="database unavailable"
+    )
 
 
 class Database:
@@ -158,6 +199,7 @@ class Database:
             BackendGuard(f"replica-{n}", retry_after=5.0) for n in range(len(self.replicas))
         ]
         self._next_replica = 0
+        self.outage = outage_guard()
 
     def session(self, *, write: bool) -> AsyncSession:
         factory = self._write_sessions if write else self._read_sessions
@@ -255,27 +297,38 @@ def _caller_id(request: Request) -> str | None:
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: commit when the handler succeeds, roll back when it fails."""
+    """One session per request: commit when the handler succeeds, roll back when it fails.
+    A database that can't be reached makes the request a 503, logged once per outage."""
     database: Database = request.app.state.database
     session = await _open_session(request, database)
     if request.method not in SAFE_METHODS and database.replicas:
         after_commit(session, lambda: _remember_writer(request))
     try:
-        yield session
-    except AppError as error:
-        if error.persist_changes:
-            await _commit(session)
+        try:
+            yield session
+        except AppError as error:
+            if error.persist_changes:
+                await _commit(session)
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            with contextlib.suppress(Exception):  # in an outage the rollback fails too
+                await session.rollback()
+            raise
         else:
-            await session.rollback()
-        raise
-    except BaseException:
-        await session.rollback()
-        raise
+            await _commit(session)
+    except Exception as error:
+        if isinstance(error, AppError) or not is_outage(error):
+            raise
+        database.outage.record_failure("request", error)
+        raise ServiceUnavailable() from error
     else:
-        await _commit(session)
+        database.outage.record_success()
     finally:
         session.info.pop(_AFTER_COMMIT, None)
-        await session.close()
+        with contextlib.suppress(Exception):
+            await session.close()
 
 
 # "function" scope: commit before the response leaves, so an acknowledged write is durable.

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Message, Receive, Scope, Send
 
 from taskyard.edge.asgi import HttpMiddleware, on_response_start
@@ -19,6 +20,7 @@ from taskyard.logging import get_logger
 logger = get_logger("taskyard.errors")
 
 VALIDATION_FAILED = "Validation failed"
+MAX_REPORTED_ERRORS = 20  # the first twenty tell a client all it can act on
 INTERNAL_ERROR = "Internal server error"
 
 
@@ -78,6 +80,15 @@ class Conflict(AppError):
     message = "Conflict"
 
 
+class ServiceUnavailable(AppError):
+    status_code = 503
+    message = "Service temporarily unavailable"
+    retry_after_seconds = 5
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": str(self.retry_after_seconds)})
+
+
 def error_body(
     request: Request, message: str, errors: Iterable[dict[str, str]] | None = None
 ) -> dict[str, Any]:
@@ -123,7 +134,7 @@ def validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, 
     if any(error.get("type") == "json_invalid" for error in raw):
         return "Malformed JSON in request body", None
     errors = []
-    for error in raw:
+    for error in raw[:MAX_REPORTED_ERRORS]:
         error_type = str(error.get("type", ""))
         message = _FRIENDLY_MESSAGES.get(error_type) or str(error.get("msg", "Invalid value"))
         # pydantic prefixes custom ValueError messages; clients want the sentence alone.
@@ -149,12 +160,34 @@ _HTTP_MESSAGES = {
 }
 
 
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path (Starlette names only the first route's):
+    each is asked of the routes as if the request had used it."""
+    allowed = {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    }
+    if "GET" in allowed:
+        allowed.add("HEAD")  # answered like GET (HeadAsGetMiddleware)
+    return ", ".join(sorted(allowed))
+
+
 async def _handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = _HTTP_MESSAGES.get(exc.status_code)
     if message is None:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
-    return error_response(request, exc.status_code, message, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return error_response(request, exc.status_code, message, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -33,14 +33,22 @@ class BackendGuard:
     timeout per interval rather than one per request, and is logged once per `log_interval`.
     """
 
-    def __init__(self, name: str, *, retry_after: float = 1.0, log_interval: float = 30.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        retry_after: float = 1.0,
+        log_interval: float = 30.0,
+        log_message: str = "backend unavailable, failing open",
+    ) -> None:
         self.name = name
+        self.log_message = log_message
         self.retry_after = retry_after
         self.log_interval = log_interval
         self.failing_since: float | None = None
         self.failures_since_log = 0
         self._skip_until = 0.0
-        self._last_log = 0.0
+        self._last_log: float | None = None
 
     @property
     def is_failing(self) -> bool:
@@ -55,9 +63,9 @@ class BackendGuard:
         if self.failing_since is None:
             self.failing_since = time.time()
         self.failures_since_log += 1
-        if now - self._last_log >= self.log_interval:
+        if self._last_log is None or now - self._last_log >= self.log_interval:
             logger.warning(
-                "backend unavailable, failing open",
+                self.log_message,
                 backend=self.name,
                 operation=operation,
                 error=type(error).__name__,
@@ -71,4 +79,4 @@ class BackendGuard:
             logger.info("backend recovered", backend=self.name)
             self.failing_since = None
             self.failures_since_log = 0
-            self._last_log = 0.0
+            self._last_log = None

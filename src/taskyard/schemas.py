@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
@@ -11,12 +13,18 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainSerializer,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from taskyard.errors import MAX_REPORTED_ERRORS
 
 
 def format_timestamp(value: datetime) -> str:
@@ -28,6 +36,63 @@ def format_timestamp(value: datetime) -> str:
 Timestamp = Annotated[
     datetime, PlainSerializer(format_timestamp, return_type=str, when_used="json")
 ]
+
+
+# Text people type. What the OpenAPI document says about it is exactly what is checked:
+# a length in characters as sent, no control characters, and (when there is a minimum) that
+# many characters left once surrounding white space is trimmed off.
+_SINGLE_LINE_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u2028\u2029"  # CR/LF would reach mail headers
+_MULTILINE_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # tabs and newlines may stay
+# What str.strip() removes that the single-line rule still lets through.
+_TRIMMABLE = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+
+
+def _text_pattern(forbidden: str, min_length: int) -> str:
+    if min_length == 0:
+        return f"^[^{forbidden}]*$"
+    assert min_length >= 2, "a one-character minimum needs another pattern"
+    visible = f"[^{forbidden}{_TRIMMABLE}]"
+    return f"^[{_TRIMMABLE}]*{visible}[^{forbidden}]{{{min_length - 2},}}{visible}[{_TRIMMABLE}]*$"
+
+
+@dataclass(frozen=True, slots=True)
+class TextRule:
+    """`Annotated[str, TextRule(...)]`: a text field, named `label` in error messages, trimmed
+    once it is valid."""
+
+    label: str
+    min_length: int
+    max_length: int
+    multiline: bool = False
+
+    @property
+    def _forbidden(self) -> str:
+        return _MULTILINE_FORBIDDEN if self.multiline else _SINGLE_LINE_FORBIDDEN
+
+    def check(self, value: str) -> str:
+        if re.search(f"[{self._forbidden}]", value):
+            raise ValueError(f"{self.label} must not contain control characters")
+        if len(value) > self.max_length:
+            raise ValueError(f"{self.label} must be at most {self.max_length} characters")
+        trimmed = value.strip()
+        if len(trimmed) < self.min_length:
+            raise ValueError(f"{self.label} must be at least {self.min_length} characters")
+        return trimmed
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["maxLength"] = self.max_length
+        json_schema["pattern"] = _text_pattern(self._forbidden, self.min_length)
+        if self.min_length:
+            json_schema["minLength"] = self.min_length
+        return json_schema
 
 
 class APIModel(BaseModel):
@@ -54,6 +119,26 @@ class StrictInput(RequestModel):
     """A request body that refuses fields it does not know (no mass assignment)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _few_unknown_fields(cls, data: Any) -> Any:
+        """Only the first unknown fields are validated (and so reported): enough to refuse, and
+        a body of 90,000 unknown keys doesn't cost a second of validation."""
+        if not isinstance(data, dict) or len(data) <= MAX_REPORTED_ERRORS:
+            return data
+        known = set(cls.model_fields) | {
+            field.alias for field in cls.model_fields.values() if field.alias
+        }
+        kept: dict[str, Any] = {}
+        unknown = 0
+        for key, value in data.items():
+            if key not in known:
+                unknown += 1
+                if unknown > MAX_REPORTED_ERRORS:
+                    continue
+            kept[key] = value
+        return kept
 
 
 class PatchInput(StrictInput):

@@ -11,13 +11,14 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 from sqlalchemy import update
 
 from taskyard.auth.models import RefreshToken
 from taskyard.auth.passwords import PasswordService
 from taskyard.db import Database, utc_now
 from taskyard.users.repository import UserRepository
-from tests.helpers import PASSWORD, bearer, load_user, register
+from tests.helpers import PASSWORD, bearer, load_user, register, running_app
 from tests.support import TEST_SECRET_KEY, make_settings
 
 
@@ -55,23 +56,74 @@ async def test_unknown_email_costs_as_much_as_a_wrong_password(client: httpx.Asy
     assert unknown > known * 0.5
 
 
-async def test_concurrent_refresh_with_one_token_lets_only_one_through(
-    client: httpx.AsyncClient,
+async def refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/refresh", json={"refreshToken": token})
+
+
+@pytest.mark.parametrize("racers", [2, 10])
+async def test_concurrent_refreshes_with_one_token_all_succeed_in_the_grace_window(
+    client: httpx.AsyncClient, racers: int
 ) -> None:
+    # The original client's pattern: every request that met an expired token refreshes at once.
     auth = await register(client)
     responses = await asyncio.gather(
-        *[
-            client.post("/api/v1/auth/refresh", json={"refreshToken": auth["refreshToken"]})
-            for _ in range(2)
-        ]
+        *[refresh(client, auth["refreshToken"]) for _ in range(racers)]
     )
-    assert sorted(response.status_code for response in responses) == [200, 401]
-    # The loser looked like a replay, so the session is gone for both.
-    winner = next(response for response in responses if response.status_code == 200)
-    refreshed = await client.post(
-        "/api/v1/auth/refresh", json={"refreshToken": winner.json()["data"]["refreshToken"]}
-    )
-    assert refreshed.status_code == 401
+    assert [response.status_code for response in responses] == [200] * racers
+    pairs = [response.json()["data"] for response in responses]
+    assert len({pair["refreshToken"] for pair in pairs}) == racers
+    for pair in pairs:
+        assert (await client.get("/api/v1/auth/me", headers=bearer(pair))).status_code == 200
+    # Each new refresh token works (once), and the session stays open.
+    for pair in pairs:
+        assert (await refresh(client, pair["refreshToken"])).status_code == 200
+
+
+async def _spent_long_ago(database: Database, seconds: float) -> None:
+    async with database.session(write=True) as session:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.used_at.is_not(None))
+            .values(used_at=utc_now() - timedelta(seconds=seconds))
+        )
+        await session.commit()
+
+
+async def test_reuse_after_the_grace_window_revokes_the_session(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    auth = await register(client)
+    rotated = (await refresh(client, auth["refreshToken"])).json()["data"]
+    await _spent_long_ago(app.state.database, seconds=31)
+
+    replay = await refresh(client, auth["refreshToken"])
+    assert replay.status_code == 401
+    assert "revoked" in replay.json()["message"]
+    # The legitimate holder's newer tokens die with the session.
+    assert (await refresh(client, rotated["refreshToken"])).status_code == 401
+    assert (await client.get("/api/v1/auth/me", headers=bearer(rotated))).status_code == 401
+
+
+async def test_reuse_inside_the_window_keeps_the_session(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    auth = await register(client)
+    first = (await refresh(client, auth["refreshToken"])).json()["data"]
+    await _spent_long_ago(app.state.database, seconds=29)
+    again = await refresh(client, auth["refreshToken"])
+    assert again.status_code == 200
+    assert (await client.get("/api/v1/auth/me", headers=bearer(first))).status_code == 200
+    assert (await refresh(client, first["refreshToken"])).status_code == 200
+
+
+async def test_a_grace_of_zero_treats_any_reuse_as_theft(database_url: str) -> None:
+    settings = make_settings(database_url, refresh_reuse_grace_seconds=0)
+    async with running_app(settings) as (_, client):
+        auth = await register(client)
+        responses = await asyncio.gather(*[refresh(client, auth["refreshToken"]) for _ in range(2)])
+        assert sorted(response.status_code for response in responses) == [200, 401]
+        winner = next(response for response in responses if response.status_code == 200)
+        assert (await refresh(client, winner.json()["data"]["refreshToken"])).status_code == 401
 
 
 async def test_expired_refresh_token_is_refused(app: Any, client: httpx.AsyncClient) -> None:

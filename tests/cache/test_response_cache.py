@@ -175,3 +175,106 @@ async def test_deleting_a_user_removes_their_tasks_from_admin_views(
         assert "Soon gone" in (await client.get(view, headers=bearer(admin))).text
         await client.delete(f"/api/v1/users/{leaving['user']['id']}", headers=bearer(admin))
         assert "Soon gone" not in (await client.get(view, headers=bearer(admin))).text
+
+
+async def test_renaming_a_person_freshens_every_view_that_shows_the_name(
+    sqlite_url: str, redis_url: str
+) -> None:
+    settings = make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+    async with running_app(settings) as (app, client):
+        admin = await register_admin(client, app.state.database)
+        owner, helper = await register(client, "Olive Owner"), await register(client, "Hal Helper")
+        created = await client.post(
+            "/api/v1/tasks",
+            json={"title": "Shared", "assigneeEmail": helper["user"]["email"]},
+            headers=bearer(owner),
+        )
+        task_id = created.json()["data"]["id"]
+        views = [
+            (owner, "/api/v1/tasks"),
+            (owner, f"/api/v1/tasks/{task_id}"),
+            (helper, "/api/v1/tasks?scope=assigned"),
+            (helper, f"/api/v1/tasks/{task_id}"),
+            (admin, "/api/v1/tasks/admin/all"),
+            (admin, f"/api/v1/tasks/{task_id}"),
+        ]
+        for auth, view in views:
+            await client.get(view, headers=bearer(auth))
+            assert (await client.get(view, headers=bearer(auth))).headers["x-cache"] == "HIT"
+
+        # One renames themself; an admin renames the other.
+        renamed = await client.patch(
+            "/api/v1/auth/me", json={"name": "Olive Renamed"}, headers=bearer(owner)
+        )
+        assert renamed.status_code == 200
+        by_admin = await client.patch(
+            f"/api/v1/users/{helper['user']['id']}",
+            json={"name": "Hal Renamed"},
+            headers=bearer(admin),
+        )
+        assert by_admin.status_code == 200
+        for auth, view in views:
+            response = await client.get(view, headers=bearer(auth))
+            assert "Olive Renamed" in response.text, view
+            assert "Hal Renamed" in response.text, view
+            assert "Olive Owner" not in response.text
+            assert "Hal Helper" not in response.text
+
+
+async def test_a_deleted_person_s_tasks_vanish_from_their_assignees_views(
+    cache_settings: Any,
+) -> None:
+    async with running_app(cache_settings) as (app, client):
+        admin = await register_admin(client, app.state.database)
+        leaving, helper = await register(client), await register(client)
+        created = await client.post(
+            "/api/v1/tasks",
+            json={"title": "Orphan soon", "assigneeEmail": helper["user"]["email"]},
+            headers=bearer(leaving),
+        )
+        task_view = f"/api/v1/tasks/{created.json()['data']['id']}"
+        for view in (task_view, "/api/v1/tasks?scope=assigned"):
+            await client.get(view, headers=bearer(helper))
+            assert (await client.get(view, headers=bearer(helper))).headers["x-cache"] == "HIT"
+        deleted = await client.delete(
+            f"/api/v1/users/{leaving['user']['id']}", headers=bearer(admin)
+        )
+        assert deleted.status_code == 200
+        assert (await client.get(task_view, headers=bearer(helper))).status_code == 404
+        assigned = await client.get("/api/v1/tasks?scope=assigned", headers=bearer(helper))
+        assert assigned.json()["total"] == 0
+        patch = await client.patch(task_view, json={"status": "completed"}, headers=bearer(helper))
+        assert patch.status_code == 404
+
+
+async def test_admin_views_are_fresh_after_a_redis_outage_that_kept_its_data(
+    sqlite_url: str, tmp_path: Any
+) -> None:
+    private = PrivateRedis(tmp_path)
+    private.start()
+    settings = make_settings(sqlite_url, redis_url=private.url, redis_key_prefix=unique_prefix())
+    try:
+        async with running_app(settings) as (app, client):
+            admin = await register_admin(client, app.state.database)
+            auth = await register(client)
+            await create(client, auth, "Before the outage")
+            view = "/api/v1/tasks/admin/all"
+            await client.get(view, headers=bearer(admin))
+            assert (await client.get(view, headers=bearer(admin))).headers["x-cache"] == "HIT"
+
+            private.pause()  # Redis hangs, keeping everything it holds
+            await create(client, auth, "During the outage")
+            private.resume()
+            guard = app.state.redis_guard
+            deadline = time.monotonic() + 10
+            while guard.should_skip():
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+
+            after = await client.get(view, headers=bearer(admin))
+            assert "During the outage" in after.text
+            again = await client.get(view, headers=bearer(admin))
+            assert again.headers["x-cache"] == "HIT"
+            assert "During the outage" in again.text
+    finally:
+        private.stop()

@@ -181,3 +181,44 @@ async def test_status_moves_from_queued_through_running_to_done(database_url: st
         done = await finished(app, client, owner, url)
         assert done["rowCount"] == 0
         assert done["finishedAt"] is not None
+
+
+FORMULA_LOOKING = ['=HYPERLINK("http://evil.example")', "+1+1", "-2+3", "@SUM(A1)"]
+
+
+async def test_csv_cells_that_look_like_formulas_are_neutralised(database_url: str) -> None:
+    async with running_app(make_settings(database_url)) as (app, client):
+        person = await register(client)
+        for text in FORMULA_LOOKING:
+            created = await client.post(
+                "/api/v1/tasks",
+                json={"title": text, "description": f"={text}\nsecond line"},
+                headers=bearer(person),
+            )
+            assert created.status_code == 201, created.text
+        admin_auth = await register_admin(client, app.state.database)
+        login = await client.post(
+            "/api/v1/auth/login",
+            json={"email": admin_auth["user"]["email"], "password": PASSWORD},
+        )
+        admin = login.json()["data"]
+        requested = await client.post(
+            "/api/v1/exports", json={"format": "csv", "scope": "all"}, headers=bearer(admin)
+        )
+        status = await finished(
+            app, client, admin, f"/api/v1/exports/{requested.json()['data']['id']}"
+        )
+        download = await client.get(status["downloadUrl"], headers=bearer(admin))
+        rows = list(csv.DictReader(io.StringIO(download.text)))
+
+    assert len(rows) == 4
+    for row in rows:
+        for column in ("title", "description"):
+            # Every such cell starts with a quote, so no spreadsheet evaluates it ...
+            assert row[column].startswith("'"), row[column]
+            assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r"))
+    # ... and removing that one quote gives back exactly what was written.
+    assert {row["title"][1:] for row in rows} == set(FORMULA_LOOKING)
+    assert {row["description"][1:] for row in rows} == {
+        f"={text}\nsecond line" for text in FORMULA_LOOKING
+    }

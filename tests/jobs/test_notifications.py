@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from taskyard.jobs.models import OutboxEvent
+from taskyard.jobs.repository import OutboxRepository
 from tests.helpers import bearer, register, running_app
 from tests.support import SmtpServer, make_settings
 
@@ -126,3 +128,50 @@ async def test_register_still_succeeds_with_no_mail_configured(database_url: str
         )
         assert response.status_code == 201
         assert await app.state.relay.drain_once() == 1
+
+
+async def test_the_embedded_relay_dead_letters_an_event_after_its_last_attempt(
+    database_url: str,
+) -> None:
+    async with running_app(make_settings(database_url, job_max_attempts=3)) as (app, _client):
+        app.state.relay.retry_delay = lambda _attempts: timedelta(0)
+        async with app.state.database.session(write=True) as session:
+            event = OutboxRepository(session).add("no.such.event", {})
+            await session.commit()
+        assert [await app.state.relay.drain_once() for _ in range(4)] == [1, 1, 1, 0]
+        async with app.state.database.session(write=True) as session:
+            outbox = OutboxRepository(session)
+            assert await outbox.dead_count() == 1
+            assert await outbox.pending_count() == 0
+            stored = await session.get(OutboxEvent, event.id)
+            assert stored is not None
+            assert stored.dead_at is not None
+            assert "unknown event type" in (stored.last_error or "")
+            # A replay puts it back in line, with a fresh count of attempts.
+            assert await outbox.replay_dead() == 1
+            await session.commit()
+        assert await app.state.relay.drain_once() == 1
+        async with app.state.database.session(write=False) as session:
+            assert await OutboxRepository(session).dead_count() == 0
+
+
+async def test_titles_with_control_characters_never_reach_a_mail_header(
+    mail_settings: Any,
+) -> None:
+    async with running_app(mail_settings) as (_, client):
+        auth = await register(client)
+        for title in ["Line\r\nBcc: victim@example.com", "Tab\there", "Bell\x07"]:
+            response = await client.post(
+                "/api/v1/tasks", json={"title": title}, headers=bearer(auth)
+            )
+            assert response.status_code == 400, title
+            assert response.json()["errors"] == [
+                {"field": "title", "message": "Title must not contain control characters"}
+            ]
+        kept = await client.post(
+            "/api/v1/tasks",
+            json={"title": "Fine title", "description": "first line\r\nsecond\tline"},
+            headers=bearer(auth),
+        )
+        assert kept.status_code == 201
+        assert kept.json()["data"]["description"] == "first line\r\nsecond\tline"

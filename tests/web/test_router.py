@@ -118,3 +118,10 @@ def test_the_openapi_document_the_client_types_come_from_is_current(tmp_path: Pa
     assert json.loads(committed.read_text()) == json.loads(json.dumps(current)), (
         "the API changed: run `make web-api-types` and commit the result"
     )
+
+
+@pytest.mark.parametrize("path", ["/robots.txt%00", "/assets/%00", "/assets/app%00.js", "/a%00b"])
+async def test_a_nul_in_a_client_path_is_a_404(web: httpx.AsyncClient, path: str) -> None:
+    response = await web.get(path)
+    assert response.status_code == 404
+    assert response.json()["success"] is False

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,6 +29,8 @@ async def get_auth_service(request: Request, session: DbSession) -> AuthService:
         tokens=state.tokens,
         denylist=state.denylist,
         events=EventPublisher(session, state.relay_wake),
+        cache=state.response_cache,
+        reuse_grace=timedelta(seconds=state.settings.refresh_reuse_grace_seconds),
     )
 
 

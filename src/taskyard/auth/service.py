@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from taskyard.auth.denylist import TokenDenylist
 from taskyard.auth.passwords import PasswordService
 from taskyard.auth.repository import AuthRepository
 from taskyard.auth.schemas import LoginInput, MeUpdate, RegisterInput
 from taskyard.auth.tokens import AccessClaims, TokenService, hash_refresh_token
-from taskyard.db import utc_now
+from taskyard.cache.service import ResponseCache
+from taskyard.db import after_commit, utc_now
 from taskyard.errors import Unauthorized
 from taskyard.jobs.events import USER_REGISTERED
 from taskyard.jobs.service import EventPublisher
@@ -55,13 +57,17 @@ class AuthService:
         tokens: TokenService,
         denylist: TokenDenylist,
         events: EventPublisher,
+        cache: ResponseCache,
+        reuse_grace: timedelta = timedelta(0),
     ) -> None:
         self.users = users
+        self.reuse_grace = reuse_grace
         self.auth = auth
         self.passwords = passwords
         self.tokens = tokens
         self.denylist = denylist
         self.events = events
+        self.cache = cache
 
     async def register(self, data: RegisterInput) -> IssuedTokens:
         user = User(
@@ -96,8 +102,11 @@ class AuthService:
         stored, login, user = found
         if login.revoked_at is not None or not user.is_active:
             raise InvalidRefreshToken()
-        if stored.used_at is not None or not await self.auth.spend_refresh_token(stored.id):
-            # A spent token came back: someone holds a copy. End the whole login.
+        spent_at = stored.used_at
+        if spent_at is None and not await self.auth.spend_refresh_token(stored.id):
+            spent_at = utc_now()  # a concurrent request spent it just now
+        if spent_at is not None and utc_now() - spent_at > self.reuse_grace:
+            # A spent token came back long after: someone holds a copy. End the whole login.
             await self.auth.revoke_session(login.id)
             raise RefreshTokenReused()
         if stored.expires_at <= utc_now():
@@ -106,8 +115,11 @@ class AuthService:
         return await self._issue(user, login.id)
 
     async def update_me(self, user: User, changes: MeUpdate) -> User:
-        for field, value in changes.changes().items():
-            setattr(user, field, value)
+        if changes.name is not None and changes.name != user.name:
+            await self.users.rename(user, changes.name)
+            after_commit(self.users.session, self.cache.expire_admin_views)
+        if changes.notifications is not None:
+            user.notifications = changes.notifications
         await self.users.flush()
         return user
 

@@ -104,7 +104,8 @@ class TokenService:
             )
         except jwt.ExpiredSignatureError as error:
             raise ExpiredToken() from error
-        except (jwt.PyJWTError, ValueError, TypeError) as error:
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as error:
+            # A well-signed token can still hold absurd values (an `exp` of 1e20, say).
             raise InvalidToken() from error
 
     def new_refresh(self) -> NewRefreshToken:

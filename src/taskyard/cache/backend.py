@@ -28,7 +28,9 @@ class CacheBackend(Protocol):
         """Whether the key is there; None when the backend can't tell."""
         ...
 
-    async def incr(self, key: str) -> None: ...
+    async def incr(self, key: str) -> bool:
+        """Add one to a counter; False when the backend couldn't be reached."""
+        ...
 
     async def get_int(self, key: str) -> int | None: ...
 
@@ -63,8 +65,9 @@ class InProcessCache:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
-    async def incr(self, key: str) -> None:
+    async def incr(self, key: str) -> bool:
         self._counters[key] = self._counters.get(key, 0) + 1
+        return True
 
     async def get_int(self, key: str) -> int | None:
         return self._counters.get(key, 0)
@@ -107,11 +110,16 @@ class RedisCache:
         except RedisError as error:
             self._failed("set", error)
 
-    async def incr(self, key: str) -> None:
+    async def incr(self, key: str) -> bool:
+        if self.guard.should_skip():
+            return False
         try:
             await self.redis.incr(key)
         except RedisError as error:
             self._failed("incr", error)
+            return False
+        self.guard.record_success()
+        return True
 
     async def get_int(self, key: str) -> int | None:
         if self.guard.should_skip():

@@ -32,6 +32,9 @@ class ResponseCache:
         self.ttl = ttl
         self.prefix = f"{prefix}:resp"
         self._admin_generation_key = f"{prefix}:resp-gen:admin"
+        # A write whose bump failed (backend down) leaves a debt: until it is paid, this
+        # instance caches no admin view, and it pays before anything else once it can.
+        self._admin_bump_owed = False
 
     @staticmethod
     def _digest(view: str, query: BaseModel | None) -> str:
@@ -47,19 +50,29 @@ class ResponseCache:
         """None when admin views can't be cached safely (no shared backend, or it is down)."""
         if not (self.enabled and self.backend.shared):
             return None
+        if not await self._pay_admin_debt():
+            return None
         generation = await self.backend.get_int(self._admin_generation_key)
         if generation is None:
             return None
         return f"{self.prefix}:a:{generation}:{self._digest(view, query)}"
 
     async def expire_admin_views(self) -> None:
-        if self.backend.shared:
-            await self.backend.incr(self._admin_generation_key)
+        if self.backend.shared and not await self.backend.incr(self._admin_generation_key):
+            self._admin_bump_owed = True
+
+    async def _pay_admin_debt(self) -> bool:
+        """Bump the admin generation owed since an outage; False while that can't be done."""
+        if self._admin_bump_owed and await self.backend.incr(self._admin_generation_key):
+            self._admin_bump_owed = False
+        return not self._admin_bump_owed
 
     async def respond(
         self, view: str, key: str | None, produce: Callable[[], Awaitable[BaseModel]]
     ) -> Response:
         """The cached body when there is one (X-Cache: HIT), else produce, store and send it."""
+        if self._admin_bump_owed:  # Redis is back for the other instances too: pay at once
+            await self._pay_admin_debt()
         if key is not None:
             body = await self.backend.get(key)
             if body is not None:

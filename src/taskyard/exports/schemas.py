@@ -7,7 +7,7 @@ from pydantic import Field
 from taskyard.exports.models import ExportFormat, ExportStatus
 from taskyard.schemas import Resource, StrictInput, Timestamp
 from taskyard.tasks.models import TaskPriority, TaskStatus
-from taskyard.tasks.schemas import SearchTerm
+from taskyard.users.schemas import SearchTerm
 
 
 class ExportRequest(StrictInput):

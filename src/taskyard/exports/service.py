@@ -58,6 +58,16 @@ def _row(task: Task) -> dict[str, Any]:
     }
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A value as a CSV cell a spreadsheet shows as text: formula triggers get a leading '."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def render(tasks: Sequence[Task], export_format: ExportFormat) -> bytes:
     rows = [_row(task) for task in tasks]
     if export_format is ExportFormat.JSON:
@@ -65,7 +75,7 @@ def render(tasks: Sequence[Task], export_format: ExportFormat) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue().encode()
 
 

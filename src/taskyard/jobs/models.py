@@ -25,6 +25,8 @@ class OutboxEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Set when the embedded relay gave up after its last attempt: out of the way until replayed.
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
 

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from taskyard.db import Database
+from taskyard.db import Database, is_outage
 from taskyard.jobs.broker import Broker, EventMessage
 from taskyard.jobs.repository import OutboxRepository
 from taskyard.logging import get_logger
@@ -37,11 +37,14 @@ class OutboxRelay:
         *,
         poll_seconds: float = 1.0,
         retry_delay: Callable[[int], timedelta] = retry_delay,
+        max_attempts: int | None = None,
     ) -> None:
         self.database = database
         self.deliver = deliver
         self.poll_seconds = poll_seconds
         self.retry_delay = retry_delay
+        # None: retry for as long as it takes (a broker outage is no fault of the event's).
+        self.max_attempts = max_attempts
         self._wake = asyncio.Event()
 
     async def wake(self) -> None:
@@ -52,9 +55,14 @@ class OutboxRelay:
         while True:
             try:
                 handled = await self.drain_once()
-            except Exception:  # the database may be briefly away; try again at the next poll
-                logger.exception("outbox relay pass failed")
+            except Exception as error:  # the database may be away; try again at the next poll
+                if is_outage(error):
+                    self.database.outage.record_failure("outbox relay", error)
+                else:
+                    logger.exception("outbox relay pass failed")
                 handled = 0
+            else:
+                self.database.outage.record_success()
             if handled == 0:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -73,13 +81,18 @@ class OutboxRelay:
                 try:
                     await self.deliver(EventMessage(event_id, event_type, payload))
                 except Exception as error:
+                    gives_up = self.max_attempts is not None and attempts >= self.max_attempts
                     logger.warning(
-                        "event failed; it will be retried",
+                        "event failed; dead-lettered" if gives_up else "event failed; retrying",
                         event_id=str(event_id),
                         type=event_type,
+                        attempts=attempts,
                         error=type(error).__name__,
                     )
-                    await outbox.release(event_id, repr(error), self.retry_delay(attempts))
+                    if gives_up:
+                        await outbox.mark_dead(event_id, repr(error))
+                    else:
+                        await outbox.release(event_id, repr(error), self.retry_delay(attempts))
                 else:
                     await outbox.mark_published(event_id)
                 await session.commit()

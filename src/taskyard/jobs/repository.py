@@ -34,6 +34,7 @@ class OutboxRepository:
             select(OutboxEvent.id)
             .where(
                 OutboxEvent.published_at.is_(None),
+                OutboxEvent.dead_at.is_(None),
                 or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now),
             )
             .order_by(OutboxEvent.created_at)
@@ -63,11 +64,40 @@ class OutboxRepository:
             .values(claimed_until=utc_now() + retry_in, last_error=error[:1000])
         )
 
+    async def mark_dead(self, event_id: uuid.UUID, error: str) -> None:
+        """Give up on an event after its last attempt; it waits for a replay."""
+        await self.session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == event_id)
+            .values(dead_at=utc_now(), claimed_until=None, last_error=error[:1000])
+        )
+
     async def pending_count(self) -> int:
         count = await self.session.scalar(
-            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None), OutboxEvent.dead_at.is_(None))
         )
         return int(count or 0)
+
+    async def dead_count(self) -> int:
+        count = await self.session.scalar(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.dead_at.is_not(None))
+        )
+        return int(count or 0)
+
+    async def replay_dead(self, limit: int | None = None) -> int:
+        """Put dead events back in line, with a fresh count of attempts."""
+        chosen = select(OutboxEvent.id).where(OutboxEvent.dead_at.is_not(None))
+        if limit is not None:
+            chosen = chosen.order_by(OutboxEvent.created_at).limit(limit)
+        result = await self.session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(chosen.scalar_subquery()))
+            .values(dead_at=None, attempts=0, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
 
 
 class ProcessedEventRepository:

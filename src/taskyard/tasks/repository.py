@@ -16,7 +16,6 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
@@ -146,24 +145,23 @@ class TaskRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def bump_tasks_versions(self, user_ids: set[uuid.UUID]) -> None:
-        """Mark these people's cached task views stale, in this transaction."""
-        await self.session.execute(
-            update(User)
-            .where(User.id.in_(user_ids))
-            .values(tasks_version=User.tasks_version + 1)
-            .execution_options(synchronize_session=False)
-        )
-
     async def delete(self, task: Task) -> None:
         await self.session.execute(delete(Task).where(Task.id == task.id))
         self.session.expunge(task)
 
-    async def get_visible(self, task_id: uuid.UUID, viewer: User) -> Task | None:
-        """The task if the viewer may see it: its owner, its assignee, or any admin."""
+    async def get_visible(
+        self, task_id: uuid.UUID, viewer: User, *, for_update: bool = False
+    ) -> Task | None:
+        """The task if the viewer may see it: its owner, its assignee, or any admin.
+
+        `for_update` locks the task row (not the people joined in) before a write: a
+        concurrent writer waits, then finds the row changed or gone.
+        """
         query = _with_people(select(Task)).where(Task.id == task_id)
         if not viewer.is_admin:
             query = query.where(or_(Task.created_by_id == viewer.id, Task.assignee_id == viewer.id))
+        if for_update:
+            query = query.with_for_update(of=Task)
         return await self.session.scalar(query)
 
     async def page(

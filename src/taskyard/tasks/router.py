@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
+from starlette.convertors import Convertor, register_url_convertor
 
 from taskyard.auth.dependencies import AdminUser, CurrentUser
 from taskyard.cache.dependencies import ResponseCacheDep
@@ -20,6 +21,22 @@ from taskyard.tasks.schemas import (
 from taskyard.tasks.service import TaskPage
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+
+class TaskIdConvertor(Convertor[str]):
+    """A task id in a path: any segment but `stats`, so that PUT /tasks/stats is a 405 for
+    the stats route rather than a malformed-id 400 for a task (the id is checked as a UUID)."""
+
+    regex = "(?!stats$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("taskid", TaskIdConvertor())
 
 TaskId = Annotated[uuid.UUID, Path(alias="id", description="The task's id")]
 
@@ -71,7 +88,7 @@ async def list_all_tasks(
     return await cache.respond("admin_list", await cache.key_for_admin("list", query), produce)
 
 
-@router.get("/{id}", response_model=DataEnvelope[TaskOut])
+@router.get("/{id:taskid}", response_model=DataEnvelope[TaskOut])
 async def get_task(
     task_id: TaskId, user: CurrentUser, service: TaskServiceDep, cache: ResponseCacheDep
 ) -> Response:
@@ -97,7 +114,7 @@ async def create_task(
     return MessageEnvelope(message="Task created successfully", data=TaskOut.model_validate(task))
 
 
-@router.patch("/{id}")
+@router.patch("/{id:taskid}")
 async def update_task(
     task_id: TaskId, body: TaskUpdate, user: CurrentUser, service: TaskServiceDep
 ) -> MessageEnvelope[TaskOut]:
@@ -105,14 +122,14 @@ async def update_task(
     return MessageEnvelope(message="Task updated successfully", data=TaskOut.model_validate(task))
 
 
-@router.put("/{id}", summary="Update Task (PUT, partial as in the original API)")
+@router.put("/{id:taskid}", summary="Update Task (PUT, partial as in the original API)")
 async def update_task_put(
     task_id: TaskId, body: TaskUpdate, user: CurrentUser, service: TaskServiceDep
 ) -> MessageEnvelope[TaskOut]:
     return await update_task(task_id, body, user, service)
 
 
-@router.delete("/{id}")
+@router.delete("/{id:taskid}")
 async def delete_task(
     task_id: TaskId, user: CurrentUser, service: TaskServiceDep
 ) -> MessageEnvelope[dict[str, object]]:

@@ -6,9 +6,17 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
-from taskyard.schemas import APIModel, PageQuery, PatchInput, Resource, StrictInput, Timestamp
+from taskyard.schemas import (
+    APIModel,
+    PageQuery,
+    PatchInput,
+    Resource,
+    StrictInput,
+    TextRule,
+    Timestamp,
+)
 from taskyard.tasks.models import TaskPriority, TaskStatus
-from taskyard.users.schemas import Email, UserRef
+from taskyard.users.schemas import Email, SearchTerm, UserRef
 
 
 def _iso_date_or_blank(value: object) -> object:
@@ -24,13 +32,16 @@ def _iso_date_or_blank(value: object) -> object:
 def _to_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as error:  # e.g. 9999-12-31T23:59:59-05:00 is past year 9999 in UTC
+        raise ValueError("Must be a date between the years 1 and 9999 in UTC") from error
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=100)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+TITLE_MAX_LENGTH = 100
+Title = Annotated[str, TextRule("Title", min_length=3, max_length=TITLE_MAX_LENGTH)]
+Description = Annotated[str, TextRule("Description", min_length=0, max_length=500, multiline=True)]
 DueDate = Annotated[datetime | None, BeforeValidator(_iso_date_or_blank), AfterValidator(_to_utc)]
-SearchTerm = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 SortKey = Literal[
     "createdAt", "-createdAt", "dueDate", "-dueDate", "priority", "-priority", "title", "-title"

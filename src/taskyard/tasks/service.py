@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from taskyard.cache.service import ResponseCache
@@ -12,9 +12,10 @@ from taskyard.db import after_commit
 from taskyard.errors import Forbidden, NotFound, ValidationFailed
 from taskyard.jobs.events import TASK_ASSIGNED
 from taskyard.jobs.service import EventPublisher
-from taskyard.tasks.models import Task, TaskPriority, TaskStatus
+from taskyard.tasks.models import PRIORITY_RANK, Task, TaskPriority, TaskStatus
 from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
 from taskyard.tasks.schemas import (
+    TITLE_MAX_LENGTH,
     AdminTaskListQuery,
     Assignment,
     GroupCount,
@@ -62,7 +63,7 @@ class TaskService:
         """Every cached view that could show this task goes stale with this transaction:
         its owner's, its assignee's (and a former assignee's), and the admin views."""
         people = {task.created_by_id, task.assignee_id, *also}
-        await self.tasks.bump_tasks_versions({person for person in people if person})
+        await self.users.bump_tasks_versions({person for person in people if person})
         after_commit(self.tasks.session, self.cache.expire_admin_views)
 
     async def _assignee(self, assignment: Assignment) -> User | None:
@@ -96,8 +97,8 @@ class TaskService:
             by_priority=[GroupCount(key=key.value, count=n) for key, n in by_priority.items()],
         )
 
-    async def get(self, task_id: uuid.UUID, viewer: User) -> Task:
-        task = await self.tasks.get_visible(task_id, viewer)
+    async def get(self, task_id: uuid.UUID, viewer: User, *, for_update: bool = False) -> Task:
+        task = await self.tasks.get_visible(task_id, viewer, for_update=for_update)
         if task is None:
             raise TaskNotFound()
         return task
@@ -118,7 +119,9 @@ class TaskService:
         return task
 
     async def update(self, task_id: uuid.UUID, viewer: User, changes: TaskUpdate) -> Task:
-        task = await self.get(task_id, viewer)
+        # Every write locks the task first, then (in _changed) its people: one lock order, and
+        # a writer that lost a race with a delete finds nothing (404).
+        task = await self.get(task_id, viewer, for_update=True)
         fields = changes.field_changes()
         if not _may_edit(task, viewer) and (changes.touches_assignment or set(fields) - {"status"}):
             raise OnlyStatusForAssignees()
@@ -141,7 +144,7 @@ class TaskService:
         )
 
     async def delete(self, task_id: uuid.UUID, viewer: User) -> None:
-        task = await self.get(task_id, viewer)
+        task = await self.get(task_id, viewer, for_update=True)
         if not _may_edit(task, viewer):
             raise Forbidden("Only the task's owner can delete it")
         await self._changed(task)
@@ -174,7 +177,7 @@ class TaskService:
         try:
             field = SortOrder.parse(sort).field
             return _from_json(field, position["key"]), uuid.UUID(str(position["id"]))
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise InvalidCursor() from error
 
 
@@ -197,10 +200,21 @@ def _to_json(key: Any) -> Any:
 
 
 def _from_json(field: str, value: Any) -> Any:
+    """A cursor's sort key, checked as strictly as a query parameter would be: the cursor is
+    signed, but by this server's key, which doesn't vouch for every value ever signed."""
     if field in {"createdAt", "dueDate"}:
-        return None if value is None else datetime.fromisoformat(value)
-    if field == "priority" and not isinstance(value, int):
-        raise TypeError("priority cursor key must be a rank")
-    if field == "title" and not isinstance(value, str):
-        raise TypeError("title cursor key must be text")
+        if value is None and field == "dueDate":
+            return None
+        if not isinstance(value, str):
+            raise TypeError("date cursor key must be text")
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("date cursor key must carry its offset")
+        return moment.astimezone(UTC)
+    if field == "priority" and (type(value) is not int or value not in PRIORITY_RANK.values()):
+        raise ValueError("priority cursor key must be a rank")
+    if field == "title" and (
+        not isinstance(value, str) or "\x00" in value or len(value) > TITLE_MAX_LENGTH
+    ):
+        raise ValueError("title cursor key must be a title")
     return value

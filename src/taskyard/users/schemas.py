@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints
 
-from taskyard.schemas import PageQuery, PatchInput, Resource, Timestamp
+from taskyard.schemas import PageQuery, PatchInput, Resource, TextRule, Timestamp
 from taskyard.users.models import Role
 
 
@@ -12,7 +12,8 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=50)]
+SearchTerm = Annotated[str, TextRule("Search", min_length=0, max_length=100, multiline=True)]
+PersonName = Annotated[str, TextRule("Name", min_length=2, max_length=50)]
 Email = Annotated[
     EmailStr,
     BeforeValidator(_strip),
@@ -49,4 +50,4 @@ class UserUpdate(PatchInput):
 
 class UserListQuery(PageQuery):
     role: Role | None = None
-    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    search: SearchTerm | None = None

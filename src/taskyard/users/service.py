@@ -46,8 +46,9 @@ class UserService:
         stays_admin = changes.role in (None, Role.ADMIN) and changes.is_active is not False
         if user.is_admin and user.is_active and not stays_admin:
             await self._ensure_another_admin(user)
-        if changes.name is not None:
-            user.name = changes.name
+        if changes.name is not None and changes.name != user.name:
+            await self.users.rename(user, changes.name)
+            after_commit(self.users.session, self.cache.expire_admin_views)
         if changes.role is not None:
             user.role = changes.role
         if changes.is_active is not None:

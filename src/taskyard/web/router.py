@@ -68,6 +68,8 @@ def client_route(build: Path) -> ClientRoute:
 
     async def serve(request: Request) -> Response:
         path: str = request.path_params["path"]
+        if "\x00" in path:
+            raise NotFound()  # no file name holds a NUL; the file system would refuse it
         if path.startswith(f"{ASSETS_DIR}/"):
             asset = _file_within(assets, path.removeprefix(f"{ASSETS_DIR}/"))
             if asset is None:
