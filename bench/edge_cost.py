@@ -50,7 +50,10 @@ def measure(database_url: str, limiter: bool, args: argparse.Namespace) -> dict[
         "TASKYARD_REDIS_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
         "TASKYARD_RATE_LIMIT_ENABLED": "true" if limiter else "false",
         "TASKYARD_RATE_LIMIT": "100000000/hour",
-        "TASKYARD_RATE_LIMIT_AUTH": "100000000/hour",
+        "TASKYARD_RATE_LIMIT_LOGIN": "100000000/hour",
+        "TASKYARD_RATE_LIMIT_LOGIN_IP": "100000000/hour",
+        "TASKYARD_RATE_LIMIT_REGISTER": "100000000/hour",
+        "TASKYARD_RATE_LIMIT_REFRESH": "100000000/hour",
         "TASKYARD_LOG_LEVEL": "warning",
     }
     up = subprocess.run(

@@ -121,7 +121,10 @@ async def measure(args: argparse.Namespace, database_url: str) -> dict[str, Any]
         "TASKYARD_BROKER_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
         "TASKYARD_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "TASKYARD_SECRET_KEY": "bench-secret-" + uuid.uuid4().hex * 2,
-        "TASKYARD_RATE_LIMIT_AUTH": "1000000/hour",
+        "TASKYARD_RATE_LIMIT_LOGIN": "1000000/hour",
+        "TASKYARD_RATE_LIMIT_LOGIN_IP": "1000000/hour",
+        "TASKYARD_RATE_LIMIT_REGISTER": "1000000/hour",
+        "TASKYARD_RATE_LIMIT_REFRESH": "1000000/hour",
         "TASKYARD_OUTBOX_POLL_SECONDS": "0.2",
         "TASKYARD_LOG_LEVEL": "warning",
     }

@@ -262,7 +262,10 @@ class Cluster:
             "TASKYARD_SECRET_KEY": secret,
             "TASKYARD_ACCESS_TOKEN_TTL": "7200",
             "TASKYARD_RATE_LIMIT": "1000000000/hour",
-            "TASKYARD_RATE_LIMIT_AUTH": "1000000000/hour",
+            "TASKYARD_RATE_LIMIT_LOGIN": "1000000000/hour",
+            "TASKYARD_RATE_LIMIT_LOGIN_IP": "1000000000/hour",
+            "TASKYARD_RATE_LIMIT_REGISTER": "1000000000/hour",
+            "TASKYARD_RATE_LIMIT_REFRESH": "1000000000/hour",
             "TASKYARD_CACHE_ENABLED": "true" if cache else "false",
             "TASKYARD_LOG_LEVEL": "warning",
         }

@@ -45,7 +45,10 @@ SECURITY_HEADERS = {
 GENEROUS_RATE_LIMITS = {
     "rate_limit": "100000/minute",
     "rate_limit_admin": "100000/minute",
-    "rate_limit_auth": "100000/minute",
+    "rate_limit_login": "100000/minute",
+    "rate_limit_login_ip": "100000/minute",
+    "rate_limit_register": "100000/minute",
+    "rate_limit_refresh": "100000/minute",
 }
 
 

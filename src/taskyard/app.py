@@ -110,11 +110,9 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
     app.add_middleware(ETagMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(PrivateResponsesMiddleware)
-    if settings.rate_limit_enabled:
+    if app.state.rate_limits is not None:
         app.add_middleware(
-            RateLimitMiddleware,
-            service=RateLimitService(settings, app.state.redis_guard),
-            tokens=app.state.tokens,
+            RateLimitMiddleware, service=app.state.rate_limits, tokens=app.state.tokens
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
@@ -168,6 +166,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenService(settings)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
+    app.state.rate_limits = (
+        RateLimitService(settings, app.state.redis_guard) if settings.rate_limit_enabled else None
+    )
     app.state.event_handlers = EventHandlers(app.state.database, mailer_for(settings))
     app.state.broker = broker_for(settings) if settings.broker_url is not None else None
     if app.state.broker is None:

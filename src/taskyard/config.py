@@ -68,7 +68,13 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit: str = "100/15minutes"
     rate_limit_admin: str = "1000/15minutes"
-    rate_limit_auth: str = "10/minute"
+    # Sign-in budgets, each in its own bucket so an office behind one address isn't locked out:
+    # login per address and email, a ceiling per address (credential stuffing), registration
+    # per address, and refresh per login session.
+    rate_limit_login: str = "10/15minutes"
+    rate_limit_login_ip: str = "100/15minutes"
+    rate_limit_register: str = "20/hour"
+    rate_limit_refresh: str = "60/15minutes"
     rate_limit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = (
         "moving-window"
     )
@@ -122,7 +128,14 @@ class Settings(BaseSettings):
             ipaddress.ip_network(network, strict=False)  # raises ValueError on a typo
         return value
 
-    @field_validator("rate_limit", "rate_limit_admin", "rate_limit_auth")
+    @field_validator(
+        "rate_limit",
+        "rate_limit_admin",
+        "rate_limit_login",
+        "rate_limit_login_ip",
+        "rate_limit_register",
+        "rate_limit_refresh",
+    )
     @classmethod
     def _parse_rate(cls, value: str) -> str:
         try:

@@ -80,6 +80,14 @@ class Conflict(AppError):
     message = "Conflict"
 
 
+class TooManyRequests(AppError):
+    status_code = 429
+    message = "Too many requests, please try again later"
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__(headers=headers)
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
     message = "Service temporarily unavailable"

@@ -64,7 +64,7 @@ def cluster(
             "TASKYARD_REDIS_KEY_PREFIX": prefix,
             "TASKYARD_RATE_LIMIT": f"{USER_LIMIT}/hour",
             "TASKYARD_RATE_LIMIT_ADMIN": f"{ADMIN_LIMIT}/hour",
-            "TASKYARD_RATE_LIMIT_AUTH": f"{AUTH_LIMIT}/hour",
+            "TASKYARD_RATE_LIMIT_LOGIN": f"{AUTH_LIMIT}/hour",
             "TASKYARD_LOG_LEVEL": "warning",
         }
     )
@@ -145,7 +145,7 @@ def test_an_admin_gets_the_admin_limit(cluster: Cluster) -> None:
     assert statuses == [200] * ADMIN_LIMIT + [429] * 2
 
 
-def test_login_is_throttled_per_address(cluster: Cluster) -> None:
+def test_login_is_throttled_per_address_and_email(cluster: Cluster) -> None:
     attempt = {"email": "someone@example.com", "password": "wrong-password"}
     with cluster.client("127.0.0.13") as attacker:
         statuses = [
@@ -158,6 +158,9 @@ def test_login_is_throttled_per_address(cluster: Cluster) -> None:
     assert throttled.json()["success"] is False
     with cluster.client("127.0.0.14") as bystander:
         assert bystander.post("/api/v1/auth/login", json=attempt).status_code == 401
+    with cluster.client("127.0.0.13") as colleague:  # same address, another account
+        other = {**attempt, "email": "someone-else@example.com"}
+        assert colleague.post("/api/v1/auth/login", json=other).status_code == 401
 
 
 def test_forged_forwarded_for_does_not_reset_the_limit(cluster: Cluster) -> None:

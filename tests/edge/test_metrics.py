@@ -26,7 +26,7 @@ async def scrape(client: httpx.AsyncClient) -> str:
 
 
 async def test_requests_are_counted_by_route_template_and_status(sqlite_url: str) -> None:
-    settings = make_settings(sqlite_url, rate_limit_auth="3/hour")
+    settings = make_settings(sqlite_url, rate_limit_login="2/hour")
     async with running_app(settings) as (_, client):
         auth = await register(client)
         before = await scrape(client)
@@ -44,8 +44,8 @@ async def test_requests_are_counted_by_route_template_and_status(sqlite_url: str
     assert counted == 3
     histogram = sample(after, "taskyard_http_request_duration_seconds_count", **labels)
     assert histogram >= 3
-    rejections = sample(after, "taskyard_rate_limit_rejections_total", limit="auth") - sample(
-        before, "taskyard_rate_limit_rejections_total", limit="auth"
+    rejections = sample(after, "taskyard_rate_limit_rejections_total", limit="login") - sample(
+        before, "taskyard_rate_limit_rejections_total", limit="login"
     )
     assert rejections == 1
     assert "taskyard_http_requests_in_flight" in after

@@ -12,7 +12,14 @@ from tests.support import make_settings
 
 
 def limited(sqlite_url: str, **overrides: Any) -> Any:
-    limits = {"rate_limit": "5/hour", "rate_limit_admin": "8/hour", "rate_limit_auth": "3/hour"}
+    limits = {
+        "rate_limit": "5/hour",
+        "rate_limit_admin": "8/hour",
+        "rate_limit_login": "3/hour",
+        "rate_limit_login_ip": "6/hour",
+        "rate_limit_register": "100/hour",
+        "rate_limit_refresh": "3/hour",
+    }
     return make_settings(sqlite_url, **{**limits, **overrides})
 
 
@@ -22,7 +29,9 @@ async def statuses(client: httpx.AsyncClient, count: int, **request: Any) -> lis
 
 async def test_user_limit_counts_exactly_then_refuses(sqlite_url: str) -> None:
     # Register through a different address: the auth limit must not interfere.
-    async with running_app(limited(sqlite_url, rate_limit_auth="100/hour")) as (_, client):
+    async with running_app(
+        limited(sqlite_url, rate_limit_login="100/hour", rate_limit_login_ip="100/hour")
+    ) as (_, client):
         auth = await register(client)
         responses = [await client.get("/api/v1/tasks", headers=bearer(auth)) for _ in range(7)]
     assert [r.status_code for r in responses] == [200] * 5 + [429] * 2
@@ -38,7 +47,9 @@ async def test_user_limit_counts_exactly_then_refuses(sqlite_url: str) -> None:
 
 
 async def test_each_user_has_their_own_bucket(sqlite_url: str) -> None:
-    async with running_app(limited(sqlite_url, rate_limit_auth="100/hour")) as (_, client):
+    async with running_app(
+        limited(sqlite_url, rate_limit_login="100/hour", rate_limit_login_ip="100/hour")
+    ) as (_, client):
         alice, bob = await register(client), await register(client)
         assert await statuses(
             client, 6, method="GET", url="/api/v1/tasks", headers=bearer(alice)
@@ -47,7 +58,9 @@ async def test_each_user_has_their_own_bucket(sqlite_url: str) -> None:
 
 
 async def test_admins_get_the_admin_limit(sqlite_url: str) -> None:
-    async with running_app(limited(sqlite_url, rate_limit_auth="100/hour")) as (app, client):
+    async with running_app(
+        limited(sqlite_url, rate_limit_login="100/hour", rate_limit_login_ip="100/hour")
+    ) as (app, client):
         admin = await register_admin(client, app.state.database)
         # The token issued at registration still says "user"; log in again for an admin token.
         login = await client.post(
@@ -60,21 +73,38 @@ async def test_admins_get_the_admin_limit(sqlite_url: str) -> None:
     assert results == [200] * 8 + [429] * 2
 
 
-async def test_login_is_throttled_per_address(sqlite_url: str) -> None:
+async def test_login_is_throttled_per_address_and_email_under_a_ceiling(sqlite_url: str) -> None:
     async with running_app(limited(sqlite_url)) as (app, client):
-        attempts = await statuses(
-            client,
-            5,
-            method="POST",
-            url="/api/v1/auth/login",
-            json={"email": "victim@example.com", "password": "guess-guess"},
-        )
+        guess = {"email": "victim@example.com", "password": "guess-guess"}
+        attempts = await statuses(client, 5, method="POST", url="/api/v1/auth/login", json=guess)
         assert attempts == [401, 401, 401, 429, 429]
+        # Colleagues behind the same address still sign in to their own accounts ...
+        colleague = {"email": "colleague@example.com", "password": "guess-guess"}
+        assert (await client.post("/api/v1/auth/login", json=colleague)).status_code == 401
+        # ... until the address's ceiling (6 here) is spent, whatever the email.
+        third = {"email": "third@example.com", "password": "guess-guess"}
+        assert (await client.post("/api/v1/auth/login", json=third)).status_code == 429
         async with client_from(app, "198.51.100.9") as elsewhere:
-            other = await elsewhere.post(
-                "/api/v1/auth/login", json={"email": "victim@example.com", "password": "x" * 8}
-            )
+            other = await elsewhere.post("/api/v1/auth/login", json=guess)
         assert other.status_code == 401
+
+
+async def test_refreshes_are_counted_per_session_not_per_address(sqlite_url: str) -> None:
+    async with running_app(limited(sqlite_url)) as (_, client):
+        first, second = await register(client), await register(client)
+        token = first["refreshToken"]
+        results = []
+        for _ in range(4):
+            response = await client.post("/api/v1/auth/refresh", json={"refreshToken": token})
+            results.append(response.status_code)
+            if response.status_code == 200:
+                token = response.json()["data"]["refreshToken"]
+        assert results == [200, 200, 200, 429]
+        # Another session from the same address has its own budget.
+        other = await client.post(
+            "/api/v1/auth/refresh", json={"refreshToken": second["refreshToken"]}
+        )
+        assert other.status_code == 200
 
 
 async def test_anonymous_callers_are_limited_by_address(sqlite_url: str) -> None:

@@ -117,3 +117,80 @@ async def test_redis_outage_degrades_but_serves_then_recovers(
             return bool(ready.json()["status"] == "ready")
 
         await wait_for(ready_again)
+
+
+def sign_in_budgets(sqlite_url: str, redis_url: str, prefix: str) -> Any:
+    return shared_settings(
+        sqlite_url,
+        redis_url,
+        prefix,
+        rate_limit_login="3/hour",
+        rate_limit_login_ip="5/hour",
+        rate_limit_register="2/hour",
+        rate_limit_refresh="3/hour",
+    )
+
+
+async def test_two_instances_share_every_sign_in_budget(sqlite_url: str, redis_url: str) -> None:
+    prefix = unique_prefix()
+    settings = sign_in_budgets(sqlite_url, redis_url, prefix)
+    async with (
+        running_app(settings, ("198.51.100.20", 1)) as (_, first),
+        running_app(settings, ("198.51.100.20", 2)) as (_, second),
+        running_app(settings, ("198.51.100.21", 3)) as (_, elsewhere),
+    ):
+        instances = [first, second]
+
+        # Register: per address.
+        registered = []
+        for n in range(3):
+            response = await instances[n % 2].post(
+                "/api/v1/auth/register",
+                json={
+                    "name": "Office",
+                    "email": f"office{n}-{prefix}@example.com",
+                    "password": "office-password",
+                },
+            )
+            registered.append(response)
+        assert [r.status_code for r in registered] == [201, 201, 429]
+        other_office = await elsewhere.post(
+            "/api/v1/auth/register",
+            json={
+                "name": "Remote",
+                "email": f"remote-{prefix}@example.com",
+                "password": "office-password",
+            },
+        )
+        assert other_office.status_code == 201
+
+        # Refresh: per session, across instances.
+        token = registered[0].json()["data"]["refreshToken"]
+        refreshes = []
+        for n in range(4):
+            response = await instances[n % 2].post(
+                "/api/v1/auth/refresh", json={"refreshToken": token}
+            )
+            refreshes.append(response.status_code)
+            if response.status_code == 200:
+                token = response.json()["data"]["refreshToken"]
+        assert refreshes == [200, 200, 200, 429]
+        other_session = await second.post(
+            "/api/v1/auth/refresh",
+            json={"refreshToken": registered[1].json()["data"]["refreshToken"]},
+        )
+        assert other_session.status_code == 200
+
+        # Login: per address and email, under a per-address ceiling.
+        guess = {"email": f"office0-{prefix}@example.com", "password": "wrong-password"}
+        logins = [
+            (await instances[n % 2].post("/api/v1/auth/login", json=guess)).status_code
+            for n in range(4)
+        ]
+        assert logins == [401, 401, 401, 429]
+        right = {"email": f"office1-{prefix}@example.com", "password": "office-password"}
+        assert (await first.post("/api/v1/auth/login", json=right)).status_code == 200
+        ceiling = await second.post("/api/v1/auth/login", json=right)
+        assert ceiling.status_code == 429  # five attempts from this address in all
+        assert int(ceiling.headers["retry-after"]) > 0
+        assert (await elsewhere.post("/api/v1/auth/login", json=right)).status_code == 200

@@ -32,7 +32,7 @@ def _add_crashing_route(app: Any) -> None:
 
 
 async def test_headers_on_api_docs_errors_and_crashes(sqlite_url: str) -> None:
-    settings = make_settings(sqlite_url, rate_limit_auth="2/hour")
+    settings = make_settings(sqlite_url, rate_limit_login_ip="2/hour")
     async with running_app(settings) as (app, client):
         _add_crashing_route(app)
         auth = await register(client)

@@ -30,6 +30,7 @@ async def get_auth_service(request: Request, session: DbSession) -> AuthService:
         denylist=state.denylist,
         events=EventPublisher(session, state.relay_wake),
         cache=state.response_cache,
+        limits=state.rate_limits,
         reuse_grace=timedelta(seconds=state.settings.refresh_reuse_grace_seconds),
     )
 

@@ -26,6 +26,11 @@ from taskyard.users.schemas import UserOut
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
+def client_ip(request: Request) -> str:
+    """The caller's address, as the proxy layer established it (trusted proxies only)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _remember_refresh_token(request: Request, response: Response, issued: IssuedTokens) -> None:
     max_age = request.app.state.settings.refresh_token_ttl
     set_refresh_cookie(response, request, issued.refresh_token, max_age)
@@ -43,7 +48,7 @@ def _auth_payload(issued: IssuedTokens) -> AuthPayload:
 async def register(
     request: Request, response: Response, body: RegisterInput, service: AuthServiceDep
 ) -> MessageEnvelope[AuthPayload]:
-    issued = await service.register(body)
+    issued = await service.register(body, client_ip=client_ip(request))
     request.state.user_id = str(issued.user.id)
     _remember_refresh_token(request, response, issued)
     return MessageEnvelope(message="User registered successfully", data=_auth_payload(issued))
@@ -53,7 +58,7 @@ async def register(
 async def login(
     request: Request, response: Response, body: LoginInput, service: AuthServiceDep
 ) -> MessageEnvelope[AuthPayload]:
-    issued = await service.login(body)
+    issued = await service.login(body, client_ip=client_ip(request))
     request.state.user_id = str(issued.user.id)
     _remember_refresh_token(request, response, issued)
     return MessageEnvelope(message="Login successful", data=_auth_payload(issued))

@@ -11,6 +11,7 @@ from taskyard.auth.schemas import LoginInput, MeUpdate, RegisterInput
 from taskyard.auth.tokens import AccessClaims, TokenService, hash_refresh_token
 from taskyard.cache.service import ResponseCache
 from taskyard.db import after_commit, utc_now
+from taskyard.edge.rate_limit import LimitName, RateLimitService
 from taskyard.errors import Unauthorized
 from taskyard.jobs.events import USER_REGISTERED
 from taskyard.jobs.service import EventPublisher
@@ -58,6 +59,7 @@ class AuthService:
         denylist: TokenDenylist,
         events: EventPublisher,
         cache: ResponseCache,
+        limits: RateLimitService | None = None,
         reuse_grace: timedelta = timedelta(0),
     ) -> None:
         self.users = users
@@ -68,8 +70,14 @@ class AuthService:
         self.denylist = denylist
         self.events = events
         self.cache = cache
+        self.limits = limits
 
-    async def register(self, data: RegisterInput) -> IssuedTokens:
+    async def _spend(self, budget: LimitName, key: str) -> None:
+        if self.limits is not None:
+            await self.limits.enforce(budget, key)
+
+    async def register(self, data: RegisterInput, *, client_ip: str) -> IssuedTokens:
+        await self._spend("register", client_ip)
         user = User(
             name=data.name,
             email=data.email,
@@ -81,7 +89,11 @@ class AuthService:
         self.events.emit(USER_REGISTERED, {"user_id": str(user.id)})
         return await self._open_session(user)
 
-    async def login(self, data: LoginInput) -> IssuedTokens:
+    async def login(self, data: LoginInput, *, client_ip: str) -> IssuedTokens:
+        # A ceiling per address against credential stuffing, and a tighter budget per address
+        # and account against guessing one password; both before any password is hashed.
+        await self._spend("login_ip", client_ip)
+        await self._spend("login", f"{client_ip}|{data.email}")
         user = await self.users.get_by_email(data.email)
         if user is None:
             await self.passwords.burn_time(data.password)
@@ -102,6 +114,7 @@ class AuthService:
         stored, login, user = found
         if login.revoked_at is not None or not user.is_active:
             raise InvalidRefreshToken()
+        await self._spend("refresh", str(login.id))
         spent_at = stored.used_at
         if spent_at is None and not await self.auth.spend_refresh_token(stored.id):
             spent_at = utc_now()  # a concurrent request spent it just now

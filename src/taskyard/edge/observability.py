@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import time
 from typing import Any
 
@@ -18,6 +20,9 @@ logger = get_logger("taskyard.access")
 QUIET_PREFIXES = ("/health", "/metrics")
 
 
+_CONVERTOR = re.compile(r":[a-z]+}")
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's full template (`/api/v1/tasks/{id}`), so metrics don't explode per id.
 
@@ -26,7 +31,8 @@ def route_template(scope: Scope) -> str:
     """
     context: Any = scope.get("fastapi", {}).get("effective_route_context")
     path = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
-    return str(path) if path else "unmatched"
+    # Without convertor names: `/tasks/{id:taskid}` is `/tasks/{id}`, as the API documents it.
+    return _CONVERTOR.sub("}", str(path)) if path else "unmatched"
 
 
 class ObservabilityMiddleware(HttpMiddleware):

@@ -28,15 +28,15 @@ from taskyard.auth.tokens import TokenService
 from taskyard.config import Settings
 from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
-from taskyard.errors import error_response
+from taskyard.errors import TooManyRequests, error_response
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
 
 # Probes, metrics and the web client's hashed files cost next to nothing to answer.
 EXEMPT_PREFIXES = ("/health", "/metrics", "/assets/")
+# These have budgets of their own, counted where the login, the email or the session is known.
 AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
-TOO_MANY_REQUESTS = "Too many requests, please try again later"
 
-LimitName = Literal["user", "admin", "anonymous", "auth"]
+LimitName = Literal["user", "admin", "anonymous", "login", "login_ip", "register", "refresh"]
 
 _STRATEGIES: dict[str, type[RateLimiter]] = {
     "moving-window": MovingWindowRateLimiter,
@@ -58,6 +58,11 @@ class Decision:
             (b"ratelimit-remaining", str(self.remaining).encode()),
             (b"ratelimit-reset", str(self.reset_after).encode()),
         ]
+
+    def refusal(self) -> TooManyRequests:
+        headers = {name.decode(): value.decode() for name, value in self.headers()}
+        headers["Retry-After"] = str(self.reset_after)
+        return TooManyRequests(headers)
 
 
 def _storage(settings: Settings) -> Storage:
@@ -82,7 +87,10 @@ class RateLimitService:
             "user": parse(settings.rate_limit),
             "anonymous": parse(settings.rate_limit),
             "admin": parse(settings.rate_limit_admin),
-            "auth": parse(settings.rate_limit_auth),
+            "login": parse(settings.rate_limit_login),
+            "login_ip": parse(settings.rate_limit_login_ip),
+            "register": parse(settings.rate_limit_register),
+            "refresh": parse(settings.rate_limit_refresh),
         }
 
     async def check(self, name: LimitName, key: str) -> Decision | None:
@@ -102,6 +110,13 @@ class RateLimitService:
         reset_after = max(1, math.ceil(stats.reset_time - time.time()))
         return Decision(allowed, item.amount, stats.remaining, reset_after)
 
+    async def enforce(self, name: LimitName, key: str) -> None:
+        """Count one request, and refuse it (429) once the budget is spent."""
+        decision = await self.check(name, key)
+        if decision is not None and not decision.allowed:
+            RATE_LIMIT_REJECTIONS.labels(limit=name).inc()
+            raise decision.refusal()
+
 
 def _bearer_token(headers: Headers) -> str | None:
     scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -117,8 +132,6 @@ class RateLimitMiddleware(HttpMiddleware):
     def _limit_for(self, scope: Scope) -> tuple[LimitName, str]:
         client = scope.get("client")
         ip = client[0] if client else "unknown"
-        if scope["method"] == "POST" and scope["path"] in AUTH_PATHS:
-            return "auth", ip
         token = _bearer_token(Headers(scope=scope))
         if token:
             try:
@@ -129,6 +142,8 @@ class RateLimitMiddleware(HttpMiddleware):
         return "anonymous", ip
 
     def applies_to(self, scope: Scope) -> bool:
+        if scope["method"] == "POST" and scope["path"] in AUTH_PATHS:
+            return False
         return not scope["path"].startswith(EXEMPT_PREFIXES)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -139,9 +154,10 @@ class RateLimitMiddleware(HttpMiddleware):
             return
         if not decision.allowed:
             RATE_LIMIT_REJECTIONS.labels(limit=name).inc()
-            headers = {name.decode(): value.decode() for name, value in decision.headers()}
-            headers["Retry-After"] = str(decision.reset_after)
-            response = error_response(Request(scope), 429, TOO_MANY_REQUESTS, headers=headers)
+            refusal = decision.refusal()
+            response = error_response(
+                Request(scope), refusal.status_code, refusal.message, headers=refusal.headers
+            )
             await response(scope, receive, send)
             return
 
