@@ -24,7 +24,7 @@ from taskyard.cache.service import ResponseCache
 from taskyard.config import Settings, get_settings
 from taskyard.cursors import CursorCodec
 from taskyard.db import Database
-from taskyard.docs.router import DOCS_PATH, OPENAPI_PATH
+from taskyard.docs.router import DOCS_PATH, OPENAPI_PATH, document_real_errors
 from taskyard.docs.router import router as docs_router
 from taskyard.edge.body_limit import BodySizeLimitMiddleware
 from taskyard.edge.etag import ETagMiddleware
@@ -42,7 +42,7 @@ from taskyard.edge.rate_limit import RateLimitMiddleware, RateLimitService
 from taskyard.edge.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from taskyard.edge.security_headers import DOCS_CSP, SecurityHeadersMiddleware
 from taskyard.edge.sentry import init_sentry
-from taskyard.errors import UnhandledErrorMiddleware, install_error_handlers
+from taskyard.errors import UnhandledErrorMiddleware, documented_errors, install_error_handlers
 from taskyard.exports.router import router as exports_router
 from taskyard.health.router import router as health_router
 from taskyard.jobs.handlers import EventHandlers
@@ -61,7 +61,8 @@ GZIP_LEVEL = 5  # most of the saving at a fraction of level 9's CPU
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
+    # Any API call may meet the rate limiter or a database outage.
+    router = APIRouter(prefix=API_PREFIX, responses=documented_errors(429, 503))
     router.include_router(auth_router)
     router.include_router(tasks_router)
     router.include_router(users_router)
@@ -221,6 +222,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(docs_router)
+    document_real_errors(app)
     app.include_router(api_router())
     app.add_route("/metrics", metrics_response, include_in_schema=False)
     if client_build is not None:

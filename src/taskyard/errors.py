@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Message, Receive, Scope, Send
@@ -95,6 +96,44 @@ class ServiceUnavailable(AppError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message, headers={"Retry-After": str(self.retry_after_seconds)})
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorEnvelope(BaseModel):
+    """What every error looks like, as the OpenAPI document shows it."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["success", "message", "requestId"]})
+
+    success: Literal[False] = False
+    message: str
+    errors: list[FieldError] | None = Field(
+        default=None, description="Present only when validation failed"
+    )
+    request_id: str = Field(alias="requestId")
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Validation failed, malformed JSON, or a malformed id",
+    401: "Missing, invalid or expired token; or invalid credentials",
+    403: "The caller's role or relation to the resource doesn't allow this",
+    404: "No such resource, or not one the caller may see",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    429: "Rate limited: see Retry-After",
+    503: "Service temporarily unavailable: see Retry-After",
+}
+
+
+def documented_errors(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these statuses, each with the error envelope."""
+    return {
+        code: {"model": ErrorEnvelope, "description": _ERROR_DESCRIPTIONS[code]}
+        for code in status_codes
+    }
 
 
 def error_body(

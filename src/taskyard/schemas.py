@@ -115,10 +115,22 @@ class RequestModel(APIModel):
         return value
 
 
+def _document_input(schema: dict[str, Any], model: type[Any]) -> None:
+    """Let the JSON schema say what the validators enforce (see `StrictInput.document`)."""
+    model.document(schema)
+
+
 class StrictInput(RequestModel):
     """A request body that refuses fields it does not know (no mass assignment)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_document_input)
+    # Fields that may not be sent together (by their names on the wire).
+    exclusive_fields: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def document(cls, schema: dict[str, Any]) -> None:
+        if cls.exclusive_fields:
+            schema["not"] = {"required": list(cls.exclusive_fields)}
 
     @model_validator(mode="before")
     @classmethod
@@ -158,6 +170,26 @@ class PatchInput(StrictInput):
         if not self.model_fields_set:
             raise ValueError("Provide at least one field to update")
         return self
+
+    @classmethod
+    def document(cls, schema: dict[str, Any]) -> None:
+        """Absent fields stay as they are, so none is null unless it can be cleared, and at
+        least one must be sent."""
+        super().document(schema)
+        schema["minProperties"] = 1
+        for name, field in cls.model_fields.items():
+            prop = schema.get("properties", {}).get(field.alias or name)
+            if prop is None:
+                continue
+            prop.pop("default", None)
+            if name in cls.nullable_fields or "anyOf" not in prop:
+                continue
+            kinds = [kind for kind in prop["anyOf"] if kind.get("type") != "null"]
+            if len(kinds) == 1:
+                del prop["anyOf"]
+                prop.update(kinds[0])
+            else:
+                prop["anyOf"] = kinds
 
     def changes(self) -> dict[str, Any]:
         """The fields the client actually sent, by their Python names."""

@@ -113,15 +113,13 @@ async def test_a_token_in_the_body_needs_no_origin(client: httpx.AsyncClient) ->
 
 
 @pytest.mark.parametrize("body", [None, {}])
-async def test_refresh_with_neither_cookie_nor_body_is_a_validation_error(
+async def test_refresh_with_neither_cookie_nor_body_is_unauthorized(
     client: httpx.AsyncClient, body: dict[str, str] | None
 ) -> None:
     response = await client.post("/api/v1/auth/refresh", json=body)
-    assert response.status_code == 400
-    assert response.json()["message"] == "Validation failed"
-    assert response.json()["errors"] == [
-        {"field": "refreshToken", "message": "Refresh token is required"}
-    ]
+    assert response.status_code == 401
+    assert response.json()["message"] == "Not authorized, no refresh token"
+    assert response.headers["www-authenticate"] == "Bearer"
 
 
 async def test_logout_clears_the_cookie_and_ends_the_session(local: httpx.AsyncClient) -> None:

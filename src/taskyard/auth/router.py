@@ -19,7 +19,7 @@ from taskyard.auth.schemas import (
     TokenPair,
 )
 from taskyard.auth.service import IssuedTokens
-from taskyard.errors import ValidationFailed
+from taskyard.errors import Unauthorized, documented_errors
 from taskyard.schemas import DataEnvelope, MessageEnvelope, MessageOnly
 from taskyard.users.schemas import UserOut
 
@@ -44,7 +44,9 @@ def _auth_payload(issued: IssuedTokens) -> AuthPayload:
     )
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, responses=documented_errors(400, 409, 413)
+)
 async def register(
     request: Request, response: Response, body: RegisterInput, service: AuthServiceDep
 ) -> MessageEnvelope[AuthPayload]:
@@ -54,7 +56,7 @@ async def register(
     return MessageEnvelope(message="User registered successfully", data=_auth_payload(issued))
 
 
-@router.post("/login")
+@router.post("/login", responses=documented_errors(400, 401, 413))
 async def login(
     request: Request, response: Response, body: LoginInput, service: AuthServiceDep
 ) -> MessageEnvelope[AuthPayload]:
@@ -64,7 +66,7 @@ async def login(
     return MessageEnvelope(message="Login successful", data=_auth_payload(issued))
 
 
-@router.post("/refresh")
+@router.post("/refresh", responses=documented_errors(400, 401, 403, 413))
 async def refresh(
     request: Request,
     response: Response,
@@ -76,7 +78,7 @@ async def refresh(
     if token is None:
         token = refresh_cookie(request)
         if token is None:
-            raise ValidationFailed("refreshToken", "Refresh token is required")
+            raise Unauthorized("Not authorized, no refresh token")
         require_allowed_origin(request, request.app.state.settings.allowed_origins)
     issued = await service.refresh(token)
     _remember_refresh_token(request, response, issued)
@@ -86,7 +88,7 @@ async def refresh(
     )
 
 
-@router.post("/logout")
+@router.post("/logout", responses=documented_errors(401))
 async def logout(
     request: Request, response: Response, principal: CurrentPrincipal, service: AuthServiceDep
 ) -> MessageOnly:
@@ -95,7 +97,7 @@ async def logout(
     return MessageOnly(message="Logged out successfully")
 
 
-@router.patch("/me")
+@router.patch("/me", responses=documented_errors(400, 401, 413))
 async def update_me(
     body: MeUpdate, user: CurrentUser, service: AuthServiceDep
 ) -> MessageEnvelope[MePayload]:
@@ -105,6 +107,6 @@ async def update_me(
     )
 
 
-@router.get("/me")
+@router.get("/me", responses=documented_errors(401))
 async def me(user: CurrentUser) -> DataEnvelope[MePayload]:
     return DataEnvelope(data=MePayload(user=UserOut.model_validate(user)))

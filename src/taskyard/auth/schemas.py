@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import StrictBool, StringConstraints
 
 from taskyard.schemas import APIModel, PatchInput, RequestModel
-from taskyard.users.schemas import Email, Password, PersonName, UserOut
+from taskyard.users.schemas import NO_NUL, Email, Password, PersonName, UserOut
 
 
 class RegisterInput(RequestModel):
@@ -18,10 +18,10 @@ class RegisterInput(RequestModel):
 
 class LoginInput(RequestModel):
     email: Email
-    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=NO_NUL)]
 
 
-RefreshToken = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+RefreshToken = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=NO_NUL)]
 
 
 class RefreshInput(RequestModel):
@@ -34,7 +34,7 @@ class MeUpdate(PatchInput):
     """What people may change about themselves here."""
 
     name: PersonName | None = None
-    notifications: bool | None = None
+    notifications: StrictBool | None = None
 
 
 class TokenPair(APIModel):

@@ -3,8 +3,9 @@ from __future__ import annotations
 import html
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 DOCS_PATH = "/api-docs"
@@ -22,6 +23,29 @@ ASSETS = {
 ASSET_CACHE_CONTROL = "public, max-age=86400"
 
 router = APIRouter(include_in_schema=False)
+
+# FastAPI documents a 422 {detail: [...]} on every operation with parameters; this API answers
+# validation failures with a 400 in its own envelope, documented on each operation instead.
+_FRAMEWORK_ONLY_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def document_real_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document describe only the responses the API really sends."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            schemas = document.get("components", {}).get("schemas", {})
+            for name in _FRAMEWORK_ONLY_SCHEMAS:
+                schemas.pop(name, None)
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
 
 _PAGE = """<!doctype html>
 <html lang="en">

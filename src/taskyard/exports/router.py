@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from taskyard.auth.dependencies import CurrentUser
+from taskyard.errors import documented_errors
 from taskyard.exports.dependencies import ExportServiceDep
 from taskyard.exports.models import Export, ExportStatus
 from taskyard.exports.schemas import ExportOut, ExportRequest
@@ -26,7 +27,9 @@ def _out(export: Export, request: Request) -> ExportOut:
     return out
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "", status_code=status.HTTP_202_ACCEPTED, responses=documented_errors(400, 401, 403, 413)
+)
 async def request_export(
     body: ExportRequest,
     user: CurrentUser,
@@ -39,14 +42,24 @@ async def request_export(
     return MessageEnvelope(message="Export queued", data=_out(export, request))
 
 
-@router.get("/{id}")
+@router.get("/{id}", responses=documented_errors(400, 401, 404))
 async def get_export(
     export_id: ExportId, user: CurrentUser, service: ExportServiceDep, request: Request
 ) -> DataEnvelope[ExportOut]:
     return DataEnvelope(data=_out(await service.get(export_id, user), request))
 
 
-@router.get("/{id}/download", response_class=StreamingResponse)
+@router.get(
+    "/{id}/download",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file, as CSV or JSON",
+            "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {}},
+        },
+        **documented_errors(400, 401, 404, 409),
+    },
+)
 async def download_export(
     export_id: ExportId, user: CurrentUser, service: ExportServiceDep
 ) -> StreamingResponse:

@@ -33,7 +33,9 @@ async def live() -> dict[str, Any]:
     return {"success": True, "status": "live"}
 
 
-@router.get("/ready")
+@router.get(
+    "/ready", responses={503: {"description": "A required component is down (see components)"}}
+)
 async def ready(request: Request) -> JSONResponse:
     """200 while every required component is up (status "ready" or "degraded"), else 503."""
     state = request.app.state

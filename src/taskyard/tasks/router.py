@@ -8,6 +8,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from taskyard.auth.dependencies import AdminUser, CurrentUser
 from taskyard.cache.dependencies import ResponseCacheDep
+from taskyard.errors import documented_errors
 from taskyard.schemas import CursorListEnvelope, DataEnvelope, MessageEnvelope
 from taskyard.tasks.dependencies import TaskServiceDep
 from taskyard.tasks.schemas import (
@@ -39,6 +40,7 @@ class TaskIdConvertor(Convertor[str]):
 register_url_convertor("taskid", TaskIdConvertor())
 
 TaskId = Annotated[uuid.UUID, Path(alias="id", description="The task's id")]
+TASK_WRITE_ERRORS = documented_errors(400, 401, 403, 404, 413)
 
 
 def _task_list(page: TaskPage, query: TaskListQuery) -> CursorListEnvelope[TaskOut]:
@@ -52,7 +54,7 @@ def _task_list(page: TaskPage, query: TaskListQuery) -> CursorListEnvelope[TaskO
     return envelope
 
 
-@router.get("", response_model=CursorListEnvelope[TaskOut])
+@router.get("", response_model=CursorListEnvelope[TaskOut], responses=documented_errors(400, 401))
 async def list_tasks(
     query: Annotated[TaskListQuery, Query()],
     user: CurrentUser,
@@ -65,7 +67,7 @@ async def list_tasks(
     return await cache.respond("list", cache.key_for_user(user, "list", query), produce)
 
 
-@router.get("/stats", response_model=DataEnvelope[TaskStats])
+@router.get("/stats", response_model=DataEnvelope[TaskStats], responses=documented_errors(401))
 async def task_stats(
     user: CurrentUser, service: TaskServiceDep, cache: ResponseCacheDep
 ) -> Response:
@@ -75,7 +77,11 @@ async def task_stats(
     return await cache.respond("stats", cache.key_for_user(user, "stats"), produce)
 
 
-@router.get("/admin/all", response_model=CursorListEnvelope[TaskOut])
+@router.get(
+    "/admin/all",
+    response_model=CursorListEnvelope[TaskOut],
+    responses=documented_errors(400, 401, 403),
+)
 async def list_all_tasks(
     query: Annotated[AdminTaskListQuery, Query()],
     _admin: AdminUser,
@@ -88,7 +94,11 @@ async def list_all_tasks(
     return await cache.respond("admin_list", await cache.key_for_admin("list", query), produce)
 
 
-@router.get("/{id:taskid}", response_model=DataEnvelope[TaskOut])
+@router.get(
+    "/{id:taskid}",
+    response_model=DataEnvelope[TaskOut],
+    responses=documented_errors(400, 401, 404),
+)
 async def get_task(
     task_id: TaskId, user: CurrentUser, service: TaskServiceDep, cache: ResponseCacheDep
 ) -> Response:
@@ -101,7 +111,7 @@ async def get_task(
     return await cache.respond("task", key, produce)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=documented_errors(400, 401, 413))
 async def create_task(
     body: TaskCreate,
     user: CurrentUser,
@@ -114,7 +124,7 @@ async def create_task(
     return MessageEnvelope(message="Task created successfully", data=TaskOut.model_validate(task))
 
 
-@router.patch("/{id:taskid}")
+@router.patch("/{id:taskid}", responses=TASK_WRITE_ERRORS)
 async def update_task(
     task_id: TaskId, body: TaskUpdate, user: CurrentUser, service: TaskServiceDep
 ) -> MessageEnvelope[TaskOut]:
@@ -122,14 +132,18 @@ async def update_task(
     return MessageEnvelope(message="Task updated successfully", data=TaskOut.model_validate(task))
 
 
-@router.put("/{id:taskid}", summary="Update Task (PUT, partial as in the original API)")
+@router.put(
+    "/{id:taskid}",
+    summary="Update Task (PUT, partial as in the original API)",
+    responses=TASK_WRITE_ERRORS,
+)
 async def update_task_put(
     task_id: TaskId, body: TaskUpdate, user: CurrentUser, service: TaskServiceDep
 ) -> MessageEnvelope[TaskOut]:
     return await update_task(task_id, body, user, service)
 
 
-@router.delete("/{id:taskid}")
+@router.delete("/{id:taskid}", responses=documented_errors(400, 401, 403, 404))
 async def delete_task(
     task_id: TaskId, user: CurrentUser, service: TaskServiceDep
 ) -> MessageEnvelope[dict[str, object]]:

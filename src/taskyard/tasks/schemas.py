@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from taskyard.schemas import (
     APIModel,
@@ -16,32 +17,59 @@ from taskyard.schemas import (
     Timestamp,
 )
 from taskyard.tasks.models import TaskPriority, TaskStatus
-from taskyard.users.schemas import Email, SearchTerm, UserRef
+from taskyard.users.schemas import NO_NUL, Email, SearchTerm, UserRef
+
+# ISO 8601: a date, or a date and time with an optional offset (naive times are UTC). Years
+# 1000-8999 only, so that no offset can push a due date out of what can be stored. The days of
+# each month are spelled out so that the pattern admits only real dates; 29 February is left
+# out of it (it is real only in leap years), though a leap day is of course accepted.
+_YEAR = "[1-8][0-9]{3}"
+_MONTH_DAY = (
+    "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+    "|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    "|02-(0[1-9]|1[0-9]|2[0-8]))"
+)
+_TIME = "T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?"
+_OFFSET = "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+DUE_DATE_PATTERN = f"^{_YEAR}-{_MONTH_DAY}({_TIME}{_OFFSET}?)?$"
+_DUE_DATE = re.compile(DUE_DATE_PATTERN)
+_DUE_DATE_MESSAGE = "Must be an ISO 8601 date or date-time between the years 1000 and 8999"
 
 
-def _iso_date_or_blank(value: object) -> object:
-    # Forms send "" for an untouched date input; that means "no due date".
-    if isinstance(value, str) and not value.strip():
+def _parse_due_date(value: object) -> datetime | None:
+    """A due date as the original clients send it: ISO 8601, null, or "" (no due date)."""
+    if value is None or value == "":
         return None
     # Numbers are ambiguous (seconds or milliseconds?), so only ISO 8601 strings are taken.
-    if isinstance(value, int | float):
-        raise ValueError("Must be an ISO 8601 date or date-time")
-    return value
-
-
-def _to_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
+    if not isinstance(value, str) or not _DUE_DATE.fullmatch(value):
+        raise ValueError(_DUE_DATE_MESSAGE)
     try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError as error:  # e.g. 9999-12-31T23:59:59-05:00 is past year 9999 in UTC
-        raise ValueError("Must be a date between the years 1 and 9999 in UTC") from error
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:  # 29 February of a common year
+        raise ValueError(_DUE_DATE_MESSAGE) from error
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+DueDate = Annotated[
+    datetime | None,
+    BeforeValidator(_parse_due_date),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DUE_DATE_PATTERN},
+                {"type": "string", "enum": [""]},
+                {"type": "null"},
+            ],
+            "description": "ISO 8601 date or date-time (UTC unless an offset is given); "
+            '"" or null for none',
+        }
+    ),
+]
 
 
 TITLE_MAX_LENGTH = 100
 Title = Annotated[str, TextRule("Title", min_length=3, max_length=TITLE_MAX_LENGTH)]
 Description = Annotated[str, TextRule("Description", min_length=0, max_length=500, multiline=True)]
-DueDate = Annotated[datetime | None, BeforeValidator(_iso_date_or_blank), AfterValidator(_to_utc)]
 
 SortKey = Literal[
     "createdAt", "-createdAt", "dueDate", "-dueDate", "priority", "-priority", "title", "-title"
@@ -63,12 +91,14 @@ class TaskOut(Resource):
 class Assignment(StrictInput):
     """Who a task is for: by id or by email, not both."""
 
+    exclusive_fields: ClassVar[tuple[str, ...]] = ("assigneeId", "assigneeEmail")
+
     assignee_id: uuid.UUID | None = None
     assignee_email: Email | None = None
 
     @model_validator(mode="after")
     def _one_way_only(self) -> Self:
-        if self.assignee_id is not None and self.assignee_email is not None:
+        if {"assignee_id", "assignee_email"} <= self.model_fields_set:
             raise ValueError("Give assigneeId or assigneeEmail, not both")
         return self
 
@@ -114,7 +144,7 @@ class TaskListQuery(PageQuery):
     # own (the original's meaning, and the default), assigned to me, or both.
     scope: Literal["own", "assigned", "all"] = "own"
     # Keyset paging: the `nextCursor` of the previous page. It overrides `page`.
-    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+    cursor: Annotated[str, StringConstraints(max_length=512, pattern=NO_NUL)] | None = None
 
 
 class AdminTaskListQuery(TaskListQuery):

@@ -1,0 +1,85 @@
+"""Schemathesis hooks for fuzzing a running `taskyard serve` (loaded through SCHEMATHESIS_HOOKS).
+
+They sign in as the caller named by the environment, and keep generated data realistic only
+where a schema can't: ids and emails of people who exist, and no made-up signed cursors. A value
+that breaks the schema is left as it is, so negative cases stay negative.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import httpx
+import schemathesis
+
+API = os.environ["TASKYARD_FUZZ_API"]
+EMAIL = os.environ["TASKYARD_FUZZ_EMAIL"]
+PASSWORD = os.environ["TASKYARD_FUZZ_PASSWORD"]
+ASSIGNEE_ID = os.environ["TASKYARD_FUZZ_ASSIGNEE_ID"]
+ASSIGNEE_EMAIL = os.environ["TASKYARD_FUZZ_ASSIGNEE_EMAIL"]
+# Accounts the run must not delete, deactivate or demote: the caller's own, and the assignee's.
+KEPT_IDS = {os.environ["TASKYARD_FUZZ_OWN_ID"], ASSIGNEE_ID}
+MAX_CURSOR_LENGTH = 512
+
+
+@schemathesis.auth()
+class SignedIn:
+    """A fresh login whenever the token stops working (a fuzzed logout ends its session)."""
+
+    def get(self, case: Any, ctx: Any) -> str:
+        response = httpx.post(
+            f"{API}/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=30
+        )
+        response.raise_for_status()
+        token: str = response.json()["data"]["token"]
+        return token
+
+    def set(self, case: Any, data: str, ctx: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+def _is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_email(value: object) -> bool:
+    from pydantic import TypeAdapter, ValidationError
+
+    from taskyard.users.schemas import Email
+
+    try:
+        TypeAdapter(Email).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+@schemathesis.hook
+def filter_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) -> bool:
+    return not path_parameters or path_parameters.get("id") not in KEPT_IDS
+
+
+@schemathesis.hook
+def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
+    """In every phase, just before the request: tasks are assigned to someone who exists (any
+    valid id or email of the schema's shape), and no made-up cursor is sent (a cursor is signed
+    by the server, so one that merely fits the schema is never valid). Schemathesis re-checks
+    the case afterwards, so what it counts as a negative case stays one."""
+    body = case.body
+    if isinstance(body, dict):
+        if _is_uuid(body.get("assigneeId")):
+            body["assigneeId"] = ASSIGNEE_ID
+        if _is_email(body.get("assigneeEmail")):
+            body["assigneeEmail"] = ASSIGNEE_EMAIL
+    query = case.query
+    cursor = (query or {}).get("cursor")
+    if isinstance(cursor, str) and len(cursor) <= MAX_CURSOR_LENGTH and "\x00" not in cursor:
+        del query["cursor"]

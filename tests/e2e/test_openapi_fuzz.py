@@ -1,0 +1,87 @@
+"""Schemathesis over the OpenAPI document, against the real server: every check, the stateful
+phase, as a person and as an admin, on SQLite and PostgreSQL. It must find nothing, which holds
+only while the document describes the API that runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.serving import PASSWORD, Server, register, running_server
+from tests.support import fresh_database
+
+# Bounded so that both runs on both backends take a few minutes in all.
+MAX_EXAMPLES = 25
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fuzzed_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A server of its own: the admin run may delete or demote anyone but the two it needs."""
+    workdir = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    databases = fresh_database(request.param, workdir, request)
+    database_url = next(databases)
+    try:
+        with running_server(database_url, workdir, request.param) as running:
+            yield running
+    finally:
+        next(databases, None)
+
+
+def fuzz(server: Server, caller: dict[str, str], assignee: dict[str, str]) -> None:
+    if not SCHEMATHESIS.exists() and shutil.which("schemathesis") is None:
+        pytest.fail("schemathesis is not installed: run `make install-dev`")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_hooks",
+        "TASKYARD_FUZZ_API": server.api,
+        "TASKYARD_FUZZ_EMAIL": caller["email"],
+        "TASKYARD_FUZZ_PASSWORD": PASSWORD,
+        "TASKYARD_FUZZ_OWN_ID": caller["id"],
+        "TASKYARD_FUZZ_ASSIGNEE_ID": assignee["id"],
+        "TASKYARD_FUZZ_ASSIGNEE_EMAIL": assignee["email"],
+    }
+    result = subprocess.run(
+        [
+            str(SCHEMATHESIS),
+            "run",
+            f"{server.base_url}/api-docs.json",
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-examples",
+            str(MAX_EXAMPLES),
+            "--workers",
+            "2",
+            "--seed",
+            "20261129",
+            "--no-color",
+        ],
+        env=env,
+        cwd=server.workdir,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    report = result.stdout[-20_000:] + result.stderr[-5_000:]
+    assert result.returncode == 0, report
+    assert "No issues found" in result.stdout or " passed" in result.stdout, report
+
+
+def test_the_document_holds_for_a_person_then_for_an_admin(fuzzed_server: Server) -> None:
+    person = register(fuzzed_server, "Fuzzed Person")["user"]
+    assignee = register(fuzzed_server, "Fuzzed Assignee")["user"]
+    fuzz(fuzzed_server, person, assignee)
+    fuzz(fuzzed_server, fuzzed_server.admin["user"], assignee)
