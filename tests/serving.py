@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.support import GENEROUS_RATE_LIMITS, TEST_SECRET_KEY
+from tests.support import GENEROUS_RATE_LIMITS, TEST_SECRET_KEY, fresh_database
 
 TASKYARD = str(Path(sys.executable).with_name("taskyard"))
 STARTUP_TIMEOUT_SECONDS = 30.0
@@ -118,6 +119,20 @@ def register(server: Server, name: str = "Test Person") -> dict[str, Any]:
 
 def bearer(auth: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {auth['token']}"}
+
+
+def served_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Iterator[Server]:
+    """For a fixture parametrised by backend: a fresh database and the server on it."""
+    workdir = tmp_path_factory.mktemp(f"{name}-{request.param}")
+    databases = fresh_database(request.param, workdir, request)
+    database_url = next(databases)
+    try:
+        with running_server(database_url, workdir, request.param) as running:
+            yield running
+    finally:
+        next(databases, None)
 
 
 @contextmanager

@@ -8,22 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.serving import Server, register, running_server
-from tests.support import fresh_database
+from tests.serving import Server, register, served_backend
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp(f"serve-{request.param}")
-    databases = fresh_database(request.param, workdir, request)
-    database_url = next(databases)
-    try:
-        with running_server(database_url, workdir, request.param) as running:
-            yield running
-    finally:
-        next(databases, None)
+    yield from served_backend(request, tmp_path_factory, "serve")
 
 
 @pytest.fixture

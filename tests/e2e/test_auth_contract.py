@@ -83,8 +83,11 @@ def test_registration_validation_errors_name_each_field(http: httpx.Client) -> N
     assert response.status_code == 400
     body = response.json()
     assert body["message"] == "Validation failed"
-    assert {error["field"] for error in body["errors"]} == {"name", "email", "password"}
-    assert all(error["message"] for error in body["errors"])
+    messages = {error["field"]: error["message"] for error in body["errors"]}
+    assert set(messages) == {"name", "email", "password"}
+    assert messages["password"] == "Password must be at least 8 characters"
+    assert messages["name"] == "Name must be at least 2 characters"
+    assert messages["email"].startswith("value is not a valid email address")
 
 
 def test_password_longer_than_128_is_refused(http: httpx.Client) -> None:
@@ -97,7 +100,9 @@ def test_password_longer_than_128_is_refused(http: httpx.Client) -> None:
         },
     )
     assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "password"
+    assert response.json()["errors"] == [
+        {"field": "password", "message": "Password must be at most 128 characters"}
+    ]
 
 
 def test_login_sets_last_login(http: httpx.Client, user: dict[str, Any]) -> None:

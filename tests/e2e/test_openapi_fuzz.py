@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import PASSWORD, Server, register, running_server
-from tests.support import fresh_database
+from tests.serving import PASSWORD, Server, register, served_backend
 
 # Bounded so that both runs on both backends take a few minutes in all.
 MAX_EXAMPLES = 25
@@ -27,14 +26,7 @@ def fuzzed_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """A server of its own: the admin run may delete or demote anyone but the two it needs."""
-    workdir = tmp_path_factory.mktemp(f"fuzz-{request.param}")
-    databases = fresh_database(request.param, workdir, request)
-    database_url = next(databases)
-    try:
-        with running_server(database_url, workdir, request.param) as running:
-            yield running
-    finally:
-        next(databases, None)
+    yield from served_backend(request, tmp_path_factory, "fuzz")
 
 
 def fuzz(server: Server, caller: dict[str, str], assignee: dict[str, str]) -> None:

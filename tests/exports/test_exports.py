@@ -196,12 +196,7 @@ async def test_csv_cells_that_look_like_formulas_are_neutralised(database_url: s
                 headers=bearer(person),
             )
             assert created.status_code == 201, created.text
-        admin_auth = await register_admin(client, app.state.database)
-        login = await client.post(
-            "/api/v1/auth/login",
-            json={"email": admin_auth["user"]["email"], "password": PASSWORD},
-        )
-        admin = login.json()["data"]
+        admin = await register_admin(client, app.state.database)
         requested = await client.post(
             "/api/v1/exports", json={"format": "csv", "scope": "all"}, headers=bearer(admin)
         )

@@ -18,6 +18,14 @@ def on_response_start(send: Send, inspect: Callable[[Message], None]) -> Send:
     return watched
 
 
+def add_header_unless_present(message: Message, name: bytes, value: bytes) -> None:
+    """Add a response header, unless the app already set one of that name."""
+    headers = list(message.get("headers", ()))
+    if not any(key.lower() == name for key, _ in headers):
+        headers.append((name, value))
+    message["headers"] = headers
+
+
 class HttpMiddleware:
     """Pure ASGI middleware for HTTP requests; anything else (lifespan, websockets) and any
     request it does not apply to passes straight through."""

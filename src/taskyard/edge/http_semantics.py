@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.types import Message, Receive, Scope, Send
 
-from taskyard.edge.asgi import HttpMiddleware, on_response_start
+from taskyard.edge.asgi import HttpMiddleware, add_header_unless_present, on_response_start
 
 # Responses that carry tokens: kept by no cache at all, not even the browser's.
 TOKEN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
@@ -48,9 +48,6 @@ class PrivateResponsesMiddleware(HttpMiddleware):
         policy = NO_STORE if scope["path"] in TOKEN_PATHS else PRIVATE
 
         def add_policy(message: Message) -> None:
-            headers = list(message.get("headers", ()))
-            if not any(name.lower() == _CACHE_CONTROL for name, _ in headers):
-                headers.append((_CACHE_CONTROL, policy))
-            message["headers"] = headers
+            add_header_unless_present(message, _CACHE_CONTROL, policy)
 
         await self.app(scope, receive, on_response_start(send, add_policy))

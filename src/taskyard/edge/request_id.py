@@ -8,7 +8,7 @@ import uuid
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from taskyard.edge.asgi import HttpMiddleware, on_response_start
+from taskyard.edge.asgi import HttpMiddleware, add_header_unless_present, on_response_start
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _HEADER_KEY = REQUEST_ID_HEADER.lower().encode()
@@ -41,9 +41,6 @@ class RequestIdMiddleware(HttpMiddleware):
         encoded = request_id.encode()
 
         def add_request_id(message: Message) -> None:
-            headers = list(message.get("headers", ()))
-            if not any(name.lower() == _HEADER_KEY for name, _ in headers):
-                headers.append((_HEADER_KEY, encoded))
-            message["headers"] = headers
+            add_header_unless_present(message, _HEADER_KEY, encoded)
 
         await self.app(scope, receive, on_response_start(send, add_request_id))

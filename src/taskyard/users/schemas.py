@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, Field, StrictBool, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema
 
 from taskyard.schemas import PageQuery, PatchInput, Resource, TextRule, Timestamp
 from taskyard.users.models import Role
@@ -31,7 +31,29 @@ Email = Annotated[
     AfterValidator(_email),
     WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
 ]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=NO_NUL)]
+PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 8, 128
+
+
+def _password(value: str) -> str:
+    if len(value) < PASSWORD_MIN_LENGTH:
+        raise ValueError(f"Password must be at least {PASSWORD_MIN_LENGTH} characters")
+    if len(value) > PASSWORD_MAX_LENGTH:
+        raise ValueError(f"Password must be at most {PASSWORD_MAX_LENGTH} characters")
+    return value
+
+
+Password = Annotated[
+    str,
+    AfterValidator(_password),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": PASSWORD_MIN_LENGTH,
+            "maxLength": PASSWORD_MAX_LENGTH,
+            "pattern": NO_NUL,
+        }
+    ),
+]
 
 
 class UserRef(Resource):
