@@ -24,15 +24,21 @@ from taskyard.users.schemas import NO_NUL, Email, SearchTerm, UserRef
 # each month are spelled out so that the pattern admits only real dates; 29 February is left
 # out of it (it is real only in leap years), though a leap day is of course accepted.
 _YEAR = "[1-8][0-9]{3}"
-_MONTH_DAY = (
-    "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
-    "|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
-    "|02-(0[1-9]|1[0-9]|2[0-8]))"
-)
-_TIME = "T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?"
-_OFFSET = "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
-DUE_DATE_PATTERN = f"^{_YEAR}-{_MONTH_DAY}({_TIME}{_OFFSET}?)?$"
-_DUE_DATE = re.compile(DUE_DATE_PATTERN)
+
+
+def _due_date_pattern(last_day_of_february: int) -> str:
+    month_day = (
+        "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+        "|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+        f"|02-(0[1-9]|1[0-9]|2[0-{last_day_of_february - 20}]))"
+    )
+    time = "T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?"
+    offset = "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+    return f"^{_YEAR}-{month_day}({time}{offset}?)?$"
+
+
+DUE_DATE_PATTERN = _due_date_pattern(28)
+_DUE_DATE = re.compile(_due_date_pattern(29))  # the calendar then rules out 29 Feb 2026
 _DUE_DATE_MESSAGE = "Must be an ISO 8601 date or date-time between the years 1000 and 8999"
 
 
