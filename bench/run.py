@@ -94,8 +94,8 @@ def seed(database_url: str, users: int, tasks: int) -> None:
         database_url,
         "SET synchronous_commit = off",
         "INSERT INTO users (id, name, email, password_hash, role, is_active, created_at, "
-        "updated_at, tasks_version) SELECT gen_random_uuid(), 'Bench user ' || g, "
-        "'bench' || g || '@example.com', :hash, 'user', true, now(), now(), 0 "
+        "updated_at) SELECT gen_random_uuid(), 'Bench user ' || g, "
+        "'bench' || g || '@example.com', :hash, 'user', true, now(), now() "
         "FROM generate_series(1, :users) g",
         "CREATE TEMP TABLE numbered AS SELECT row_number() OVER (ORDER BY email) AS n, id "
         "FROM users",

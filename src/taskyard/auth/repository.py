@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from taskyard.auth.models import AuthSession, RefreshToken
 from taskyard.auth.tokens import NewRefreshToken
 from taskyard.db import utc_now
-from taskyard.users.models import User
+from taskyard.users.models import Role, User
 
 
 class AuthRepository:
@@ -64,20 +64,24 @@ class AuthRepository:
             .values(revoked_at=utc_now())
         )
 
-    async def revoke_user_sessions(self, user_id: uuid.UUID) -> None:
-        await self.session.execute(
+    async def revoke_user_sessions(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        """End every open login of this person; the ids of the sessions it ended."""
+        ended = await self.session.scalars(
             update(AuthSession)
             .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
             .values(revoked_at=utc_now())
+            .returning(AuthSession.id)
         )
+        return list(ended.all())
 
-    async def user_with_session(
+    async def account_state(
         self, user_id: uuid.UUID, session_id: uuid.UUID
-    ) -> tuple[User, bool] | None:
-        """The caller, and whether their login session is still open, in one round trip."""
+    ) -> tuple[Role, bool, bool] | None:
+        """The caller's role, active flag and whether their login session is open: one round
+        trip, no ORM objects. None when the account is gone."""
         row = (
             await self.session.execute(
-                select(User, AuthSession.id, AuthSession.revoked_at)
+                select(User.role, User.is_active, AuthSession.id, AuthSession.revoked_at)
                 .outerjoin(
                     AuthSession,
                     and_(AuthSession.id == session_id, AuthSession.user_id == User.id),
@@ -87,5 +91,5 @@ class AuthRepository:
         ).one_or_none()
         if row is None:
             return None
-        user, found_session, revoked_at = row
-        return user, found_session is not None and revoked_at is None
+        role, active, found_session, revoked_at = row
+        return role, active, found_session is not None and revoked_at is None

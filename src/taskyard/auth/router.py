@@ -92,7 +92,7 @@ async def refresh(
 async def logout(
     request: Request, response: Response, principal: CurrentPrincipal, service: AuthServiceDep
 ) -> MessageOnly:
-    await service.logout(principal.claims)
+    await service.logout(principal)
     clear_refresh_cookie(response, request)
     return MessageOnly(message="Logged out successfully")
 

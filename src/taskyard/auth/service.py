@@ -13,6 +13,7 @@ from taskyard.cache.service import ResponseCache
 from taskyard.db import after_commit, utc_now
 from taskyard.edge.rate_limit import LimitName, RateLimitService
 from taskyard.errors import Unauthorized
+from taskyard.identity import IdentityStore, Principal
 from taskyard.jobs.events import USER_REGISTERED
 from taskyard.jobs.service import EventPublisher
 from taskyard.users.models import Role, User
@@ -59,6 +60,7 @@ class AuthService:
         denylist: TokenDenylist,
         events: EventPublisher,
         cache: ResponseCache,
+        identity: IdentityStore,
         limits: RateLimitService | None = None,
         reuse_grace: timedelta = timedelta(0),
     ) -> None:
@@ -70,6 +72,7 @@ class AuthService:
         self.denylist = denylist
         self.events = events
         self.cache = cache
+        self.identity = identity
         self.limits = limits
 
     async def _spend(self, budget: LimitName, key: str) -> None:
@@ -120,7 +123,7 @@ class AuthService:
             spent_at = utc_now()  # a concurrent request spent it just now
         if spent_at is not None and utc_now() - spent_at > self.reuse_grace:
             # A spent token came back long after: someone holds a copy. End the whole login.
-            await self.auth.revoke_session(login.id)
+            await self._end_sessions([login.id])
             raise RefreshTokenReused()
         if stored.expires_at <= utc_now():
             raise InvalidRefreshToken()
@@ -129,30 +132,55 @@ class AuthService:
 
     async def update_me(self, user: User, changes: MeUpdate) -> User:
         if changes.name is not None and changes.name != user.name:
-            await self.users.rename(user, changes.name)
-            after_commit(self.users.session, self.cache.expire_admin_views)
+            people = await self.users.people_sharing_tasks_with(user.id)
+            user.name = changes.name
+            self.cache.after_write(self.users.session, people)
         if changes.notifications is not None:
             user.notifications = changes.notifications
         await self.users.flush()
         return user
 
-    async def logout(self, claims: AccessClaims) -> None:
-        await self.auth.revoke_session(claims.session_id)
-        await self.denylist.add(claims.jti, claims.expires_at.timestamp())
+    async def logout(self, principal: Principal) -> None:
+        await self._end_sessions([principal.session_id])
+        await self.denylist.add(principal.jti, principal.expires_at.timestamp())
 
-    async def authenticate(self, access_token: str) -> tuple[User, AccessClaims]:
-        claims = self.tokens.decode_access(access_token)
-        if await self.denylist.contains(claims.jti):
+    async def _end_sessions(self, session_ids: list[uuid.UUID]) -> None:
+        for session_id in session_ids:
+            await self.auth.revoke_session(session_id)
+        ttl = self.tokens.access_ttl_seconds  # a revoked session outlives its access tokens
+        after_commit(self.users.session, lambda: self.identity.revoke_sessions(session_ids, ttl))
+
+    async def authenticate(self, claims: AccessClaims) -> Principal:
+        """The caller behind verified claims, checked against what the identity store knows
+        and, for whatever it doesn't, the database."""
+        known = await self.identity.lookup(claims)
+        revoked = known.token_revoked if known is not None else False
+        if not self.identity.shared:
+            revoked = revoked or await self.denylist.contains(claims.jti)
+        if revoked:
             raise SessionRevoked()
-        found = await self.auth.user_with_session(claims.user_id, claims.session_id)
-        if found is None:
-            raise Unauthorized("User no longer exists")
-        user, session_open = found
-        if not user.is_active:
+        role = known.role if known else None
+        active = known.active if known else None
+        session_open = known.session_open if known else None
+        if role is None or active is None or session_open is None:
+            found = await self.auth.account_state(claims.user_id, claims.session_id)
+            if found is None:
+                raise Unauthorized("User no longer exists")
+            role, active, session_open = found
+            if session_open:
+                await self.identity.remember(claims.user_id, role, active, claims.session_id)
+        if not active:
             raise AccountDeactivated()
         if not session_open:
             raise SessionRevoked()
-        return user, claims
+        return Principal(
+            user_id=claims.user_id,
+            session_id=claims.session_id,
+            role=role,
+            jti=claims.jti,
+            expires_at=claims.expires_at,
+            cache_version=known.cache_version if known is not None else None,
+        )
 
     async def _open_session(self, user: User) -> IssuedTokens:
         login = await self.auth.open_session(user.id)

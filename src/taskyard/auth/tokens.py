@@ -58,6 +58,10 @@ class TokenService:
         self._refresh_ttl = timedelta(seconds=settings.refresh_token_ttl)
         self._verified: dict[str, AccessClaims] = {}
 
+    @property
+    def access_ttl_seconds(self) -> float:
+        return self._access_ttl.total_seconds()
+
     def issue_access(self, user: User, session_id: uuid.UUID) -> str:
         now = utc_now()
         claims = {

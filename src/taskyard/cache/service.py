@@ -1,23 +1,26 @@
 """Cached JSON responses for task reads.
 
-Keys always carry the caller: `user:<id>:<tasks_version>` for a person's own views, where
-`tasks_version` lives on the user's row and is bumped in the same transaction as every write
-to that person's tasks, so the auth lookup that runs anyway yields a key that can't be stale.
-Admin views share one generation counter in the backend, bumped after each task write commits;
-they are cached only in a shared backend (Redis), where every instance sees that bump.
+Keys always carry the caller: `u:<id>:<version>` for a person's own views. The version lives in
+the identity store (Redis, or this process), comes with the identity check that runs anyway,
+and is bumped after every write to that person's tasks commits, before the write is answered:
+from then on no instance asks for the old key. Admin views share one generation counter in the
+backend, bumped likewise; they are cached only in a shared backend (Redis).
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import Response
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.cache.backend import CacheBackend
+from taskyard.db import after_commit
 from taskyard.edge.metrics import CACHE_LOOKUPS
-from taskyard.users.models import User
+from taskyard.identity import IdentityStore, Principal
 
 JSON = "application/json"
 CACHE_HEADER = "X-Cache"
@@ -25,9 +28,16 @@ CACHE_HEADER = "X-Cache"
 
 class ResponseCache:
     def __init__(
-        self, backend: CacheBackend, *, ttl: int, prefix: str, enabled: bool = True
+        self,
+        backend: CacheBackend,
+        versions: IdentityStore,
+        *,
+        ttl: int,
+        prefix: str,
+        enabled: bool = True,
     ) -> None:
         self.backend = backend
+        self.versions = versions
         self.enabled = enabled
         self.ttl = ttl
         self.prefix = f"{prefix}:resp"
@@ -41,10 +51,22 @@ class ResponseCache:
         canonical = view + "?" + (query.model_dump_json() if query is not None else "")
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
-    def key_for_user(self, user: User, view: str, query: BaseModel | None = None) -> str | None:
-        if not self.enabled:
+    def key_for_user(
+        self, caller: Principal, view: str, query: BaseModel | None = None
+    ) -> str | None:
+        if not self.enabled or caller.cache_version is None:
             return None
-        return f"{self.prefix}:u:{user.id}:{user.tasks_version}:{self._digest(view, query)}"
+        digest = self._digest(view, query)
+        return f"{self.prefix}:u:{caller.user_id}:{caller.cache_version}:{digest}"
+
+    def after_write(self, session: AsyncSession, people: set[uuid.UUID]) -> None:
+        """Once this transaction commits, retire these people's views and the admin views."""
+
+        async def expire() -> None:
+            await self.versions.bump_versions(people)
+            await self.expire_admin_views()
+
+        after_commit(session, expire)
 
     async def key_for_admin(self, view: str, query: BaseModel | None = None) -> str | None:
         """None when admin views can't be cached safely (no shared backend, or it is down)."""

@@ -20,7 +20,6 @@ from limits.aio.strategies import (
     RateLimiter,
     SlidingWindowCounterRateLimiter,
 )
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +28,7 @@ from taskyard.config import Settings
 from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
 from taskyard.errors import TooManyRequests, error_response
+from taskyard.identity import claims_of
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
 
 # Probes, metrics and the web client's hashed files cost next to nothing to answer.
@@ -118,11 +118,6 @@ class RateLimitService:
             raise decision.refusal()
 
 
-def _bearer_token(headers: Headers) -> str | None:
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
 class RateLimitMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, service: RateLimitService, tokens: TokenService) -> None:
         super().__init__(app)
@@ -132,14 +127,10 @@ class RateLimitMiddleware(HttpMiddleware):
     def _limit_for(self, scope: Scope) -> tuple[LimitName, str]:
         client = scope.get("client")
         ip = client[0] if client else "unknown"
-        token = _bearer_token(Headers(scope=scope))
-        if token:
-            try:
-                claims = self.tokens.decode_access(token)
-            except Exception:  # an invalid token is just an anonymous caller here
-                return "anonymous", ip
-            return ("admin" if claims.role == "admin" else "user"), str(claims.user_id)
-        return "anonymous", ip
+        claims = claims_of(scope, self.tokens)  # an invalid token is just an anonymous caller
+        if claims is None:
+            return "anonymous", ip
+        return ("admin" if claims.role == "admin" else "user"), str(claims.user_id)
 
     def applies_to(self, scope: Scope) -> bool:
         if scope["method"] == "POST" and scope["path"] in AUTH_PATHS:

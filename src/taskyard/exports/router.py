@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from taskyard.auth.dependencies import CurrentUser
+from taskyard.auth.dependencies import CurrentPrincipal
 from taskyard.errors import documented_errors
 from taskyard.exports.dependencies import ExportServiceDep
 from taskyard.exports.models import Export, ExportStatus
@@ -32,7 +32,7 @@ def _out(export: Export, request: Request) -> ExportOut:
 )
 async def request_export(
     body: ExportRequest,
-    user: CurrentUser,
+    user: CurrentPrincipal,
     service: ExportServiceDep,
     request: Request,
     response: Response,
@@ -44,7 +44,7 @@ async def request_export(
 
 @router.get("/{id}", responses=documented_errors(400, 401, 404))
 async def get_export(
-    export_id: ExportId, user: CurrentUser, service: ExportServiceDep, request: Request
+    export_id: ExportId, user: CurrentPrincipal, service: ExportServiceDep, request: Request
 ) -> DataEnvelope[ExportOut]:
     return DataEnvelope(data=_out(await service.get(export_id, user), request))
 
@@ -61,7 +61,7 @@ async def get_export(
     },
 )
 async def download_export(
-    export_id: ExportId, user: CurrentUser, service: ExportServiceDep
+    export_id: ExportId, user: CurrentPrincipal, service: ExportServiceDep
 ) -> StreamingResponse:
     export = await service.content(export_id, user)
     content = export.content or b""

@@ -13,12 +13,12 @@ from taskyard.errors import Conflict, Forbidden, NotFound
 from taskyard.exports.models import Export, ExportFormat, ExportStatus
 from taskyard.exports.repository import ExportRepository
 from taskyard.exports.schemas import ExportRequest
+from taskyard.identity import Viewer
 from taskyard.jobs.events import EXPORT_READY, EXPORT_REQUESTED
 from taskyard.jobs.service import EventPublisher
 from taskyard.schemas import format_timestamp
 from taskyard.tasks.models import Task
 from taskyard.tasks.repository import TaskFilter, TaskRepository
-from taskyard.users.models import User
 
 COLUMNS = [
     "id",
@@ -93,7 +93,7 @@ class ExportService:
         self.events = events
         self.ttl = timedelta(seconds=ttl_seconds)
 
-    async def request(self, user: User, data: ExportRequest) -> Export:
+    async def request(self, user: Viewer, data: ExportRequest) -> Export:
         if data.scope == "all" and not user.is_admin:
             raise Forbidden("Only admins may export everyone's tasks")
         export = Export(
@@ -108,7 +108,9 @@ class ExportService:
         self.events.emit(EXPORT_REQUESTED, {"export_id": str(export.id)})
         return export
 
-    async def get(self, export_id: uuid.UUID, user: User, *, with_content: bool = False) -> Export:
+    async def get(
+        self, export_id: uuid.UUID, user: Viewer, *, with_content: bool = False
+    ) -> Export:
         export = await self.exports.get_owned(
             export_id, user.id, utc_now(), with_content=with_content
         )
@@ -116,7 +118,7 @@ class ExportService:
             raise ExportNotFound()
         return export
 
-    async def content(self, export_id: uuid.UUID, user: User) -> Export:
+    async def content(self, export_id: uuid.UUID, user: Viewer) -> Export:
         export = await self.get(export_id, user, with_content=True)
         if export.status is not ExportStatus.DONE or export.content is None:
             raise ExportNotReady()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern
+from taskyard.identity import Viewer
 from taskyard.tasks.models import PRIORITY_RANK, Task, TaskPriority, TaskStatus
 from taskyard.users.models import User
 
@@ -150,7 +151,7 @@ class TaskRepository:
         self.session.expunge(task)
 
     async def get_visible(
-        self, task_id: uuid.UUID, viewer: User, *, for_update: bool = False
+        self, task_id: uuid.UUID, viewer: Viewer, *, for_update: bool = False
     ) -> Task | None:
         """The task if the viewer may see it: its owner, its assignee, or any admin.
 

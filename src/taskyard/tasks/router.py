@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from starlette.convertors import Convertor, register_url_convertor
 
-from taskyard.auth.dependencies import AdminUser, CurrentUser
+from taskyard.auth.dependencies import AdminPrincipal, CurrentPrincipal, CurrentUser
 from taskyard.cache.dependencies import ResponseCacheDep
 from taskyard.errors import documented_errors
 from taskyard.schemas import CursorListEnvelope, DataEnvelope, MessageEnvelope
@@ -57,7 +57,7 @@ def _task_list(page: TaskPage, query: TaskListQuery) -> CursorListEnvelope[TaskO
 @router.get("", response_model=CursorListEnvelope[TaskOut], responses=documented_errors(400, 401))
 async def list_tasks(
     query: Annotated[TaskListQuery, Query()],
-    user: CurrentUser,
+    user: CurrentPrincipal,
     service: TaskServiceDep,
     cache: ResponseCacheDep,
 ) -> Response:
@@ -69,7 +69,7 @@ async def list_tasks(
 
 @router.get("/stats", response_model=DataEnvelope[TaskStats], responses=documented_errors(401))
 async def task_stats(
-    user: CurrentUser, service: TaskServiceDep, cache: ResponseCacheDep
+    user: CurrentPrincipal, service: TaskServiceDep, cache: ResponseCacheDep
 ) -> Response:
     async def produce() -> DataEnvelope[TaskStats]:
         return DataEnvelope(data=await service.stats(user))
@@ -84,7 +84,7 @@ async def task_stats(
 )
 async def list_all_tasks(
     query: Annotated[AdminTaskListQuery, Query()],
-    _admin: AdminUser,
+    _admin: AdminPrincipal,
     service: TaskServiceDep,
     cache: ResponseCacheDep,
 ) -> Response:
@@ -100,7 +100,7 @@ async def list_all_tasks(
     responses=documented_errors(400, 401, 404),
 )
 async def get_task(
-    task_id: TaskId, user: CurrentUser, service: TaskServiceDep, cache: ResponseCacheDep
+    task_id: TaskId, user: CurrentPrincipal, service: TaskServiceDep, cache: ResponseCacheDep
 ) -> Response:
     async def produce() -> DataEnvelope[TaskOut]:
         return DataEnvelope(data=TaskOut.model_validate(await service.get(task_id, user)))
@@ -126,7 +126,7 @@ async def create_task(
 
 @router.patch("/{id:taskid}", responses=TASK_WRITE_ERRORS)
 async def update_task(
-    task_id: TaskId, body: TaskUpdate, user: CurrentUser, service: TaskServiceDep
+    task_id: TaskId, body: TaskUpdate, user: CurrentPrincipal, service: TaskServiceDep
 ) -> MessageEnvelope[TaskOut]:
     task = await service.update(task_id, user, body)
     return MessageEnvelope(message="Task updated successfully", data=TaskOut.model_validate(task))
@@ -138,14 +138,14 @@ async def update_task(
     responses=TASK_WRITE_ERRORS,
 )
 async def update_task_put(
-    task_id: TaskId, body: TaskUpdate, user: CurrentUser, service: TaskServiceDep
+    task_id: TaskId, body: TaskUpdate, user: CurrentPrincipal, service: TaskServiceDep
 ) -> MessageEnvelope[TaskOut]:
     return await update_task(task_id, body, user, service)
 
 
 @router.delete("/{id:taskid}", responses=documented_errors(400, 401, 403, 404))
 async def delete_task(
-    task_id: TaskId, user: CurrentUser, service: TaskServiceDep
+    task_id: TaskId, user: CurrentPrincipal, service: TaskServiceDep
 ) -> MessageEnvelope[dict[str, object]]:
     await service.delete(task_id, user)
     return MessageEnvelope(message="Task deleted successfully", data={})

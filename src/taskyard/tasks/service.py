@@ -8,8 +8,8 @@ from typing import Any
 
 from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
-from taskyard.db import after_commit
 from taskyard.errors import Forbidden, NotFound, ValidationFailed
+from taskyard.identity import Viewer
 from taskyard.jobs.events import TASK_ASSIGNED
 from taskyard.jobs.service import EventPublisher
 from taskyard.tasks.models import PRIORITY_RANK, Task, TaskPriority, TaskStatus
@@ -59,12 +59,11 @@ class TaskService:
         self.cursors = cursors
         self.cache = cache
 
-    async def _changed(self, task: Task, *also: uuid.UUID | None) -> None:
-        """Every cached view that could show this task goes stale with this transaction:
-        its owner's, its assignee's (and a former assignee's), and the admin views."""
+    def _changed(self, task: Task, *also: uuid.UUID | None) -> None:
+        """Every cached view that could show this task goes stale once this transaction
+        commits: its owner's, its assignee's (and a former assignee's), and the admin views."""
         people = {task.created_by_id, task.assignee_id, *also}
-        await self.users.bump_tasks_versions({person for person in people if person})
-        after_commit(self.tasks.session, self.cache.expire_admin_views)
+        self.cache.after_write(self.tasks.session, {person for person in people if person})
 
     async def _assignee(self, assignment: Assignment) -> User | None:
         if assignment.assignee_email is not None:
@@ -79,13 +78,13 @@ class TaskService:
             raise ValidationFailed(field, "No active user to assign the task to")
         return user
 
-    async def list_own(self, user: User, query: TaskListQuery) -> TaskPage:
+    async def list_own(self, user: Viewer, query: TaskListQuery) -> TaskPage:
         return await self._page(_filter(user.id, query), query)
 
     async def list_all(self, query: AdminTaskListQuery) -> TaskPage:
         return await self._page(_filter(query.created_by, query), query)
 
-    async def stats(self, user: User) -> TaskStats:
+    async def stats(self, user: Viewer) -> TaskStats:
         by_status = dict.fromkeys(TaskStatus, 0)
         by_priority = dict.fromkeys(TaskPriority, 0)
         for status, priority, count in await self.tasks.count_by_status_and_priority(user.id):
@@ -97,7 +96,7 @@ class TaskService:
             by_priority=[GroupCount(key=key.value, count=n) for key, n in by_priority.items()],
         )
 
-    async def get(self, task_id: uuid.UUID, viewer: User, *, for_update: bool = False) -> Task:
+    async def get(self, task_id: uuid.UUID, viewer: Viewer, *, for_update: bool = False) -> Task:
         task = await self.tasks.get_visible(task_id, viewer, for_update=for_update)
         if task is None:
             raise TaskNotFound()
@@ -114,11 +113,11 @@ class TaskService:
             assignee=await self._assignee(data),
         )
         await self.tasks.add(task)
-        await self._changed(task)
+        self._changed(task)
         self._announce_assignment(task, actor=owner, previous=None)
         return task
 
-    async def update(self, task_id: uuid.UUID, viewer: User, changes: TaskUpdate) -> Task:
+    async def update(self, task_id: uuid.UUID, viewer: Viewer, changes: TaskUpdate) -> Task:
         # Every write locks the task first, then (in _changed) its people: one lock order, and
         # a writer that lost a race with a delete finds nothing (404).
         task = await self.get(task_id, viewer, for_update=True)
@@ -131,11 +130,13 @@ class TaskService:
         if changes.touches_assignment:
             task.assignee = await self._assignee(changes)
         await self.tasks.flush()
-        await self._changed(task, previous_assignee)
+        self._changed(task, previous_assignee)
         self._announce_assignment(task, actor=viewer, previous=previous_assignee)
         return task
 
-    def _announce_assignment(self, task: Task, *, actor: User, previous: uuid.UUID | None) -> None:
+    def _announce_assignment(
+        self, task: Task, *, actor: Viewer, previous: uuid.UUID | None
+    ) -> None:
         """A new assignee hears about it (not when people assign themselves)."""
         if task.assignee_id is None or task.assignee_id in {previous, actor.id}:
             return
@@ -143,11 +144,11 @@ class TaskService:
             TASK_ASSIGNED, {"task_id": str(task.id), "assignee_id": str(task.assignee_id)}
         )
 
-    async def delete(self, task_id: uuid.UUID, viewer: User) -> None:
+    async def delete(self, task_id: uuid.UUID, viewer: Viewer) -> None:
         task = await self.get(task_id, viewer, for_update=True)
         if not _may_edit(task, viewer):
             raise Forbidden("Only the task's owner can delete it")
-        await self._changed(task)
+        self._changed(task)
         await self.tasks.delete(task)
 
     async def _page(self, task_filter: TaskFilter, query: TaskListQuery) -> TaskPage:
@@ -181,7 +182,7 @@ class TaskService:
             raise InvalidCursor() from error
 
 
-def _may_edit(task: Task, viewer: User) -> bool:
+def _may_edit(task: Task, viewer: Viewer) -> bool:
     return viewer.is_admin or task.created_by_id == viewer.id
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from taskyard.auth.repository import AuthRepository
 from taskyard.cache.dependencies import ResponseCacheDep
@@ -11,8 +11,17 @@ from taskyard.users.repository import UserRepository
 from taskyard.users.service import UserService
 
 
-async def get_user_service(session: DbSession, cache: ResponseCacheDep) -> UserService:
-    return UserService(users=UserRepository(session), auth=AuthRepository(session), cache=cache)
+async def get_user_service(
+    request: Request, session: DbSession, cache: ResponseCacheDep
+) -> UserService:
+    state = request.app.state
+    return UserService(
+        users=UserRepository(session),
+        auth=AuthRepository(session),
+        cache=cache,
+        identity=state.identity,
+        access_ttl_seconds=state.tokens.access_ttl_seconds,
+    )
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]

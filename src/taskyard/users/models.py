@@ -28,9 +28,6 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     last_login: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    # Bumped with every write to this person's tasks, in the same transaction: cached views
-    # keyed on it can never outlive the data they show.
-    tasks_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Whether notification emails go out to this person at all.
     notifications: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import Select, Uuid, delete, func, literal, or_, select, union, update
+from sqlalchemy import delete, func, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,28 +38,9 @@ class UserRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def bump_tasks_versions(self, people: Iterable[uuid.UUID] | Select[Any]) -> None:
-        """Mark these people's cached task views stale, in this transaction.
-
-        Their rows are locked in id order, after any task rows the transaction locked: one
-        order on every write path, so concurrent writers queue instead of deadlocking.
-        """
-        chosen = people if isinstance(people, Select) else sorted(people)
-        in_order = (
-            select(User.id)
-            .where(User.id.in_(chosen))
-            .order_by(User.id)
-            .with_for_update(key_share=True)
-        )
-        await self.session.execute(
-            update(User)
-            .where(User.id.in_(in_order.scalar_subquery()))
-            .values(tasks_version=User.tasks_version + 1)
-            .execution_options(synchronize_session=False)
-        )
-
     async def lock_shared_tasks(self, user_id: uuid.UUID) -> None:
-        """Lock the tasks this person owns or is assigned (tasks before people, as always)."""
+        """Lock the tasks this person owns or is assigned, before the person's own row: the
+        order every task write takes too (task first), so the two never deadlock."""
         await self.session.execute(
             select(Task.id)
             .where(or_(Task.created_by_id == user_id, Task.assignee_id == user_id))
@@ -68,35 +48,21 @@ class UserRepository:
             .with_for_update()
         )
 
-    @staticmethod
-    def people_sharing_tasks_with(user_id: uuid.UUID) -> Select[Any]:
-        """Everyone whose task views show this person: the owners of the tasks assigned to
-        them and the assignees of their own tasks (and they themselves)."""
-        return (
+    async def people_sharing_tasks_with(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        """Everyone whose task views show this person: they themselves, the owners of the
+        tasks assigned to them and the assignees of their own tasks."""
+        rows = await self.session.scalars(
             union(
-                select(literal(user_id, Uuid)),
                 select(Task.created_by_id).where(Task.assignee_id == user_id),
                 select(Task.assignee_id).where(
                     Task.created_by_id == user_id, Task.assignee_id.is_not(None)
                 ),
             )
-            .subquery()
-            .select()
         )
-
-    async def rename(self, user: User, name: str) -> None:
-        """A new name freshens every cached view that shows it."""
-        if name == user.name:
-            return
-        # Locks taken before the name's own UPDATE, which autoflush would otherwise send first.
-        await self.bump_tasks_versions(self.people_sharing_tasks_with(user.id))
-        user.name = name
+        return {user_id, *(row for row in rows.all() if row is not None)}
 
     async def delete(self, user: User) -> None:
-        """Delete the account and its tasks; tasks assigned to it lose their assignee. Everyone
-        whose views showed those tasks sees fresh ones, from the same transaction on."""
-        await self.lock_shared_tasks(user.id)
-        await self.bump_tasks_versions(self.people_sharing_tasks_with(user.id))
+        """Delete the account and its tasks; tasks assigned to it lose their assignee."""
         await self.session.execute(delete(User).where(User.id == user.id))
         self.session.expunge(user)
 

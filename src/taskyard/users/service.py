@@ -7,6 +7,7 @@ from taskyard.auth.repository import AuthRepository
 from taskyard.cache.service import ResponseCache
 from taskyard.db import after_commit
 from taskyard.errors import Conflict, NotFound
+from taskyard.identity import IdentityStore
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
 from taskyard.users.schemas import UserListQuery, UserUpdate
@@ -24,11 +25,19 @@ class UserService:
     """What admins do to accounts."""
 
     def __init__(
-        self, *, users: UserRepository, auth: AuthRepository, cache: ResponseCache
+        self,
+        *,
+        users: UserRepository,
+        auth: AuthRepository,
+        cache: ResponseCache,
+        identity: IdentityStore,
+        access_ttl_seconds: float,
     ) -> None:
         self.users = users
         self.auth = auth
         self.cache = cache
+        self.identity = identity
+        self.access_ttl_seconds = access_ttl_seconds
 
     async def list(self, query: UserListQuery) -> tuple[Sequence[User], int]:
         return await self.users.page(
@@ -47,24 +56,33 @@ class UserService:
         if user.is_admin and user.is_active and not stays_admin:
             await self._ensure_another_admin(user)
         if changes.name is not None and changes.name != user.name:
-            await self.users.rename(user, changes.name)
-            after_commit(self.users.session, self.cache.expire_admin_views)
+            people = await self.users.people_sharing_tasks_with(user.id)
+            user.name = changes.name
+            self.cache.after_write(self.users.session, people)
         if changes.role is not None:
             user.role = changes.role
         if changes.is_active is not None:
             if user.is_active and not changes.is_active:
-                await self.auth.revoke_user_sessions(user.id)
+                ended = await self.auth.revoke_user_sessions(user.id)
+                ttl = self.access_ttl_seconds
+                after_commit(self.users.session, lambda: self.identity.revoke_sessions(ended, ttl))
             user.is_active = changes.is_active
         await self.users.flush()
+        if changes.role is not None or changes.is_active is not None:
+            # Every instance checks this account against the database again from now on.
+            after_commit(self.users.session, lambda: self.identity.forget_accounts([user.id]))
         return user
 
     async def delete(self, user_id: uuid.UUID) -> None:
         user = await self.get(user_id)
         if user.is_admin and user.is_active:
             await self._ensure_another_admin(user)
+        await self.users.lock_shared_tasks(user.id)
+        people = await self.users.people_sharing_tasks_with(user.id)
         await self.users.delete(user)
-        # Their tasks went with them: the admin views must not show them any more.
-        after_commit(self.users.session, self.cache.expire_admin_views)
+        # Their tasks went with them: no view may show them any more, their assignees' neither.
+        self.cache.after_write(self.users.session, people)
+        after_commit(self.users.session, lambda: self.identity.forget_accounts([user.id]))
 
     async def _ensure_another_admin(self, user: User) -> None:
         if not (await self.users.lock_active_admin_ids()) - {user.id}:

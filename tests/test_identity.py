@@ -1,0 +1,166 @@
+"""The caller resolved once, without the database on a warm path; changes bite at once anyway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from taskyard.identity import InProcessIdentityStore, NoIdentityStore, RedisIdentityStore
+from tests.helpers import PASSWORD, bearer, register, register_admin, running_app
+from tests.support import make_settings, unique_prefix
+
+
+@contextmanager
+def statements(app: Any) -> Iterator[list[str]]:
+    """Every SQL statement the app sends while the block runs."""
+    seen: list[str] = []
+    engine = app.state.database.engine.sync_engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def store_settings(request: pytest.FixtureRequest, database_url: str) -> Any:
+    if request.param == "in-process":
+        return make_settings(database_url)
+    redis_url = request.getfixturevalue("redis_url")
+    return make_settings(database_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+
+
+async def test_a_cache_hit_touches_no_database(store_settings: Any) -> None:
+    async with running_app(store_settings) as (app, client):
+        auth = await register(client)
+        await client.post("/api/v1/tasks", json={"title": "Cached"}, headers=bearer(auth))
+        for view in ("/api/v1/tasks", "/api/v1/tasks/stats"):
+            await client.get(view, headers=bearer(auth))
+            with statements(app) as sent:
+                hit = await client.get(view, headers=bearer(auth))
+            assert hit.headers["x-cache"] == "HIT"
+            assert sent == [], sent
+
+
+async def test_a_task_write_never_touches_the_users_row(store_settings: Any) -> None:
+    """Nothing that every write of one person must queue on."""
+    async with running_app(store_settings) as (app, client):
+        auth = await register(client)
+        with statements(app) as sent:
+            created = await client.post(
+                "/api/v1/tasks", json={"title": "Unqueued"}, headers=bearer(auth)
+            )
+            task_path = f"/api/v1/tasks/{created.json()['data']['id']}"
+            await client.patch(task_path, json={"status": "completed"}, headers=bearer(auth))
+            await client.delete(task_path, headers=bearer(auth))
+        assert not [s for s in sent if s.lstrip().upper().startswith("UPDATE USERS")], sent
+
+
+@asynccontextmanager
+async def two_instances(database_url: str, redis_url: str) -> AsyncIterator[tuple[Any, ...]]:
+    settings = make_settings(database_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+    async with running_app(settings) as (first_app, first), running_app(settings) as (_, second):
+        yield first_app, first, second
+
+
+async def warm(client: httpx.AsyncClient, auth: dict[str, Any]) -> None:
+    """Make the instance hold the caller's state, so the next check could skip the database."""
+    for _ in range(2):
+        assert (await client.get("/api/v1/tasks", headers=bearer(auth))).status_code == 200
+
+
+async def test_a_logout_on_one_instance_bites_on_the_next_request_at_another(
+    database_url: str, redis_url: str
+) -> None:
+    async with two_instances(database_url, redis_url) as (_, first, second):
+        auth = await register(first)
+        await warm(second, auth)
+        assert (await first.post("/api/v1/auth/logout", headers=bearer(auth))).status_code == 200
+        assert (await second.get("/api/v1/tasks", headers=bearer(auth))).status_code == 401
+
+
+async def test_deactivation_and_demotion_bite_on_the_next_request_everywhere(
+    database_url: str, redis_url: str
+) -> None:
+    async with two_instances(database_url, redis_url) as (app, first, second):
+        admin = await register_admin(first, app.state.database)
+        other_admin = await register_admin(first, app.state.database)
+        person = await register(first)
+        await warm(second, person)
+        await warm(second, other_admin)
+        assert (await second.get("/api/v1/users", headers=bearer(other_admin))).status_code == 200
+
+        deactivated = await first.patch(
+            f"/api/v1/users/{person['user']['id']}",
+            json={"isActive": False},
+            headers=bearer(admin),
+        )
+        assert deactivated.status_code == 200
+        refused = await second.get("/api/v1/tasks", headers=bearer(person))
+        assert refused.status_code == 401
+        assert refused.json()["message"] == "Account is deactivated"
+
+        demoted = await first.patch(
+            f"/api/v1/users/{other_admin['user']['id']}",
+            json={"role": "user"},
+            headers=bearer(admin),
+        )
+        assert demoted.status_code == 200
+        assert (await second.get("/api/v1/users", headers=bearer(other_admin))).status_code == 403
+
+        # Let back in: their old sessions stay ended, a new login works at once.
+        await first.patch(
+            f"/api/v1/users/{person['user']['id']}", json={"isActive": True}, headers=bearer(admin)
+        )
+        assert (await second.get("/api/v1/tasks", headers=bearer(person))).status_code == 401
+        login = await second.post(
+            "/api/v1/auth/login", json={"email": person["user"]["email"], "password": PASSWORD}
+        )
+        assert login.status_code == 200
+        assert (
+            await first.get("/api/v1/tasks", headers=bearer(login.json()["data"]))
+        ).status_code == 200
+
+
+async def test_a_deleted_account_is_refused_everywhere(database_url: str, redis_url: str) -> None:
+    async with two_instances(database_url, redis_url) as (app, first, second):
+        admin = await register_admin(first, app.state.database)
+        person = await register(first)
+        await warm(second, person)
+        deleted = await first.delete(f"/api/v1/users/{person['user']['id']}", headers=bearer(admin))
+        assert deleted.status_code == 200
+        assert (await second.get("/api/v1/tasks", headers=bearer(person))).status_code == 401
+
+
+async def test_a_write_is_seen_at_once_by_another_instance_s_cache(
+    database_url: str, redis_url: str
+) -> None:
+    async with two_instances(database_url, redis_url) as (_, first, second):
+        auth = await register(first)
+        await warm(second, auth)
+        assert (await second.get("/api/v1/tasks", headers=bearer(auth))).headers["x-cache"] == "HIT"
+        await first.post("/api/v1/tasks", json={"title": "Fresh"}, headers=bearer(auth))
+        listing = await second.get("/api/v1/tasks", headers=bearer(auth))
+        assert [task["title"] for task in listing.json()["data"]] == ["Fresh"]
+
+
+def test_the_store_follows_the_deployment(
+    sqlite_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from taskyard.app import create_app
+
+    assert isinstance(create_app(make_settings(sqlite_url)).state.identity, InProcessIdentityStore)
+    shared = create_app(make_settings(sqlite_url, redis_url=redis_url))
+    assert isinstance(shared.state.identity, RedisIdentityStore)
+    # Several workers and no Redis share nothing: every check goes to the database.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    assert isinstance(create_app(make_settings(sqlite_url)).state.identity, NoIdentityStore)
