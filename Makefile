@@ -12,7 +12,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 HAVE_NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs \
+.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile \
 	web web-check web-api-types
 
 $(BIN)/python:
@@ -83,3 +83,6 @@ bench: install-dev
 
 bench-jobs: install-dev
 	$(BIN)/python bench/jobs.py
+
+bench-profile: install-dev
+	$(BIN)/python bench/profile_requests.py

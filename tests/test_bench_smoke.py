@@ -70,3 +70,48 @@ def test_benchmark_harness_runs(
     markdown = (tmp_path / "benchmark.md").read_text()
     assert "p95 < 200 ms" in markdown
     assert "bare stack" in markdown
+
+
+def test_the_profiler_charges_samples_to_components(
+    postgres: PostgresDatabases, redis_url: str, tmp_path: Path
+) -> None:
+    if shutil.which("wrk") is None:
+        service_unavailable("wrk is not installed")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "profile_requests.py"),
+            "--users",
+            "15",
+            "--tasks",
+            "400",
+            "--duration",
+            "2",
+            "--connections",
+            "4",
+            "--results-dir",
+            str(tmp_path),
+        ],
+        env={
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin",
+            "TASKYARD_BENCH_ADMIN_URL": postgres.admin_url,
+            "TASKYARD_BENCH_REDIS_URL": redis_url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = json.loads((tmp_path / "profile.json").read_text())
+    assert set(results) == {"list page 1, cached", "list page 1, uncached"}
+    for name, result in results.items():
+        assert result["rps"] > 0, name
+        assert result["cpu_ms_per_request"] > 0, name
+        shares = result["components"]
+        assert abs(sum(shares.values()) - 100) < 0.5, (name, shares)
+        assert any(component.startswith("taskyard") for component in shares), (name, shares)
+    # The uncached list spends time in the database layers; the cached one far less.
+    uncached = results["list page 1, uncached"]["components"]
+    assert uncached.get("SQLAlchemy", 0) + uncached.get("asyncpg", 0) > 0

@@ -195,7 +195,9 @@ async def test_a_writer_reads_their_own_write_while_the_replica_lags(
     replicas: ReplicaPair,
 ) -> None:
     replica_admin = replicas.url(replicas.replica_port)
-    async with running_app(settings_for(replicas, read_your_writes_seconds=1.5)) as (_, client):
+    # The response cache off: these reads must show where they were served from.
+    settings = settings_for(replicas, read_your_writes_seconds=1.5, cache_enabled=False)
+    async with running_app(settings) as (_, client):
         auth = await register(client)
         wait_until(
             lambda: bool(

@@ -164,3 +164,32 @@ def test_the_store_follows_the_deployment(
     # Several workers and no Redis share nothing: every check goes to the database.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     assert isinstance(create_app(make_settings(sqlite_url)).state.identity, NoIdentityStore)
+
+
+async def test_a_cache_hit_costs_two_redis_round_trips(database_url: str, redis_url: str) -> None:
+    """The limiter, the denylist, the identity state and the cache version in one script call;
+    the cached body in one GET."""
+    settings = make_settings(
+        database_url, redis_url=redis_url, redis_key_prefix=unique_prefix(), rate_limit="50/hour"
+    )
+    async with running_app(settings) as (app, client):
+        auth = await register(client)
+        await warm(client, auth)
+        sent: list[str] = []
+        redis_client = app.state.redis
+        send = redis_client.execute_command
+
+        async def counted(*args: Any, **options: Any) -> Any:
+            sent.append(str(args[0]).lower())
+            return await send(*args, **options)
+
+        redis_client.execute_command = counted
+        try:
+            with statements(app) as sql:
+                hit = await client.get("/api/v1/tasks", headers=bearer(auth))
+        finally:
+            redis_client.execute_command = send
+    assert hit.headers["x-cache"] == "HIT"
+    assert hit.headers["ratelimit-remaining"] == "47"
+    assert sent == ["evalsha", "get"], sent
+    assert sql == []

@@ -128,7 +128,10 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
     app.add_middleware(PrivateResponsesMiddleware)
     if app.state.rate_limits is not None:
         app.add_middleware(
-            RateLimitMiddleware, service=app.state.rate_limits, tokens=app.state.tokens
+            RateLimitMiddleware,
+            service=app.state.rate_limits,
+            tokens=app.state.tokens,
+            identity=app.state.identity,
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
@@ -183,7 +186,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
     app.state.rate_limits = (
-        RateLimitService(settings, app.state.redis_guard) if settings.rate_limit_enabled else None
+        RateLimitService(settings, app.state.redis_guard, app.state.redis)
+        if settings.rate_limit_enabled
+        else None
     )
     app.state.event_handlers = EventHandlers(app.state.database, mailer_for(settings))
     app.state.broker = broker_for(settings) if settings.broker_url is not None else None

@@ -36,6 +36,7 @@ STATE_TTL_SECONDS = 300
 # Longer than any request takes between reading the database and remembering what it read.
 TOMBSTONE_TTL_SECONDS = 60
 _CLAIMS = "taskyard_claims"
+_PREFETCHED = "taskyard_identity_values"
 _GONE = b"-"
 
 
@@ -108,6 +109,16 @@ def require_claims(scope: Scope, tokens: TokenService) -> AccessClaims:
     return outcome
 
 
+def remember_prefetched(scope: Scope, values: list[bytes | None]) -> None:
+    """Identity values read early (with the rate limiter's round trip), for the auth check."""
+    scope.setdefault("state", {})[_PREFETCHED] = values
+
+
+def prefetched(scope: Scope) -> list[bytes | None] | None:
+    values: list[bytes | None] | None = scope.get("state", {}).get(_PREFETCHED)
+    return values
+
+
 @dataclass(frozen=True, slots=True)
 class KnownState:
     """What the store knows about a caller; None fields are not known (ask the database)."""
@@ -122,8 +133,15 @@ class KnownState:
 class IdentityStore(Protocol):
     shared: bool
 
-    async def lookup(self, claims: AccessClaims) -> KnownState | None:
-        """None when the store can't be reached: the database must answer everything."""
+    def prefetch_keys(self, claims: AccessClaims) -> list[str]:
+        """Keys that another Redis call of this request may read ahead (none in process)."""
+        ...
+
+    async def lookup(
+        self, claims: AccessClaims, values: list[bytes | None] | None = None
+    ) -> KnownState | None:
+        """None when the store can't be reached: the database must answer everything.
+        `values` are the `prefetch_keys` already read, which saves the round trip."""
         ...
 
     async def remember(
@@ -186,7 +204,12 @@ class InProcessIdentityStore:
             self._values = {k: v for k, v in self._values.items() if v[0] > now}
         self._values[key] = (time.monotonic() + ttl, value)
 
-    async def lookup(self, claims: AccessClaims) -> KnownState | None:
+    def prefetch_keys(self, claims: AccessClaims) -> list[str]:
+        return []
+
+    async def lookup(
+        self, claims: AccessClaims, values: list[bytes | None] | None = None
+    ) -> KnownState | None:
         role, active = _parse_account(self._get(f"u:{claims.user_id}"))
         return KnownState(
             role=role,
@@ -225,7 +248,12 @@ class NoIdentityStore:
 
     shared = False
 
-    async def lookup(self, claims: AccessClaims) -> KnownState | None:
+    def prefetch_keys(self, claims: AccessClaims) -> list[str]:
+        return []
+
+    async def lookup(
+        self, claims: AccessClaims, values: list[bytes | None] | None = None
+    ) -> KnownState | None:
         return None
 
     async def remember(
@@ -244,8 +272,9 @@ class NoIdentityStore:
 
 
 class RedisIdentityStore:
-    """Shared by every instance. One round trip per lookup: the account, the session, the
-    token's denylist entry and the cache version in one MGET."""
+    """Shared by every instance. At most one round trip per lookup: the account, the session,
+    the token's denylist entry and the cache version in one MGET, or none when the rate
+    limiter's call already read them."""
 
     shared = True
 
@@ -271,6 +300,9 @@ class RedisIdentityStore:
     def denylist_key(self, jti: str) -> str:
         return f"{self.prefix}:denylist:{jti}"
 
+    def _owes(self) -> bool:
+        return bool(self._owed_accounts or self._owed_sessions or self._owed_versions)
+
     async def _pay_debts(self) -> bool:
         accounts, sessions, versions = (
             set(self._owed_accounts),
@@ -284,26 +316,32 @@ class RedisIdentityStore:
         for session_id, ttl in sessions.items():
             await self.revoke_sessions([session_id], ttl)
         await self.bump_versions(versions)
-        return not (self._owed_accounts or self._owed_sessions or self._owed_versions)
+        return not self._owes()
 
-    async def lookup(self, claims: AccessClaims) -> KnownState | None:
-        if self.guard.should_skip():
+    def prefetch_keys(self, claims: AccessClaims) -> list[str]:
+        return [
+            self._account_key(claims.user_id),
+            self._session_key(claims.session_id),
+            self.denylist_key(claims.jti),
+            self._version_key(claims.user_id),
+        ]
+
+    async def lookup(
+        self, claims: AccessClaims, values: list[bytes | None] | None = None
+    ) -> KnownState | None:
+        if self._owes() and not (await self._pay_debts()):
             return None
-        if (self._owed_accounts or self._owed_sessions or self._owed_versions) and not (
-            await self._pay_debts()
-        ):
-            return None
-        try:
-            account, session, revoked, version = await self.redis.mget(
-                self._account_key(claims.user_id),
-                self._session_key(claims.session_id),
-                self.denylist_key(claims.jti),
-                self._version_key(claims.user_id),
-            )
-        except RedisError as error:
-            self._failed("identity_lookup", error)
-            return None
-        self.guard.record_success()
+        if values is None:
+            if self.guard.should_skip():
+                return None
+            try:
+                read = await self.redis.mget(self.prefetch_keys(claims))
+            except RedisError as error:
+                self._failed("identity_lookup", error)
+                return None
+            self.guard.record_success()
+            values = [value.encode() if isinstance(value, str) else value for value in read]
+        account, session, revoked, version = values
         role, active = _parse_account(account)
         return KnownState(
             role=role,

@@ -11,7 +11,7 @@ from taskyard.auth.repository import AuthRepository
 from taskyard.auth.service import AuthService
 from taskyard.db import DbSession
 from taskyard.errors import Forbidden, Unauthorized
-from taskyard.identity import Principal, require_claims
+from taskyard.identity import Principal, prefetched, require_claims
 from taskyard.jobs.service import EventPublisher
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
@@ -46,7 +46,7 @@ async def get_principal(
     """The caller, resolved from the token verified once for this request (`_credentials` only
     puts the bearer scheme in the OpenAPI document)."""
     claims = require_claims(request.scope, request.app.state.tokens)
-    principal = await service.authenticate(claims)
+    principal = await service.authenticate(claims, prefetched(request.scope))
     request.state.user_id = str(principal.user_id)  # for the access log line
     return principal
 

@@ -150,10 +150,12 @@ class AuthService:
         ttl = self.tokens.access_ttl_seconds  # a revoked session outlives its access tokens
         after_commit(self.users.session, lambda: self.identity.revoke_sessions(session_ids, ttl))
 
-    async def authenticate(self, claims: AccessClaims) -> Principal:
+    async def authenticate(
+        self, claims: AccessClaims, prefetched: list[bytes | None] | None = None
+    ) -> Principal:
         """The caller behind verified claims, checked against what the identity store knows
-        and, for whatever it doesn't, the database."""
-        known = await self.identity.lookup(claims)
+        (`prefetched`: its values, already read) and, for whatever it doesn't, the database."""
+        known = await self.identity.lookup(claims, prefetched)
         revoked = known.token_revoked if known is not None else False
         if not self.identity.shared:
             revoked = revoked or await self.denylist.contains(claims.jti)

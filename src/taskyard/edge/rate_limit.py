@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +21,7 @@ from limits.aio.strategies import (
     RateLimiter,
     SlidingWindowCounterRateLimiter,
 )
+from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,7 +30,7 @@ from taskyard.config import Settings
 from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
 from taskyard.errors import TooManyRequests, error_response
-from taskyard.identity import claims_of
+from taskyard.identity import IdentityStore, claims_of, remember_prefetched
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
 
 # Probes, metrics and the web client's hashed files cost next to nothing to answer.
@@ -78,10 +80,63 @@ def _storage(settings: Settings) -> Storage:
     )
 
 
+# A moving window (a list of hit times, newest first), its stats for the headers, and any other
+# keys the request will need (the caller's identity state): one round trip to Redis.
+_MOVING_WINDOW_AND_LOOKUPS = """
+local now, limit, expiry = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local allowed = 0
+local edge = redis.call('LINDEX', KEYS[1], limit - 1)
+if not edge or tonumber(edge) <= now - expiry then
+  redis.call('LPUSH', KEYS[1], ARGV[1])
+  redis.call('LTRIM', KEYS[1], 0, limit - 1)
+  redis.call('EXPIRE', KEYS[1], expiry)
+  allowed = 1
+end
+local count, oldest = 0, now
+for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, limit - 1)) do
+  local at = tonumber(entry)
+  if at > now - expiry then
+    count = count + 1
+    if at < oldest then oldest = at end
+  end
+end
+local lookups = {}
+if #KEYS > 1 then lookups = redis.call('MGET', unpack(KEYS, 2)) end
+return {allowed, count, tostring(oldest), lookups}
+"""
+
+
+class RedisMovingWindow:
+    """The moving-window limiter in one Lua call, which also reads the keys a request will
+    need next, so that the limiter and the identity check share a round trip."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.script = redis.register_script(_MOVING_WINDOW_AND_LOOKUPS)
+        self.prefix = f"{prefix}:window"
+
+    async def hit(
+        self, item: RateLimitItem, name: str, key: str, lookups: Sequence[str]
+    ) -> tuple[Decision, list[bytes | None]]:
+        expiry = item.get_expiry()
+        now = time.time()
+        allowed, count, oldest, values = await self.script(
+            keys=[f"{self.prefix}:{name}:{item.amount}:{expiry}:{key}", *lookups],
+            args=[repr(now), item.amount, expiry],
+        )
+        reset_after = max(1, math.ceil(float(oldest) + expiry - now))
+        remaining = max(0, item.amount - int(count))
+        return Decision(bool(allowed), item.amount, remaining, reset_after), list(values)
+
+
 class RateLimitService:
-    def __init__(self, settings: Settings, guard: BackendGuard) -> None:
+    def __init__(self, settings: Settings, guard: BackendGuard, redis: Redis | None = None) -> None:
         self.storage = _storage(settings)
         self.limiter = _STRATEGIES[settings.rate_limit_strategy](self.storage)
+        self.window = (
+            RedisMovingWindow(redis, settings.redis_key_prefix)
+            if redis is not None and settings.rate_limit_strategy == "moving-window"
+            else None
+        )
         self.guard = guard
         self.items: dict[LimitName, RateLimitItem] = {
             "user": parse(settings.rate_limit),
@@ -93,22 +148,36 @@ class RateLimitService:
             "refresh": parse(settings.rate_limit_refresh),
         }
 
-    async def check(self, name: LimitName, key: str) -> Decision | None:
+    async def check(
+        self, name: LimitName, key: str, lookups: Sequence[str] = ()
+    ) -> Decision | None:
         """Count one request against a limit; None when the counter store is unreachable."""
+        decision, _values = await self.check_and_read(name, key, lookups)
+        return decision
+
+    async def check_and_read(
+        self, name: LimitName, key: str, lookups: Sequence[str]
+    ) -> tuple[Decision | None, list[bytes | None] | None]:
+        """`check`, also reading `lookups` from Redis in the same round trip when it can
+        (their values, else None)."""
         if self.guard.should_skip():
             RATE_LIMIT_BACKEND_ERRORS.inc()
-            return None
+            return None, None
         item = self.items[name]
         try:
+            if self.window is not None:
+                decision, values = await self.window.hit(item, name, key, lookups)
+                self.guard.record_success()
+                return decision, values if lookups else None
             allowed = await self.limiter.hit(item, name, key)
             stats = await self.limiter.get_window_stats(item, name, key)
         except Exception as error:  # any storage failure: serve the request anyway
             RATE_LIMIT_BACKEND_ERRORS.inc()
             self.guard.record_failure("rate_limit", error)
-            return None
+            return None, None
         self.guard.record_success()
         reset_after = max(1, math.ceil(stats.reset_time - time.time()))
-        return Decision(allowed, item.amount, stats.remaining, reset_after)
+        return Decision(allowed, item.amount, stats.remaining, reset_after), None
 
     async def enforce(self, name: LimitName, key: str) -> None:
         """Count one request, and refuse it (429) once the budget is spent."""
@@ -119,18 +188,27 @@ class RateLimitService:
 
 
 class RateLimitMiddleware(HttpMiddleware):
-    def __init__(self, app: ASGIApp, service: RateLimitService, tokens: TokenService) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: RateLimitService,
+        tokens: TokenService,
+        identity: IdentityStore,
+    ) -> None:
         super().__init__(app)
         self.service = service
         self.tokens = tokens
+        self.identity = identity
 
-    def _limit_for(self, scope: Scope) -> tuple[LimitName, str]:
+    def _limit_for(self, scope: Scope) -> tuple[LimitName, str, Sequence[str]]:
+        """The limit, its key, and the identity keys to read alongside."""
         client = scope.get("client")
         ip = client[0] if client else "unknown"
         claims = claims_of(scope, self.tokens)  # an invalid token is just an anonymous caller
         if claims is None:
-            return "anonymous", ip
-        return ("admin" if claims.role == "admin" else "user"), str(claims.user_id)
+            return "anonymous", ip, ()
+        name: LimitName = "admin" if claims.role == "admin" else "user"
+        return name, str(claims.user_id), self.identity.prefetch_keys(claims)
 
     def applies_to(self, scope: Scope) -> bool:
         if scope["method"] == "POST" and scope["path"] in AUTH_PATHS:
@@ -138,8 +216,10 @@ class RateLimitMiddleware(HttpMiddleware):
         return not scope["path"].startswith(EXEMPT_PREFIXES)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        name, key = self._limit_for(scope)
-        decision = await self.service.check(name, key)
+        name, key, lookups = self._limit_for(scope)
+        decision, values = await self.service.check_and_read(name, key, lookups)
+        if values is not None:
+            remember_prefetched(scope, values)
         if decision is None:
             await self.app(scope, receive, send)
             return
