@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -17,6 +17,7 @@ from taskyard import __version__
 from taskyard.auth.denylist import InProcessDenylist, RedisDenylist, TokenDenylist
 from taskyard.auth.passwords import PasswordService
 from taskyard.auth.router import router as auth_router
+from taskyard.auth.service import Authenticator
 from taskyard.auth.tokens import TokenService
 from taskyard.cache.backend import CacheBackend, InProcessCache, RedisCache
 from taskyard.cache.read_your_writes import RecentWriters
@@ -66,14 +67,12 @@ API_PREFIX = "/api/v1"
 GZIP_LEVEL = 5  # most of the saving at a fraction of level 9's CPU
 
 
-def api_router() -> APIRouter:
-    # Any API call may meet the rate limiter or a database outage.
-    router = APIRouter(prefix=API_PREFIX, responses=documented_errors(429, 503))
-    router.include_router(auth_router)
-    router.include_router(tasks_router)
-    router.include_router(users_router)
-    router.include_router(exports_router)
-    return router
+def include_api(app: FastAPI) -> None:
+    """Each domain's routes straight under /api/v1: one level of routers fewer to walk per
+    request than an /api/v1 router holding them."""
+    for router in (auth_router, tasks_router, users_router, exports_router):
+        # Any API call may meet the rate limiter or a database outage.
+        app.include_router(router, prefix=API_PREFIX, responses=documented_errors(429, 503))
 
 
 @asynccontextmanager
@@ -225,6 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else InProcessCache()
     )
     app.state.identity = _identity_store(app)
+    app.state.authenticator = Authenticator(app.state.identity, app.state.denylist)
     app.state.response_cache = ResponseCache(
         cache_backend,
         app.state.identity,
@@ -245,7 +245,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(docs_router)
     document_real_errors(app)
-    app.include_router(api_router())
+    include_api(app)
     app.add_route("/metrics", metrics_response, include_in_schema=False)
     if client_build is not None:
         app.router.routes.append(client_route(client_build))  # last: it answers what's left

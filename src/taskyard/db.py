@@ -262,13 +262,12 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 
 
 async def _commit(session: AsyncSession) -> None:
-    await session.commit()
+    if session.in_transaction():  # a request that sent no SQL (a cache hit) has nothing to end
+        await session.commit()
     for callback in session.info.pop(_AFTER_COMMIT, []):
         try:
             await callback()
-        except (
-            Exception
-        ):  # the write is durable already; a failed follow-up must not undo the reply
+        except Exception:  # the write is durable already; a failed follow-up must not undo it
             logger.exception("after-commit step failed")
 
 
@@ -306,7 +305,7 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         except AppError as error:
             if error.persist_changes:
                 await _commit(session)
-            else:
+            elif session.in_transaction():
                 await session.rollback()
             raise
         except BaseException:
@@ -314,14 +313,15 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
                 await session.rollback()
             raise
         else:
+            reached_database = session.in_transaction()
             await _commit(session)
+            if reached_database:
+                database.outage.record_success()
     except Exception as error:
         if isinstance(error, AppError) or not is_outage(error):
             raise
         database.outage.record_failure("request", error)
         raise ServiceUnavailable() from error
-    else:
-        database.outage.record_success()
     finally:
         session.info.pop(_AFTER_COMMIT, None)
         with contextlib.suppress(Exception):

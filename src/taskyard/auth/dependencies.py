@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from taskyard.auth.repository import AuthRepository
-from taskyard.auth.service import AuthService
+from taskyard.auth.service import Authenticator, AuthService
 from taskyard.db import DbSession
 from taskyard.errors import Forbidden, Unauthorized
 from taskyard.identity import Principal, prefetched, require_claims
@@ -40,13 +40,17 @@ AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 async def get_principal(
     request: Request,
-    service: AuthServiceDep,
+    session: DbSession,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, resolved from the token verified once for this request (`_credentials` only
     puts the bearer scheme in the OpenAPI document)."""
-    claims = require_claims(request.scope, request.app.state.tokens)
-    principal = await service.authenticate(claims, prefetched(request.scope))
+    state = request.app.state
+    claims = require_claims(request.scope, state.tokens)
+    authenticator: Authenticator = state.authenticator
+    principal = await authenticator.authenticate(
+        claims, AuthRepository(session), prefetched(request.scope)
+    )
     request.state.user_id = str(principal.user_id)  # for the access log line
     return principal
 

@@ -150,8 +150,33 @@ class AuthService:
         ttl = self.tokens.access_ttl_seconds  # a revoked session outlives its access tokens
         after_commit(self.users.session, lambda: self.identity.revoke_sessions(session_ids, ttl))
 
+    async def _open_session(self, user: User) -> IssuedTokens:
+        login = await self.auth.open_session(user.id)
+        return await self._issue(user, login.id)
+
+    async def _issue(self, user: User, session_id: uuid.UUID) -> IssuedTokens:
+        refresh = self.tokens.new_refresh()
+        await self.auth.add_refresh_token(session_id, refresh)
+        return IssuedTokens(
+            user=user,
+            token=self.tokens.issue_access(user, session_id),
+            refresh_token=refresh.value,
+        )
+
+
+class Authenticator:
+    """Turns verified token claims into the caller, asking the database only for what the
+    identity store doesn't know. Cheap to call: it runs on every authenticated request."""
+
+    def __init__(self, identity: IdentityStore, denylist: TokenDenylist) -> None:
+        self.identity = identity
+        self.denylist = denylist
+
     async def authenticate(
-        self, claims: AccessClaims, prefetched: list[bytes | None] | None = None
+        self,
+        claims: AccessClaims,
+        accounts: AuthRepository,
+        prefetched: list[bytes | None] | None = None,
     ) -> Principal:
         """The caller behind verified claims, checked against what the identity store knows
         (`prefetched`: its values, already read) and, for whatever it doesn't, the database."""
@@ -165,7 +190,7 @@ class AuthService:
         active = known.active if known else None
         session_open = known.session_open if known else None
         if role is None or active is None or session_open is None:
-            found = await self.auth.account_state(claims.user_id, claims.session_id)
+            found = await accounts.account_state(claims.user_id, claims.session_id)
             if found is None:
                 raise Unauthorized("User no longer exists")
             role, active, session_open = found
@@ -182,17 +207,4 @@ class AuthService:
             jti=claims.jti,
             expires_at=claims.expires_at,
             cache_version=known.cache_version if known is not None else None,
-        )
-
-    async def _open_session(self, user: User) -> IssuedTokens:
-        login = await self.auth.open_session(user.id)
-        return await self._issue(user, login.id)
-
-    async def _issue(self, user: User, session_id: uuid.UUID) -> IssuedTokens:
-        refresh = self.tokens.new_refresh()
-        await self.auth.add_refresh_token(session_id, refresh)
-        return IssuedTokens(
-            user=user,
-            token=self.tokens.issue_access(user, session_id),
-            refresh_token=refresh.value,
         )
