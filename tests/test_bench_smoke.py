@@ -105,7 +105,7 @@ def test_the_profiler_charges_samples_to_components(
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = json.loads((tmp_path / "profile.json").read_text())
-    assert set(results) == {"list page 1, cached", "list page 1, uncached"}
+    assert set(results) == {"list page 1, cached", "list page 1, uncached", "create"}
     for name, result in results.items():
         assert result["rps"] > 0, name
         assert result["cpu_ms_per_request"] > 0, name
