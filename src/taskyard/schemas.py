@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import core_schema
+from pydantic_core import core_schema, to_json
 
 from taskyard.errors import MAX_REPORTED_ERRORS
 
@@ -248,6 +248,28 @@ class CursorListEnvelope(ListEnvelope[T], Generic[T]):
     """A list that can also be walked by keyset: `nextCursor` is null on the last page."""
 
     next_cursor: str | None = Field(default=None, serialization_alias="nextCursor")
+
+    @staticmethod
+    def json_bytes(
+        items: list[dict[str, Any]],
+        *,
+        total: int,
+        page: int | None,
+        limit: int,
+        next_cursor: str | None,
+    ) -> bytes:
+        """The envelope's JSON, built from items already in wire shape (no model per item)."""
+        return to_json(
+            {
+                "success": True,
+                "count": len(items),
+                "total": total,
+                "page": page,
+                "pages": math.ceil(total / limit) if total else 0,
+                "data": items,
+                "nextCursor": next_cursor,
+            }
+        )
 
 
 MAX_PAGE_SIZE = 100

@@ -90,7 +90,7 @@ class ResponseCache:
         return not self._admin_bump_owed
 
     async def respond(
-        self, view: str, key: str | None, produce: Callable[[], Awaitable[BaseModel]]
+        self, view: str, key: str | None, produce: Callable[[], Awaitable[BaseModel | bytes]]
     ) -> Response:
         """The cached body when there is one (X-Cache: HIT), else produce, store and send it."""
         if self._admin_bump_owed:  # Redis is back for the other instances too: pay at once
@@ -101,7 +101,12 @@ class ResponseCache:
                 CACHE_LOOKUPS.labels(view=view, result="hit").inc()
                 return Response(body, media_type=JSON, headers={CACHE_HEADER: "HIT"})
         CACHE_LOOKUPS.labels(view=view, result="miss").inc()
-        body = (await produce()).model_dump_json(by_alias=True).encode()
+        produced = await produce()
+        body = (
+            produced
+            if isinstance(produced, bytes)
+            else produced.model_dump_json(by_alias=True).encode()
+        )
         if key is not None:
             await self.backend.set(key, body, self.ttl)
         return Response(body, media_type=JSON, headers={CACHE_HEADER: "MISS"})

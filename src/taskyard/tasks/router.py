@@ -18,6 +18,7 @@ from taskyard.tasks.schemas import (
     TaskOut,
     TaskStats,
     TaskUpdate,
+    list_row_json,
 )
 from taskyard.tasks.service import TaskPage
 
@@ -43,15 +44,14 @@ TaskId = Annotated[uuid.UUID, Path(alias="id", description="The task's id")]
 TASK_WRITE_ERRORS = documented_errors(400, 401, 403, 404, 413)
 
 
-def _task_list(page: TaskPage, query: TaskListQuery) -> CursorListEnvelope[TaskOut]:
-    envelope = CursorListEnvelope.build(
-        [TaskOut.model_validate(task) for task in page.tasks],
+def _task_list(page: TaskPage, query: TaskListQuery) -> bytes:
+    return CursorListEnvelope.json_bytes(
+        [list_row_json(row) for row in page.tasks],
         total=page.total,
         page=None if query.cursor else query.page,
         limit=query.limit,
+        next_cursor=page.next_cursor,
     )
-    envelope.next_cursor = page.next_cursor
-    return envelope
 
 
 @router.get("", response_model=CursorListEnvelope[TaskOut], responses=documented_errors(400, 401))
@@ -61,7 +61,7 @@ async def list_tasks(
     service: TaskServiceDep,
     cache: ResponseCacheDep,
 ) -> Response:
-    async def produce() -> CursorListEnvelope[TaskOut]:
+    async def produce() -> bytes:
         return _task_list(await service.list_own(user, query), query)
 
     return await cache.respond("list", cache.key_for_user(user, "list", query), produce)
@@ -88,7 +88,7 @@ async def list_all_tasks(
     service: TaskServiceDep,
     cache: ResponseCacheDep,
 ) -> Response:
-    async def produce() -> CursorListEnvelope[TaskOut]:
+    async def produce() -> bytes:
         return _task_list(await service.list_all(query), query)
 
     return await cache.respond("admin_list", await cache.key_for_admin("list", query), produce)

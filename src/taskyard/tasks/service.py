@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.engine import Row
+
 from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
 from taskyard.errors import Forbidden, NotFound, ValidationFailed
@@ -35,7 +37,7 @@ class TaskNotFound(NotFound):
 
 @dataclass(frozen=True, slots=True)
 class TaskPage:
-    tasks: Sequence[Task]
+    tasks: Sequence[Row[Any]]  # list rows (`LIST_COLUMNS`)
     total: int
     next_cursor: str | None
 
