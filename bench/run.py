@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
+from chart import draw
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -488,6 +489,10 @@ def main() -> None:
             },
             indent=2,
         )
+    )
+    draw(
+        json.loads((args.results_dir / "benchmark.json").read_text()),
+        args.results_dir / "benchmark.png",
     )
     print(summary)
 

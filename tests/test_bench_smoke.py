@@ -67,6 +67,7 @@ def test_benchmark_harness_runs(
         assert result["requests"] > 0, name
         assert result["error_rate"] == 0, (name, result)
         assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"], name
+    assert (tmp_path / "benchmark.png").read_bytes().startswith(b"\x89PNG")
     markdown = (tmp_path / "benchmark.md").read_text()
     assert "p95 < 200 ms" in markdown
     assert "bare stack" in markdown

@@ -22,6 +22,7 @@ from taskyard.jobs.mail import mailer_for
 from taskyard.jobs.scheduler import DueSoonScanner
 from taskyard.logging import get_logger
 
+SHUTDOWN_STEP_SECONDS = 10
 logger = get_logger("taskyard.worker")
 
 
@@ -76,10 +77,16 @@ class Worker:
             scanning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scanning
-            with contextlib.suppress(Exception):
-                await self.broker.queue.cancel(tag)
-            await self.broker.close()
-            await self.database.dispose()
+            # Each step of the shutdown is bounded: a broker or database that stopped answering
+            # must not keep the process from exiting.
+            queue = self.broker.queue
+            for step in (
+                lambda: queue.cancel(tag),
+                self.broker.close,
+                self.database.dispose,
+            ):
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(step(), timeout=SHUTDOWN_STEP_SECONDS)
 
 
 async def run_worker(settings: Settings) -> None:
