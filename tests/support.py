@@ -140,6 +140,16 @@ def fresh_database(backend: str, tmp_dir: Path, request: pytest.FixtureRequest) 
         databases.drop(url)
 
 
+def settings_with_shared_state(
+    request: pytest.FixtureRequest, database_url: str, shared: str
+) -> Settings:
+    """Settings keeping cache and identity in this process, or in Redis (`shared="redis"`)."""
+    if shared == "in-process":
+        return make_settings(database_url)
+    redis_url = request.getfixturevalue("redis_url")
+    return make_settings(database_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "env": "test",

@@ -26,29 +26,19 @@ SCENARIOS = {
 }
 
 
-def test_benchmark_harness_runs(
-    postgres: PostgresDatabases, redis_url: str, tmp_path: Path
-) -> None:
-    for tool in ("wrk", "nginx"):
-        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
-            service_unavailable(f"{tool} is not installed")
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "run.py"),
-            "--users",
-            "15",
-            "--tasks",
-            "400",
-            "--duration",
-            "1",
-            "--connections",
-            "4",
-            "--instances",
-            "1",
-            "--results-dir",
-            str(tmp_path),
-        ],
+TINY = ["--users", "15", "--tasks", "400", "--connections", "4"]
+
+
+def run_harness(
+    script: str,
+    arguments: list[str],
+    *,
+    postgres: PostgresDatabases,
+    redis_url: str,
+) -> subprocess.CompletedProcess[str]:
+    """A bench/ script on tiny data, against the test PostgreSQL and Redis."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), *arguments],
         env={
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin",
             "TASKYARD_BENCH_ADMIN_URL": postgres.admin_url,
@@ -59,6 +49,20 @@ def test_benchmark_harness_runs(
         timeout=300,
         check=False,
         cwd=REPO,
+    )
+
+
+def test_benchmark_harness_runs(
+    postgres: PostgresDatabases, redis_url: str, tmp_path: Path
+) -> None:
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            service_unavailable(f"{tool} is not installed")
+    completed = run_harness(
+        "run.py",
+        [*TINY, "--duration", "1", "--instances", "1", "--results-dir", str(tmp_path)],
+        postgres=postgres,
+        redis_url=redis_url,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads((tmp_path / "benchmark.json").read_text())
@@ -78,31 +82,11 @@ def test_the_profiler_charges_samples_to_components(
 ) -> None:
     if shutil.which("wrk") is None:
         service_unavailable("wrk is not installed")
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "profile_requests.py"),
-            "--users",
-            "15",
-            "--tasks",
-            "400",
-            "--duration",
-            "2",
-            "--connections",
-            "4",
-            "--results-dir",
-            str(tmp_path),
-        ],
-        env={
-            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin",
-            "TASKYARD_BENCH_ADMIN_URL": postgres.admin_url,
-            "TASKYARD_BENCH_REDIS_URL": redis_url,
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=REPO,
+    completed = run_harness(
+        "profile_requests.py",
+        [*TINY, "--duration", "2", "--results-dir", str(tmp_path)],
+        postgres=postgres,
+        redis_url=redis_url,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = json.loads((tmp_path / "profile.json").read_text())

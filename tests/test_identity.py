@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from taskyard.identity import InProcessIdentityStore, NoIdentityStore, RedisIdentityStore
 from tests.helpers import PASSWORD, bearer, register, register_admin, running_app
-from tests.support import make_settings, unique_prefix
+from tests.support import make_settings, settings_with_shared_state, unique_prefix
 
 
 @contextmanager
@@ -33,10 +33,7 @@ def statements(app: Any) -> Iterator[list[str]]:
 
 @pytest.fixture(params=["in-process", "redis"])
 def store_settings(request: pytest.FixtureRequest, database_url: str) -> Any:
-    if request.param == "in-process":
-        return make_settings(database_url)
-    redis_url = request.getfixturevalue("redis_url")
-    return make_settings(database_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+    return settings_with_shared_state(request, database_url, request.param)
 
 
 async def test_a_cache_hit_touches_no_database(store_settings: Any) -> None:

@@ -10,17 +10,14 @@ import httpx
 import pytest
 
 from tests.helpers import bearer, register, register_admin, running_app
-from tests.support import PrivateRedis, make_settings, unique_prefix
+from tests.support import PrivateRedis, make_settings, settings_with_shared_state, unique_prefix
 
 CACHED_VIEWS = ["/api/v1/tasks", "/api/v1/tasks/stats", "/api/v1/tasks?status=pending&limit=5"]
 
 
 @pytest.fixture(params=["in-process", "redis"])
 def cache_settings(request: pytest.FixtureRequest, sqlite_url: str) -> Any:
-    if request.param == "in-process":
-        return make_settings(sqlite_url)
-    redis_url = request.getfixturevalue("redis_url")
-    return make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+    return settings_with_shared_state(request, sqlite_url, request.param)
 
 
 async def create(client: httpx.AsyncClient, auth: dict[str, Any], title: str) -> dict[str, Any]:
