@@ -18,6 +18,7 @@ from taskyard.jobs.events import USER_REGISTERED
 from taskyard.jobs.service import EventPublisher
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
+from taskyard.users.service import rename
 
 
 class InvalidCredentials(Unauthorized):
@@ -131,10 +132,8 @@ class AuthService:
         return await self._issue(user, login.id)
 
     async def update_me(self, user: User, changes: MeUpdate) -> User:
-        if changes.name is not None and changes.name != user.name:
-            people = await self.users.people_sharing_tasks_with(user.id)
-            user.name = changes.name
-            self.cache.after_write(self.users.session, people)
+        if changes.name is not None:
+            await rename(user, changes.name, self.users, self.cache)
         if changes.notifications is not None:
             user.notifications = changes.notifications
         await self.users.flush()

@@ -21,6 +21,16 @@ class LastAdmin(Conflict):
     message = "The last active admin cannot be demoted, deactivated or deleted"
 
 
+async def rename(user: User, name: str, users: UserRepository, cache: ResponseCache) -> None:
+    """A new name, and fresh views wherever it shows: the person's own, the owners of tasks
+    assigned to them, their tasks' assignees, and the admin views."""
+    if name == user.name:
+        return
+    people = await users.people_sharing_tasks_with(user.id)
+    user.name = name
+    cache.after_write(users.session, people)
+
+
 class UserService:
     """What admins do to accounts."""
 
@@ -55,10 +65,8 @@ class UserService:
         stays_admin = changes.role in (None, Role.ADMIN) and changes.is_active is not False
         if user.is_admin and user.is_active and not stays_admin:
             await self._ensure_another_admin(user)
-        if changes.name is not None and changes.name != user.name:
-            people = await self.users.people_sharing_tasks_with(user.id)
-            user.name = changes.name
-            self.cache.after_write(self.users.session, people)
+        if changes.name is not None:
+            await rename(user, changes.name, self.users, self.cache)
         if changes.role is not None:
             user.role = changes.role
         if changes.is_active is not None:
