@@ -35,6 +35,7 @@ from taskyard.users.models import Role
 STATE_TTL_SECONDS = 300
 # Longer than any request takes between reading the database and remembering what it read.
 TOMBSTONE_TTL_SECONDS = 60
+MAX_IN_PROCESS_ENTRIES = 100_000
 _CLAIMS = "taskyard_claims"
 _PREFETCHED = "taskyard_identity_values"
 _GONE = b"-"
@@ -199,9 +200,12 @@ class InProcessIdentityStore:
     def _set(self, key: str, value: bytes, ttl: float, *, only_if_absent: bool = False) -> None:
         if only_if_absent and self._get(key) is not None:
             return
-        if len(self._values) > 100_000:
+        if len(self._values) > MAX_IN_PROCESS_ENTRIES:
             now = time.monotonic()
             self._values = {k: v for k, v in self._values.items() if v[0] > now}
+            if len(self._values) > MAX_IN_PROCESS_ENTRIES // 2:
+                # Still full: start afresh. What is dropped is read from the database again.
+                self._values.clear()
         self._values[key] = (time.monotonic() + ttl, value)
 
     def prefetch_keys(self, claims: AccessClaims) -> list[str]:
