@@ -130,12 +130,17 @@ class RedisMovingWindow:
 
 class RateLimitService:
     def __init__(self, settings: Settings, guard: BackendGuard, redis: Redis | None = None) -> None:
-        self.storage = _storage(settings)
-        self.limiter = _STRATEGIES[settings.rate_limit_strategy](self.storage)
         self.window = (
             RedisMovingWindow(redis, settings.redis_key_prefix)
             if redis is not None and settings.rate_limit_strategy == "moving-window"
             else None
+        )
+        # The `limits` library serves the rest (in process, or another strategy in Redis); with
+        # the Lua window it would only hold a second, idle Redis connection pool.
+        self.limiter = (
+            None
+            if self.window is not None
+            else _STRATEGIES[settings.rate_limit_strategy](_storage(settings))
         )
         self.guard = guard
         self.items: dict[LimitName, RateLimitItem] = {
@@ -169,6 +174,7 @@ class RateLimitService:
                 decision, values = await self.window.hit(item, name, key, lookups)
                 self.guard.record_success()
                 return decision, values if lookups else None
+            assert self.limiter is not None  # built whenever there is no Lua window
             allowed = await self.limiter.hit(item, name, key)
             stats = await self.limiter.get_window_stats(item, name, key)
         except Exception as error:  # any storage failure: serve the request anyway
