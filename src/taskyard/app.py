@@ -20,6 +20,7 @@ from taskyard.auth.router import router as auth_router
 from taskyard.auth.service import Authenticator
 from taskyard.auth.tokens import TokenService
 from taskyard.cache.backend import CacheBackend, InProcessCache, RedisCache
+from taskyard.cache.early import CacheReadAhead, EarlyCacheMiddleware
 from taskyard.cache.read_your_writes import RecentWriters
 from taskyard.cache.service import ResponseCache
 from taskyard.config import Settings, get_settings
@@ -118,6 +119,13 @@ def _identity_store(app: FastAPI) -> IdentityStore:
 
 def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -> None:
     # Added innermost first: the last one added sees the request first.
+    if settings.cache_enabled:
+        app.add_middleware(
+            EarlyCacheMiddleware,
+            cache=app.state.response_cache,
+            tokens=app.state.tokens,
+            authenticator=app.state.authenticator,
+        )
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
         GZipMiddleware, minimum_size=settings.compression_min_bytes, compresslevel=GZIP_LEVEL
@@ -130,7 +138,7 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
             RateLimitMiddleware,
             service=app.state.rate_limits,
             tokens=app.state.tokens,
-            identity=app.state.identity,
+            read_ahead=CacheReadAhead(app.state.identity, app.state.response_cache),
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

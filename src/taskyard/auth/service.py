@@ -13,7 +13,7 @@ from taskyard.cache.service import ResponseCache
 from taskyard.db import after_commit, utc_now
 from taskyard.edge.rate_limit import LimitName, RateLimitService
 from taskyard.errors import Unauthorized
-from taskyard.identity import IdentityStore, Principal
+from taskyard.identity import IdentityStore, KnownState, Principal
 from taskyard.jobs.events import USER_REGISTERED
 from taskyard.jobs.service import EventPublisher
 from taskyard.users.models import Role, User
@@ -180,10 +180,7 @@ class Authenticator:
         """The caller behind verified claims, checked against what the identity store knows
         (`prefetched`: its values, already read) and, for whatever it doesn't, the database."""
         known = await self.identity.lookup(claims, prefetched)
-        revoked = known.token_revoked if known is not None else False
-        if not self.identity.shared:
-            revoked = revoked or await self.denylist.contains(claims.jti)
-        if revoked:
+        if await self._revoked(claims, known):
             raise SessionRevoked()
         role = known.role if known else None
         active = known.active if known else None
@@ -199,11 +196,30 @@ class Authenticator:
             raise AccountDeactivated()
         if not session_open:
             raise SessionRevoked()
-        return Principal(
-            user_id=claims.user_id,
-            session_id=claims.session_id,
-            role=role,
-            jti=claims.jti,
-            expires_at=claims.expires_at,
-            cache_version=known.cache_version if known is not None else None,
-        )
+        return _principal(claims, role, known.cache_version if known is not None else None)
+
+    async def vouch(self, claims: AccessClaims, known: KnownState | None) -> Principal | None:
+        """The caller when the identity store alone shows them in good standing; None when the
+        database must be asked, or the request refused (`authenticate` then says why)."""
+        if known is None or known.role is None or not known.active or not known.session_open:
+            return None
+        if await self._revoked(claims, known):
+            return None
+        return _principal(claims, known.role, known.cache_version)
+
+    async def _revoked(self, claims: AccessClaims, known: KnownState | None) -> bool:
+        if known is not None and known.token_revoked:
+            return True
+        # A shared store reads the denylist with the rest; otherwise the denylist answers.
+        return not self.identity.shared and await self.denylist.contains(claims.jti)
+
+
+def _principal(claims: AccessClaims, role: Role, cache_version: int | None) -> Principal:
+    return Principal(
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        role=role,
+        jti=claims.jti,
+        expires_at=claims.expires_at,
+        cache_version=cache_version,
+    )

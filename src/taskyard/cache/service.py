@@ -1,10 +1,12 @@
 """Cached JSON responses for task reads.
 
-Keys always carry the caller: `u:<id>:<version>` for a person's own views. The version lives in
-the identity store (Redis, or this process), comes with the identity check that runs anyway,
-and is bumped after every write to that person's tasks commits, before the write is answered:
-from then on no instance asks for the old key. Admin views share one generation counter in the
-backend, bumped likewise; they are cached only in a shared backend (Redis).
+Keys always carry the caller: `u:<id>:<version>:<request>` for a person's own views, where the
+request is its path and query string exactly as sent, so that the early answer (`cache/early.py`)
+can find a body before any route has parsed the request. The version lives in the identity store
+(Redis, or this process), comes with the identity check that runs anyway, and is bumped after
+every write to that person's tasks commits, before the write is answered: from then on no
+instance asks for the old key. Admin views share one generation counter in the backend, bumped
+likewise; they are cached only in a shared backend (Redis).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Scope
 
 from taskyard.cache.backend import CacheBackend
 from taskyard.db import after_commit
@@ -47,17 +50,26 @@ class ResponseCache:
         self._admin_bump_owed = False
 
     @staticmethod
-    def _digest(view: str, query: BaseModel | None) -> str:
+    def _view_digest(view: str, query: BaseModel | None) -> str:
         canonical = view + "?" + (query.model_dump_json() if query is not None else "")
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
-    def key_for_user(
-        self, caller: Principal, view: str, query: BaseModel | None = None
-    ) -> str | None:
+    @staticmethod
+    def request_digest(scope: Scope) -> str:
+        """Names a request by its path and query as sent: the same URL, the same entry."""
+        canonical = scope["path"].encode() + b"?" + scope.get("query_string", b"")
+        return hashlib.sha256(canonical).hexdigest()[:32]
+
+    def user_key_parts(self, user_id: uuid.UUID, scope: Scope) -> tuple[str, str]:
+        """A person's key for this request, around the cache version that goes between."""
+        return f"{self.prefix}:u:{user_id}:", f":{self.request_digest(scope)}"
+
+    def key_for_user(self, caller: Principal, scope: Scope) -> str | None:
+        """The caller's own view of this request (their tasks, their stats, one of theirs)."""
         if not self.enabled or caller.cache_version is None:
             return None
-        digest = self._digest(view, query)
-        return f"{self.prefix}:u:{caller.user_id}:{caller.cache_version}:{digest}"
+        before, after = self.user_key_parts(caller.user_id, scope)
+        return f"{before}{caller.cache_version}{after}"
 
     def after_write(self, session: AsyncSession, people: set[uuid.UUID]) -> None:
         """Once this transaction commits, retire these people's views and the admin views."""
@@ -77,7 +89,7 @@ class ResponseCache:
         generation = await self.backend.get_int(self._admin_generation_key)
         if generation is None:
             return None
-        return f"{self.prefix}:a:{generation}:{self._digest(view, query)}"
+        return f"{self.prefix}:a:{generation}:{self._view_digest(view, query)}"
 
     async def expire_admin_views(self) -> None:
         if self.backend.shared and not await self.backend.incr(self._admin_generation_key):

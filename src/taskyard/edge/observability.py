@@ -20,6 +20,12 @@ QUIET_PREFIXES = ("/health", "/metrics")
 
 
 _CONVERTOR = re.compile(r":[a-z]+}")
+_ROUTE = "taskyard_route"
+
+
+def name_route(scope: Scope, template: str) -> None:
+    """For a request answered before routing: the route that would have answered it."""
+    scope.setdefault("state", {})[_ROUTE] = template
 
 
 def route_template(scope: Scope) -> str:
@@ -28,6 +34,9 @@ def route_template(scope: Scope) -> str:
     FastAPI keeps an included route's own path on `scope["route"]` and the prefixed template on
     its route context; prefer the latter, fall back to the former.
     """
+    named: str | None = scope.get("state", {}).get(_ROUTE)
+    if named is not None:
+        return named
     context: Any = scope.get("fastapi", {}).get("effective_route_context")
     path = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
     # Without convertor names: `/tasks/{id:taskid}` is `/tasks/{id}`, as the API documents it.

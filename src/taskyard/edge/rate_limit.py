@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -25,12 +25,12 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskyard.auth.tokens import TokenService
+from taskyard.auth.tokens import AccessClaims, TokenService
 from taskyard.config import Settings
 from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
 from taskyard.errors import TooManyRequests, error_response
-from taskyard.identity import IdentityStore, claims_of, remember_prefetched
+from taskyard.identity import claims_of
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
 
 # Probes, metrics and the web client's hashed files cost next to nothing to answer.
@@ -80,8 +80,9 @@ def _storage(settings: Settings) -> Storage:
     )
 
 
-# A moving window (a list of hit times, newest first), its stats for the headers, and any other
-# keys the request will need (the caller's identity state): one round trip to Redis.
+# A moving window (a list of hit times, newest first), its stats for the headers, any other keys
+# the request will need (the caller's identity state), and then one key named after the last of
+# those (a cached body, by the caller's cache version): one round trip to Redis.
 _MOVING_WINDOW_AND_LOOKUPS = """
 local now, limit, expiry = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local allowed = 0
@@ -102,8 +103,35 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, limit - 1)) do
 end
 local lookups = {}
 if #KEYS > 1 then lookups = redis.call('MGET', unpack(KEYS, 2)) end
-return {allowed, count, tostring(oldest), lookups}
+local followed = false
+if ARGV[4] and #lookups > 0 then
+  followed = redis.call('GET', ARGV[4] .. (lookups[#lookups] or '0') .. ARGV[5])
+end
+return {allowed, count, tostring(oldest), lookups, followed}
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Lookups:
+    """What a request will read from Redis after the limiter, read in the limiter's call:
+    `keys`, then the key made of `then`'s two parts around the last key's value ('0' if unset)."""
+
+    keys: Sequence[str] = ()
+    then: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LookedUp:
+    values: list[bytes | None]
+    followed: bytes | None
+
+
+class ReadAhead(Protocol):
+    """Plans what a request will read, and keeps what was read for the layers after."""
+
+    def plan(self, scope: Scope, claims: AccessClaims) -> Lookups: ...
+
+    def keep(self, scope: Scope, found: LookedUp) -> None: ...
 
 
 class RedisMovingWindow:
@@ -115,17 +143,18 @@ class RedisMovingWindow:
         self.prefix = f"{prefix}:window"
 
     async def hit(
-        self, item: RateLimitItem, name: str, key: str, lookups: Sequence[str]
-    ) -> tuple[Decision, list[bytes | None]]:
+        self, item: RateLimitItem, name: str, key: str, lookups: Lookups
+    ) -> tuple[Decision, LookedUp]:
         expiry = item.get_expiry()
         now = time.time()
-        allowed, count, oldest, values = await self.script(
-            keys=[f"{self.prefix}:{name}:{item.amount}:{expiry}:{key}", *lookups],
-            args=[repr(now), item.amount, expiry],
+        allowed, count, oldest, values, followed = await self.script(
+            keys=[f"{self.prefix}:{name}:{item.amount}:{expiry}:{key}", *lookups.keys],
+            args=[repr(now), item.amount, expiry, *(lookups.then or ())],
         )
         reset_after = max(1, math.ceil(float(oldest) + expiry - now))
         remaining = max(0, item.amount - int(count))
-        return Decision(bool(allowed), item.amount, remaining, reset_after), list(values)
+        decision = Decision(bool(allowed), item.amount, remaining, reset_after)
+        return decision, LookedUp(list(values), followed)
 
 
 class RateLimitService:
@@ -153,27 +182,25 @@ class RateLimitService:
             "refresh": parse(settings.rate_limit_refresh),
         }
 
-    async def check(
-        self, name: LimitName, key: str, lookups: Sequence[str] = ()
-    ) -> Decision | None:
+    async def check(self, name: LimitName, key: str) -> Decision | None:
         """Count one request against a limit; None when the counter store is unreachable."""
-        decision, _values = await self.check_and_read(name, key, lookups)
+        decision, _found = await self.check_and_read(name, key, Lookups())
         return decision
 
     async def check_and_read(
-        self, name: LimitName, key: str, lookups: Sequence[str]
-    ) -> tuple[Decision | None, list[bytes | None] | None]:
+        self, name: LimitName, key: str, lookups: Lookups
+    ) -> tuple[Decision | None, LookedUp | None]:
         """`check`, also reading `lookups` from Redis in the same round trip when it can
-        (their values, else None)."""
+        (what it found, else None)."""
         if self.guard.should_skip():
             RATE_LIMIT_BACKEND_ERRORS.inc()
             return None, None
         item = self.items[name]
         try:
             if self.window is not None:
-                decision, values = await self.window.hit(item, name, key, lookups)
+                decision, found = await self.window.hit(item, name, key, lookups)
                 self.guard.record_success()
-                return decision, values if lookups else None
+                return decision, found if lookups.keys else None
             assert self.limiter is not None  # built whenever there is no Lua window
             allowed = await self.limiter.hit(item, name, key)
             stats = await self.limiter.get_window_stats(item, name, key)
@@ -199,22 +226,23 @@ class RateLimitMiddleware(HttpMiddleware):
         app: ASGIApp,
         service: RateLimitService,
         tokens: TokenService,
-        identity: IdentityStore,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         super().__init__(app)
         self.service = service
         self.tokens = tokens
-        self.identity = identity
+        self.read_ahead = read_ahead
 
-    def _limit_for(self, scope: Scope) -> tuple[LimitName, str, Sequence[str]]:
-        """The limit, its key, and the identity keys to read alongside."""
+    def _limit_for(self, scope: Scope) -> tuple[LimitName, str, Lookups]:
+        """The limit, its key, and what to read alongside."""
         client = scope.get("client")
         ip = client[0] if client else "unknown"
         claims = claims_of(scope, self.tokens)  # an invalid token is just an anonymous caller
         if claims is None:
-            return "anonymous", ip, ()
+            return "anonymous", ip, Lookups()
         name: LimitName = "admin" if claims.role == "admin" else "user"
-        return name, str(claims.user_id), self.identity.prefetch_keys(claims)
+        lookups = self.read_ahead.plan(scope, claims) if self.read_ahead else Lookups()
+        return name, str(claims.user_id), lookups
 
     def applies_to(self, scope: Scope) -> bool:
         if scope["method"] == "POST" and scope["path"] in AUTH_PATHS:
@@ -223,9 +251,9 @@ class RateLimitMiddleware(HttpMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         name, key, lookups = self._limit_for(scope)
-        decision, values = await self.service.check_and_read(name, key, lookups)
-        if values is not None:
-            remember_prefetched(scope, values)
+        decision, found = await self.service.check_and_read(name, key, lookups)
+        if found is not None and self.read_ahead is not None:
+            self.read_ahead.keep(scope, found)
         if decision is None:
             await self.app(scope, receive, send)
             return

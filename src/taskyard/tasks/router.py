@@ -60,21 +60,22 @@ async def list_tasks(
     user: CurrentPrincipal,
     service: TaskServiceDep,
     cache: ResponseCacheDep,
+    request: Request,
 ) -> Response:
     async def produce() -> bytes:
         return _task_list(await service.list_own(user, query), query)
 
-    return await cache.respond("list", cache.key_for_user(user, "list", query), produce)
+    return await cache.respond("list", cache.key_for_user(user, request.scope), produce)
 
 
 @router.get("/stats", response_model=DataEnvelope[TaskStats], responses=documented_errors(401))
 async def task_stats(
-    user: CurrentPrincipal, service: TaskServiceDep, cache: ResponseCacheDep
+    user: CurrentPrincipal, service: TaskServiceDep, cache: ResponseCacheDep, request: Request
 ) -> Response:
     async def produce() -> DataEnvelope[TaskStats]:
         return DataEnvelope(data=await service.stats(user))
 
-    return await cache.respond("stats", cache.key_for_user(user, "stats"), produce)
+    return await cache.respond("stats", cache.key_for_user(user, request.scope), produce)
 
 
 @router.get(
@@ -100,14 +101,21 @@ async def list_all_tasks(
     responses=documented_errors(400, 401, 404),
 )
 async def get_task(
-    task_id: TaskId, user: CurrentPrincipal, service: TaskServiceDep, cache: ResponseCacheDep
+    task_id: TaskId,
+    user: CurrentPrincipal,
+    service: TaskServiceDep,
+    cache: ResponseCacheDep,
+    request: Request,
 ) -> Response:
     async def produce() -> DataEnvelope[TaskOut]:
         return DataEnvelope(data=TaskOut.model_validate(await service.get(task_id, user)))
 
-    view = f"task:{task_id}"
     # Owners see their own task through their own key; admins viewing anyone's go by admin key.
-    key = cache.key_for_user(user, view) if not user.is_admin else await cache.key_for_admin(view)
+    key = (
+        cache.key_for_user(user, request.scope)
+        if not user.is_admin
+        else await cache.key_for_admin(f"task:{task_id}")
+    )
     return await cache.respond("task", key, produce)
 
 
