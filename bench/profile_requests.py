@@ -131,7 +131,8 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
     execute(ADMIN_URL, f'CREATE DATABASE "{name}"')
     database_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     results: dict[str, Any] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="taskyard-profile-"))
+    workdir = args.raw_dir or Path(tempfile.mkdtemp(prefix="taskyard-profile-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     try:
         env = {**os.environ, "TASKYARD_DATABASE_URL": database_url}
         subprocess.run([TASKYARD, "migrate"], env=env, check=True, capture_output=True)
@@ -213,6 +214,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--results-dir", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--name", default="profile", help="file name of the results")
+    parser.add_argument(
+        "--raw-dir",
+        type=Path,
+        help="keep py-spy's raw stacks here (one file per scenario, for flame graphs)",
+    )
     args = parser.parse_args()
     results = profile(args)
     summary = report(results, args)

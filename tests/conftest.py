@@ -7,6 +7,7 @@ A missing PostgreSQL skips those tests locally and fails them under CI=true.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -86,6 +87,12 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     yield from fresh_database(request.param, tmp_path_factory.mktemp(request.param), request)
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """For what only PostgreSQL does: a fresh database of this test's own."""
+    yield from fresh_database("postgresql", tmp_path, request)
 
 
 @pytest.fixture

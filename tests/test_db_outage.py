@@ -6,20 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.helpers import bearer, register, running_app
-from tests.support import TcpProxy, fresh_database, make_settings
-
-
-@pytest.fixture
-def postgres_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    yield from fresh_database("postgresql", tmp_path_factory.mktemp("outage"), request)
+from tests.support import TcpProxy, make_settings
 
 
 async def wait_for(condition: object, within: float = 15.0) -> None:

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from taskyard.db import Database
 from taskyard.jobs.repository import OutboxRepository
-from tests.support import fresh_database, make_settings
-
-
-@pytest.fixture
-def postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_database("postgresql", tmp_path, request)
+from tests.support import make_settings
 
 
 async def test_concurrent_relays_claim_disjoint_events_without_blocking(postgres_url: str) -> None:

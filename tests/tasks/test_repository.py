@@ -17,6 +17,7 @@ from taskyard.tasks.models import Task, TaskPriority, TaskStatus
 from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
 from taskyard.tasks.schemas import TaskOut, list_row_json
 from taskyard.users.models import User
+from tests.support import make_settings
 
 
 @contextmanager
@@ -61,20 +62,57 @@ async def seed(session: AsyncSession, owners: int, tasks_each: int) -> list[User
     return users
 
 
-async def test_a_page_of_everyones_tasks_is_two_statements(app: Any, session: AsyncSession) -> None:
+async def test_a_page_and_its_total_are_one_statement(app: Any, session: AsyncSession) -> None:
     await seed(session, owners=8, tasks_each=5)
     database: Database = app.state.database
     async with database.session(write=False) as reader:
         repository = TaskRepository(reader)
         with counted_statements(database) as statements:
             tasks, total = await repository.page(
-                TaskFilter(owner_id=None), order=SortOrder.parse("-createdAt"), limit=40
+                TaskFilter(owner_id=None), order=SortOrder.parse("-createdAt"), limit=30
             )
             owner_names = {row.owner_name for row in tasks}
-    assert total == 40
-    assert len(tasks) == 40
-    assert len(owner_names) == 8  # owners came with the page: no per-row query
-    assert len(statements) == 2, statements
+    assert total == 40  # all the matches, not the page
+    assert len(tasks) == 30
+    assert len(owner_names) > 1  # owners came with the page: no per-row query
+    assert len(statements) == 1, statements
+
+
+async def test_a_page_past_the_end_still_counts_the_matches(
+    app: Any, session: AsyncSession
+) -> None:
+    owners = await seed(session, owners=2, tasks_each=5)
+    database: Database = app.state.database
+    order = SortOrder.parse("-createdAt")
+    async with database.session(write=False) as reader:
+        repository = TaskRepository(reader)
+        mine = TaskFilter(owner_id=owners[0].id)
+        past, total = await repository.page(mine, order=order, limit=10, offset=50)
+        assert (len(past), total) == (0, 5)
+        last = (await repository.page(mine, order=order, limit=10))[0][-1]
+        beyond, total = await repository.page(
+            mine, order=order, limit=10, after=(order.key_of(last), last.id)
+        )
+        assert (len(beyond), total) == (0, 5)
+        nobody, total = await repository.page(
+            TaskFilter(owner_id=uuid.uuid4()), order=order, limit=10
+        )
+        assert (len(nobody), total) == (0, 0)
+
+
+async def test_the_total_is_counted_once_per_statement_on_postgresql(postgres_url: str) -> None:
+    """An uncorrelated subquery (an InitPlan), not a count per row."""
+    database = Database(make_settings(postgres_url))
+    query = TaskRepository.page_query(
+        TaskFilter(owner_id=uuid.uuid4()), SortOrder.parse("-createdAt"), 20
+    )
+    sql = query.compile(database.engine, compile_kwargs={"literal_binds": True})
+    try:
+        async with database.session(write=False) as reader:
+            plan = await reader.scalar(text(f"EXPLAIN (FORMAT JSON) {sql}"))
+    finally:
+        await database.dispose()
+    assert "InitPlan" in json.dumps(plan)
 
 
 async def test_filters_select_exactly_the_matching_tasks(session: AsyncSession) -> None:

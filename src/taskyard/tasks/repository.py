@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.sql.elements import Label
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern
 from taskyard.identity import Viewer
@@ -154,6 +155,18 @@ class SortOrder:
         return here < there if self.descending else here > there
 
 
+def _total_of(task_filter: TaskFilter) -> Label[int]:
+    """How many tasks the filter matches, as a column that any query may carry."""
+    return (
+        select(func.count())
+        .select_from(Task)
+        .where(*task_filter.conditions())
+        .correlate(None)  # never tied to the rows of the query carrying it
+        .scalar_subquery()
+        .label("total")
+    )
+
+
 class TaskRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -194,20 +207,25 @@ class TaskRepository:
         offset: int = 0,
         after: tuple[Any, uuid.UUID] | None = None,
     ) -> tuple[Sequence[Row[Any]], int]:
-        """One page of list rows (`LIST_COLUMNS`, people joined in), plus one count: two
-        queries whatever the page size.
+        """One page of list rows (`LIST_COLUMNS`, people joined in) and the count of all the
+        filter matches, in one statement whatever the page size.
+
+        The count rides along as an uncorrelated scalar subquery, which PostgreSQL runs once for
+        the statement (an InitPlan), not per row. (A window count would make PostgreSQL fetch and
+        join every matching row instead of the page alone.) Only a page past the end, which has
+        no row to carry it, costs a second statement for the count.
 
         `after` is a keyset position (sort key, id): the page starts just past it, which costs
-        the same however deep it is, unlike `offset`. (A window count would make it one query,
-        but it makes PostgreSQL fetch and join every matching row instead of the page alone:
-        for a person with 100,000 tasks that costs more than the round trip it saves.)
+        the same however deep it is, unlike `offset`.
         """
-        total = await self.session.scalar(
-            select(func.count()).select_from(Task).where(*task_filter.conditions())
-        )
         query = self.page_query(task_filter, order, limit, offset=offset, after=after)
-        rows = await self.session.execute(query)
-        return rows.all(), total or 0
+        rows = (await self.session.execute(query)).all()
+        if rows:
+            return rows, rows[0].total
+        if offset == 0 and after is None:
+            return rows, 0
+        past_the_end = await self.session.scalar(select(_total_of(task_filter)))
+        return rows, past_the_end or 0
 
     @staticmethod
     def page_query(
@@ -222,7 +240,7 @@ class TaskRepository:
         if after is not None:
             conditions.append(order.after(*after))
         query: Select[*tuple[Any, ...]] = (
-            select(*LIST_COLUMNS)
+            select(*LIST_COLUMNS, _total_of(task_filter))
             .join(_Owner, Task.created_by_id == _Owner.id)
             .outerjoin(_Assignee, Task.assignee_id == _Assignee.id)
             .where(*conditions)
