@@ -6,13 +6,16 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import APIRouter
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select, text
+from sqlalchemy.exc import DBAPIError
 
-from taskyard.db import Database, DbSession
+from taskyard.db import Database, DbSession, is_outage
 from taskyard.errors import BadRequest
 from taskyard.users.models import User
 from tests.helpers import bearer, register
+from tests.support import TcpProxy, make_settings
 
 
 class _KeepAndFail(BadRequest):
@@ -71,8 +74,6 @@ async def test_concurrent_writes_all_land(app: Any, client: httpx.AsyncClient) -
 
 
 async def test_pool_is_sized_from_settings(database_url: str) -> None:
-    from tests.support import make_settings
-
     database = Database(
         make_settings(database_url, db_pool_size=7, db_max_overflow=13, db_pool_timeout=5)
     )
@@ -86,3 +87,54 @@ async def test_pool_is_sized_from_settings(database_url: str) -> None:
         assert database.pool_status()["size"] == 7
     finally:
         await database.dispose()
+
+
+async def _select_one(database: Database) -> object:
+    async with database.session(write=False) as session:
+        return await session.scalar(text("SELECT 1"))
+
+
+async def test_a_rested_connection_is_checked_and_replaced_before_use(postgres_url: str) -> None:
+    """Connections killed under the pool (a database restart): the checkout finds out."""
+    target = make_url(postgres_url)
+    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    through_proxy = target.set(host="127.0.0.1", port=proxy.port)
+    database = Database(
+        make_settings(
+            through_proxy.render_as_string(hide_password=False), db_pool_ping_after_seconds=0
+        )
+    )
+    try:
+        assert await _select_one(database) == 1
+        await proxy.cut()
+        await proxy.start()
+        assert await _select_one(database) == 1  # not an error: the dead one was replaced
+    finally:
+        await database.dispose()
+        await proxy.cut()
+
+
+async def test_a_connection_used_a_moment_ago_goes_unchecked(postgres_url: str) -> None:
+    """The price of skipping the round trip: a connection that died within the rest period is
+    found by the query, which fails; the pool then starts afresh and the next one works."""
+    target = make_url(postgres_url)
+    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    through_proxy = target.set(host="127.0.0.1", port=proxy.port)
+    database = Database(
+        make_settings(
+            through_proxy.render_as_string(hide_password=False), db_pool_ping_after_seconds=3600
+        )
+    )
+    try:
+        assert await _select_one(database) == 1
+        await proxy.cut()
+        await proxy.start()
+        with pytest.raises(DBAPIError) as failure:
+            await _select_one(database)
+        assert is_outage(failure.value)
+        assert await _select_one(database) == 1
+    finally:
+        await database.dispose()
+        await proxy.cut()

@@ -42,9 +42,12 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=40, ge=0, le=1000)
     db_pool_timeout: float = Field(default=30, gt=0)
     db_connect_timeout: float = Field(default=5, gt=0)
-    # A round trip per checkout that finds dead connections (after a database restart) before a
-    # request does; switching it off buys throughput at the cost of failed requests then.
+    # A round trip at checkout that finds dead connections (after a database restart) before a
+    # request does. Only for connections that rested longer than `db_pool_ping_after_seconds`:
+    # one used a moment ago is alive but for a restart in that moment, and under load the ping
+    # would cost a round trip on every request. 0 pings every checkout.
     db_pool_pre_ping: bool = True
+    db_pool_ping_after_seconds: float = Field(default=1.0, ge=0)
 
     secret_key: SecretStr | None = None
     access_token_ttl: int = Field(default=900, ge=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -13,7 +14,7 @@ import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -116,11 +117,10 @@ def _engine_options(settings: Settings, application_name: str) -> dict[str, Any]
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout,
-        "pool_pre_ping": settings.db_pool_pre_ping,
+        # The primary pings rested connections only (`_ping_rested_connections`); replicas ping
+        # every checkout: failover relies on it, a stopped replica is found before any query.
+        "pool_pre_ping": application_name == REPLICA_APPLICATION_NAME,
     }
-    if application_name == REPLICA_APPLICATION_NAME:
-        # Failover relies on it: a stopped replica is found at checkout, before any query.
-        options["pool_pre_ping"] = True
     if not settings.is_sqlite:
         # Connections rest in autocommit: reads need no BEGIN/ROLLBACK round trips (the
         # pre-ping, too, is then one round trip, not three). Writes ask for a transaction.
@@ -132,6 +132,30 @@ def _engine_options(settings: Settings, application_name: str) -> dict[str, Any]
             "timeout": settings.db_connect_timeout,
         }
     return options
+
+
+_RESTED_SINCE = "taskyard_rested_since"
+
+
+def _ping_rested_connections(engine: AsyncEngine, after_seconds: float) -> None:
+    """Pre-ping at checkout, but only a connection that rested in the pool longer than
+    `after_seconds`; a dead one is replaced there and then, before any request uses it."""
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "checkin")
+    def _note_rest(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RESTED_SINCE] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _ping_if_rested(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        rested_since = record.info.get(_RESTED_SINCE)  # none yet: it has just connected
+        if rested_since is None or time.monotonic() - rested_since < after_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool drops it and checks out another
+            raise DisconnectionError() from error
 
 
 def _read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -183,6 +207,8 @@ class Database:
         )
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        elif settings.db_pool_pre_ping:
+            _ping_rested_connections(self.engine, settings.db_pool_ping_after_seconds)
         self._read_sessions = _read_sessions(self.engine)
         write_options: dict[str, Any] = {_WRITE_OPTION: True}
         if not self.is_sqlite:
