@@ -95,11 +95,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve(
-    database_url: str, secret: str, *, cache: bool, connections: int
-) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {
+def server_env(database_url: str, secret: str, *, cache: bool, connections: int) -> dict[str, str]:
+    """The environment of a served app under measurement: Redis for the cache, limits and
+    identity, and limits too high to reach."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith("TASKYARD_")},
         "TASKYARD_DATABASE_URL": database_url,
         "TASKYARD_REDIS_URL": REDIS_URL,
@@ -116,7 +115,26 @@ def serve(
         # isn't what this measures.
         "TASKYARD_DUE_SCAN_SECONDS": "86400",
     }
-    process = subprocess.Popen([TASKYARD, "serve", "--port", str(port)], env=env)
+
+
+def serve(
+    database_url: str,
+    secret: str,
+    *,
+    cache: bool,
+    connections: int,
+    command: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the app (by default `taskyard serve`; `command` ends with the port to listen on)
+    and wait until it is ready."""
+    port = _free_port()
+    environment = {
+        **server_env(database_url, secret, cache=cache, connections=connections),
+        **(env or {}),
+    }
+    argv = [*command, str(port)] if command else [TASKYARD, "serve", "--port", str(port)]
+    process = subprocess.Popen(argv, env=environment)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while subprocess.run(

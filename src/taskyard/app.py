@@ -30,7 +30,8 @@ from taskyard.docs.router import DOCS_PATH, OPENAPI_PATH, document_real_errors
 from taskyard.docs.router import router as docs_router
 from taskyard.edge.body_limit import BodySizeLimitMiddleware
 from taskyard.edge.etag import ETagMiddleware
-from taskyard.edge.http_semantics import HeadAsGetMiddleware, PrivateResponsesMiddleware
+from taskyard.edge.front import FrontMiddleware
+from taskyard.edge.http_semantics import HeadAsGetMiddleware
 from taskyard.edge.metrics import (
     forget_this_process,
     instrument_pool,
@@ -38,11 +39,10 @@ from taskyard.edge.metrics import (
     metrics_response,
     sample_process_forever,
 )
-from taskyard.edge.observability import ObservabilityMiddleware
-from taskyard.edge.proxy import ProxyHeadersMiddleware, TrustedProxies
+from taskyard.edge.proxy import TrustedProxies
 from taskyard.edge.rate_limit import RateLimitMiddleware, RateLimitService
-from taskyard.edge.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
-from taskyard.edge.security_headers import DOCS_CSP, SecurityHeadersMiddleware
+from taskyard.edge.request_id import REQUEST_ID_HEADER
+from taskyard.edge.security_headers import DOCS_CSP, SecurityHeaders
 from taskyard.edge.sentry import init_sentry
 from taskyard.errors import UnhandledErrorMiddleware, documented_errors, install_error_handlers
 from taskyard.exports.router import router as exports_router
@@ -132,7 +132,6 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
     )
     app.add_middleware(ETagMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
-    app.add_middleware(PrivateResponsesMiddleware)
     if app.state.rate_limits is not None:
         app.add_middleware(
             RateLimitMiddleware,
@@ -158,15 +157,15 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
         max_age=600,
     )
     app.add_middleware(
-        SecurityHeadersMiddleware,
-        always_hsts=settings.env == "production",
-        page_policies={DOCS_PATH: DOCS_CSP},
-        client_policy=CLIENT_CSP if serves_client else None,
-        is_client_path=is_client_path,
+        FrontMiddleware,
+        trusted=TrustedProxies(settings.trusted_proxies),
+        security=SecurityHeaders(
+            always_hsts=settings.env == "production",
+            page_policies={DOCS_PATH: DOCS_CSP},
+            client_policy=CLIENT_CSP if serves_client else None,
+            is_client_path=is_client_path,
+        ),
     )
-    app.add_middleware(ObservabilityMiddleware)
-    app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(ProxyHeadersMiddleware, trusted=TrustedProxies(settings.trusted_proxies))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

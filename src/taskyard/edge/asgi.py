@@ -1,4 +1,4 @@
-"""A small ASGI helper shared by the middleware that looks at, or adds to, response headers."""
+"""Small ASGI helpers shared by the middleware."""
 
 from __future__ import annotations
 
@@ -16,14 +16,6 @@ def on_response_start(send: Send, inspect: Callable[[Message], None]) -> Send:
         await send(message)
 
     return watched
-
-
-def add_header_unless_present(message: Message, name: bytes, value: bytes) -> None:
-    """Add a response header, unless the app already set one of that name."""
-    headers = list(message.get("headers", ()))
-    if not any(key.lower() == name for key, _ in headers):
-        headers.append((name, value))
-    message["headers"] = headers
 
 
 class HttpMiddleware:

@@ -10,12 +10,19 @@ from taskyard.edge.asgi import HttpMiddleware
 from taskyard.errors import error_response
 
 TOO_LARGE = "Request body too large"
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 
 
 class BodySizeLimitMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         super().__init__(app)
         self.max_bytes = max_bytes
+
+    def applies_to(self, scope: Scope) -> bool:
+        """Requests that may carry a body: a GET or HEAD without a declared one has none."""
+        if scope["method"] not in {"GET", "HEAD"}:
+            return True
+        return any(name in _BODY_HEADERS for name, _ in scope.get("headers", ()))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = self._declared_length(scope)

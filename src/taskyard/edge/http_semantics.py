@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from starlette.types import Message, Receive, Scope, Send
 
-from taskyard.edge.asgi import HttpMiddleware, add_header_unless_present, on_response_start
+from taskyard.edge.asgi import HttpMiddleware
 
 # Responses that carry tokens: kept by no cache at all, not even the browser's.
 TOKEN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
 PRIVATE = b"private, no-cache"  # the browser may keep it, but revalidates (ETags still work)
 NO_STORE = b"no-store"
-_CACHE_CONTROL = b"cache-control"
 
 
 class HeadAsGetMiddleware(HttpMiddleware):
@@ -37,17 +36,9 @@ def _has_authorization(scope: Scope) -> bool:
     return any(name == b"authorization" for name, _ in scope.get("headers", ()))
 
 
-class PrivateResponsesMiddleware(HttpMiddleware):
+def cache_policy(scope: Scope) -> bytes | None:
     """Responses for one person never sit in a shared cache: `private, no-cache` on every
     authenticated response, and `no-store` on those that hand out tokens."""
-
-    def applies_to(self, scope: Scope) -> bool:
-        return scope["path"] in TOKEN_PATHS or _has_authorization(scope)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        policy = NO_STORE if scope["path"] in TOKEN_PATHS else PRIVATE
-
-        def add_policy(message: Message) -> None:
-            add_header_unless_present(message, _CACHE_CONTROL, policy)
-
-        await self.app(scope, receive, on_response_start(send, add_policy))
+    if scope["path"] in TOKEN_PATHS:
+        return NO_STORE
+    return PRIVATE if _has_authorization(scope) else None

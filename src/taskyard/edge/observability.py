@@ -1,17 +1,13 @@
-"""One structured log line and one set of metrics per request."""
+"""One structured log line and one set of metrics per request, under the route's template."""
 
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
-import structlog
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from taskyard.edge.asgi import HttpMiddleware, on_response_start
-from taskyard.edge.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
-from taskyard.edge.request_id import request_id_of_scope
+from taskyard.edge.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from taskyard.logging import get_logger
 
 logger = get_logger("taskyard.access")
@@ -43,36 +39,21 @@ def route_template(scope: Scope) -> str:
     return _CONVERTOR.sub("}", str(path)) if path else "unmatched"
 
 
-class ObservabilityMiddleware(HttpMiddleware):
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        status = 500
-        request_id = request_id_of_scope(scope)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-
-        def note_status(message: Message) -> None:
-            nonlocal status
-            status = message["status"]
-
-        HTTP_IN_FLIGHT.inc()
-        try:
-            await self.app(scope, receive, on_response_start(send, note_status))
-        finally:
-            HTTP_IN_FLIGHT.dec()
-            elapsed = time.perf_counter() - started
-            method, route = scope["method"], route_template(scope)
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route, str(status)).observe(elapsed)
-            log = logger.debug if scope["path"].startswith(QUIET_PREFIXES) else logger.info
-            client = scope.get("client")
-            log(
-                "request",
-                method=method,
-                route=route,
-                path=scope["path"],
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-                user_id=scope.get("state", {}).get("user_id"),
-                client_ip=client[0] if client else None,
-            )
-            structlog.contextvars.clear_contextvars()
+def record_request(scope: Scope, status: int, elapsed: float) -> None:
+    """The request's metrics and its access log line."""
+    method, route = scope["method"], route_template(scope)
+    labels = (method, route, str(status))
+    HTTP_REQUESTS.labels(*labels).inc()
+    HTTP_LATENCY.labels(*labels).observe(elapsed)
+    log = logger.debug if scope["path"].startswith(QUIET_PREFIXES) else logger.info
+    client = scope.get("client")
+    log(
+        "request",
+        method=method,
+        route=route,
+        path=scope["path"],
+        status=status,
+        duration_ms=round(elapsed * 1000, 2),
+        user_id=scope.get("state", {}).get("user_id"),
+        client_ip=client[0] if client else None,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 _FORWARDED_FOR = b"x-forwarded-for"
 _FORWARDED_PROTO = b"x-forwarded-proto"
@@ -36,34 +36,23 @@ def _last_value(raw: bytes) -> str | None:
     return value or None
 
 
-class ProxyHeadersMiddleware:
-    """Rewrites the ASGI client address and scheme from a trusted proxy's headers."""
-
-    def __init__(self, app: ASGIApp, trusted: TrustedProxies) -> None:
-        self.app = app
-        self.trusted = trusted
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.trusted:
-            client = scope.get("client")
-            if client and self.trusted.trusts(client[0]):
-                self._apply_forwarded(scope, client[1])
-        await self.app(scope, receive, send)
-
-    @staticmethod
-    def _apply_forwarded(scope: Scope, port: int) -> None:
-        forwarded_for = forwarded_proto = None
-        for name, value in scope.get("headers", ()):
-            if name == _FORWARDED_FOR:
-                forwarded_for = _last_value(value)
-            elif name == _FORWARDED_PROTO:
-                forwarded_proto = _last_value(value)
-        if forwarded_for:
-            try:
-                ipaddress.ip_address(forwarded_for)
-            except ValueError:
-                forwarded_for = None
-        if forwarded_for:
-            scope["client"] = (forwarded_for, port)
-        if forwarded_proto in {"http", "https"}:
-            scope["scheme"] = forwarded_proto
+def apply_forwarded(scope: Scope, trusted: TrustedProxies) -> None:
+    """Rewrite the ASGI client address and scheme from a trusted proxy's headers."""
+    client = scope.get("client")
+    if not (trusted and client and trusted.trusts(client[0])):
+        return
+    forwarded_for = forwarded_proto = None
+    for name, value in scope.get("headers", ()):
+        if name == _FORWARDED_FOR:
+            forwarded_for = _last_value(value)
+        elif name == _FORWARDED_PROTO:
+            forwarded_proto = _last_value(value)
+    if forwarded_for:
+        try:
+            ipaddress.ip_address(forwarded_for)
+        except ValueError:
+            forwarded_for = None
+    if forwarded_for:
+        scope["client"] = (forwarded_for, client[1])
+    if forwarded_proto in {"http", "https"}:
+        scope["scheme"] = forwarded_proto

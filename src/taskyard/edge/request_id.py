@@ -6,18 +6,16 @@ import re
 import uuid
 
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope, Send
-
-from taskyard.edge.asgi import HttpMiddleware, add_header_unless_present, on_response_start
+from starlette.types import Scope
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_HEADER_KEY = REQUEST_ID_HEADER.lower().encode()
+REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
-        if name == _HEADER_KEY:
+        if name == REQUEST_ID_KEY:
             candidate = value.decode("latin-1")
             return candidate if _SANE_REQUEST_ID.fullmatch(candidate) else None
     return None
@@ -33,14 +31,3 @@ def request_id_of_scope(scope: Scope) -> str:
 
 def request_id_of(request: Request) -> str:
     return request_id_of_scope(request.scope)
-
-
-class RequestIdMiddleware(HttpMiddleware):
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = request_id_of_scope(scope)
-        encoded = request_id.encode()
-
-        def add_request_id(message: Message) -> None:
-            add_header_unless_present(message, _HEADER_KEY, encoded)
-
-        await self.app(scope, receive, on_response_start(send, add_request_id))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from taskyard.edge.asgi import HttpMiddleware, on_response_start
+from starlette.types import Scope
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Swagger UI: our own scripts only; it sets inline styles, and shows data: images.
@@ -16,6 +14,7 @@ DOCS_CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 HSTS = b"max-age=31536000; includeSubDomains"
+_API_CSP = API_CSP.encode()
 
 _COMMON = [
     (b"x-content-type-options", b"nosniff"),
@@ -31,17 +30,18 @@ _COMMON = [
 ]
 
 
-class SecurityHeadersMiddleware(HttpMiddleware):
+class SecurityHeaders:
+    """Which of them a response gets: the common set, the page's Content-Security-Policy, and
+    HSTS over HTTPS (or always, in production)."""
+
     def __init__(
         self,
-        app: ASGIApp,
         *,
         always_hsts: bool,
         page_policies: dict[str, str] | None = None,
         client_policy: str | None = None,
         is_client_path: Callable[[str], bool] = lambda _path: False,
     ) -> None:
-        super().__init__(app)
         self.always_hsts = always_hsts
         # Path prefix -> Content-Security-Policy for pages that need more than the API's.
         self.page_policies = {
@@ -57,16 +57,11 @@ class SecurityHeadersMiddleware(HttpMiddleware):
                 return policy
         if self.client_policy is not None and self.is_client_path(path):
             return self.client_policy
-        return API_CSP.encode()
+        return _API_CSP
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def for_request(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """The headers, which replace any of the same name the app set."""
         extra = [*_COMMON, (b"content-security-policy", self._policy_for(scope["path"]))]
         if self.always_hsts or scope.get("scheme") == "https":
             extra.append((b"strict-transport-security", HSTS))
-        names = {name for name, _ in extra}
-
-        def add_headers(message: Message) -> None:
-            kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in names]
-            message["headers"] = [*kept, *extra]
-
-        await self.app(scope, receive, on_response_start(send, add_headers))
+        return extra

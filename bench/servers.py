@@ -1,0 +1,139 @@
+"""Which ASGI server, and how many workers, on this machine: uvicorn against granian, 1 and 2.
+
+    make bench-servers        (or: .venv/bin/python bench/servers.py [--duration 10])
+
+Seeds a fresh PostgreSQL database, serves the same app (Redis for the cache, limits and
+identity) under each server and worker count, directly (no nginx), and drives the cached and
+the uncached list with wrk. Writes bench/results/servers.md and .json (or --results-dir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from profile_requests import serve
+from run import ADMIN_URL, REPO, TASKYARD, execute, people, request_files, seed, wrk
+from sqlalchemy.engine import make_url
+
+GRANIAN = str(Path(sys.executable).with_name("granian"))
+# Each command ends where the port goes.
+SERVERS: dict[str, Callable[[int], list[str]]] = {
+    "uvicorn (uvloop, httptools)": lambda workers: [
+        TASKYARD,
+        "serve",
+        "--workers",
+        str(workers),
+        "--port",
+    ],
+    "granian": lambda workers: [
+        GRANIAN,
+        "--interface",
+        "asgi",
+        "--factory",
+        "--loop",
+        "uvloop",
+        "--no-ws",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+        "--host",
+        "127.0.0.1",
+        "taskyard.app:create_app",
+        "--port",
+    ],
+}
+SCENARIOS = {"list page 1, cached": ("list", True), "list page 1, uncached": ("list", False)}
+
+
+def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
+    secret = secrets.token_urlsafe(48)
+    name = f"taskyard_servers_{uuid.uuid4().hex[:8]}"
+    execute(ADMIN_URL, f'CREATE DATABASE "{name}"')
+    database_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    rows: list[dict[str, Any]] = []
+    try:
+        migrate_env = {"TASKYARD_DATABASE_URL": database_url, "PATH": str(Path(TASKYARD).parent)}
+        subprocess.run([TASKYARD, "migrate"], env=migrate_env, check=True, capture_output=True)
+        seed(database_url, args.users, args.tasks)
+        everyone, heavy = people(database_url, secret)
+        workdir = Path(tempfile.mkdtemp(prefix="taskyard-servers-"))
+        files = request_files(workdir, database_url, secret, everyone, heavy)
+        for server, command in SERVERS.items():
+            for workers in (1, 2):
+                for label, (requests, cache) in SCENARIOS.items():
+                    # Several workers add up their metrics in a directory of their own.
+                    metrics_dir = tempfile.mkdtemp(prefix="taskyard-servers-metrics-")
+                    env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir} if workers > 1 else {}
+                    process, url = serve(
+                        database_url,
+                        secret,
+                        cache=cache,
+                        connections=args.connections,
+                        command=command(workers),
+                        env=env,
+                    )
+                    try:
+                        wrk(url, files[requests], 3, args.connections)  # warm up
+                        measured = wrk(url, files[requests], args.duration, args.connections)
+                    finally:
+                        process.terminate()
+                        process.wait(timeout=30)
+                    rows.append(
+                        {"server": server, "workers": workers, "scenario": label, **measured}
+                    )
+                    print(f"{server}, {workers} worker(s), {label}: {measured['rps']:.0f} req/s")
+    finally:
+        execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return rows
+
+
+def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        "# ASGI servers and workers",
+        "",
+        f"One app served directly (no nginx), PostgreSQL and Redis on this machine "
+        f"({args.users} users, {args.tasks} tasks). wrk -c{args.connections} -d{args.duration}s.",
+        "",
+        "| Server | Workers | Scenario | req/s | p50 ms | p95 ms | p99 ms | errors |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['server']} | {row['workers']} | {row['scenario']} | {row['rps']:.0f} | "
+            f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | "
+            f"{100 * row['error_rate']:.2f} % |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--tasks", type=int, default=50_000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--results-dir", type=Path, default=REPO / "bench" / "results")
+    args = parser.parse_args()
+    rows = measure(args)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / "servers.json").write_text(json.dumps(rows, indent=2) + "\n")
+    markdown = report(rows, args)
+    (args.results_dir / "servers.md").write_text(markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
