@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -7,12 +8,13 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
+    bindparam,
     case,
     delete,
     func,
-    literal,
     or_,
     select,
     tuple_,
@@ -77,23 +79,28 @@ class TaskFilter:
     search: str | None = None
     scope: Scope = "own"
 
-    def conditions(self) -> list[ColumnElement[bool]]:
+    def conditions(self, *, named: bool = False) -> list[ColumnElement[bool]]:
+        """The WHERE clauses. `named`: with bind parameters named after the fields instead of
+        the values, so that one statement serves every filter of the same shape (`values`)."""
+
+        def value(name: str, actual: Any, column: Any) -> Any:
+            return bindparam(name, type_=column.type) if named else actual
+
         conditions: list[ColumnElement[bool]] = []
         if self.owner_id is not None:
+            owner = value("owner_id", self.owner_id, Task.created_by_id)
             if self.scope == "own":
-                conditions.append(Task.created_by_id == self.owner_id)
+                conditions.append(Task.created_by_id == owner)
             elif self.scope == "assigned":
-                conditions.append(Task.assignee_id == self.owner_id)
+                conditions.append(Task.assignee_id == owner)
             else:
-                conditions.append(
-                    or_(Task.created_by_id == self.owner_id, Task.assignee_id == self.owner_id)
-                )
+                conditions.append(or_(Task.created_by_id == owner, Task.assignee_id == owner))
         if self.status is not None:
-            conditions.append(Task.status == self.status)
+            conditions.append(Task.status == value("status", self.status, Task.status))
         if self.priority is not None:
-            conditions.append(Task.priority == self.priority)
+            conditions.append(Task.priority == value("priority", self.priority, Task.priority))
         if self.search:
-            pattern = contains_pattern(self.search)
+            pattern = value("search", contains_pattern(self.search), Task.title)
             conditions.append(
                 or_(
                     Task.title.ilike(pattern, escape=LIKE_ESCAPE),
@@ -101,6 +108,27 @@ class TaskFilter:
                 )
             )
         return conditions
+
+    @property
+    def shape(self) -> tuple[bool, Scope, bool, bool, bool]:
+        """What the statement depends on, apart from the values."""
+        return (
+            self.owner_id is not None,
+            self.scope,
+            self.status is not None,
+            self.priority is not None,
+            bool(self.search),
+        )
+
+    def values(self) -> dict[str, Any]:
+        """The values of `conditions(named=True)`."""
+        named = {
+            "owner_id": self.owner_id,
+            "status": self.status,
+            "priority": self.priority,
+            "search": contains_pattern(self.search) if self.search else None,
+        }
+        return {name: value for name, value in named.items() if value is not None}
 
 
 _SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
@@ -140,18 +168,21 @@ class SortOrder:
             self.field
         ]
 
-    def after(self, key: Any, task_id: uuid.UUID) -> ColumnElement[bool]:
-        """Rows strictly past (key, id) in this order: the keyset condition for the next page."""
+    def after(self, *, key_is_null: bool) -> ColumnElement[bool]:
+        """Rows strictly past the position (:after_key, :after_id) in this order: the keyset
+        condition for the next page (`key_is_null`: the position is among undated tasks)."""
         column = _SORT_COLUMNS[self.field]
+        task_id = bindparam("after_id", type_=Task.id.type)
         if self.field == "dueDate":
             id_beyond = Task.id < task_id if self.descending else Task.id > task_id
-            if key is None:  # already among the undated tasks, which come last
+            if key_is_null:  # already among the undated tasks, which come last
                 return and_(Task.due_date.is_(None), id_beyond)
+            key = bindparam("after_key", type_=column.type)
             key_beyond = column < key if self.descending else column > key
             return or_(key_beyond, and_(column == key, id_beyond), Task.due_date.is_(None))
         # A row comparison, which PostgreSQL can answer straight from the matching index.
         here = tuple_(column, Task.id)
-        there = tuple_(literal(key, column.type), literal(task_id, Task.id.type))
+        there = tuple_(bindparam("after_key", type_=column.type), task_id)
         return here < there if self.descending else here > there
 
 
@@ -160,10 +191,60 @@ def _total_of(task_filter: TaskFilter) -> Label[int]:
     return (
         select(func.count())
         .select_from(Task)
-        .where(*task_filter.conditions())
+        .where(*task_filter.conditions(named=True))
         .correlate(None)  # never tied to the rows of the query carrying it
         .scalar_subquery()
         .label("total")
+    )
+
+
+def _page_values(
+    task_filter: TaskFilter, limit: int, offset: int, after: tuple[Any, uuid.UUID] | None
+) -> dict[str, Any]:
+    values = {**task_filter.values(), "page_limit": limit, "page_offset": offset}
+    if after is not None:
+        key, task_id = after
+        values["after_id"] = task_id
+        if key is not None:  # a null key (an undated task) is in the statement's shape
+            values["after_key"] = key
+    return values
+
+
+def _page_statement(
+    task_filter: TaskFilter, order: SortOrder, after: tuple[Any, uuid.UUID] | None
+) -> Select[*tuple[Any, ...]]:
+    """The statement for a page of this shape, built once: a new statement object per request
+    costs SQLAlchemy more than running one it has seen (its cache key and ORM compile state are
+    kept on the object)."""
+    return _page_statement_of_shape(
+        task_filter.shape, order, None if after is None else after[0] is None
+    )
+
+
+@functools.lru_cache(maxsize=1024)  # every shape there is: filters x sorts x positions
+def _page_statement_of_shape(
+    shape: tuple[bool, Scope, bool, bool, bool], order: SortOrder, after_null_key: bool | None
+) -> Select[*tuple[Any, ...]]:
+    has_owner, scope, has_status, has_priority, has_search = shape
+    # A filter of the same shape; its values are never read, only which fields are set.
+    stand_in = TaskFilter(
+        owner_id=uuid.UUID(int=0) if has_owner else None,
+        status=TaskStatus.PENDING if has_status else None,
+        priority=TaskPriority.LOW if has_priority else None,
+        search="x" if has_search else None,
+        scope=scope,
+    )
+    conditions = stand_in.conditions(named=True)
+    if after_null_key is not None:
+        conditions.append(order.after(key_is_null=after_null_key))
+    return (
+        select(*LIST_COLUMNS, _total_of(stand_in))
+        .join(_Owner, Task.created_by_id == _Owner.id)
+        .outerjoin(_Assignee, Task.assignee_id == _Assignee.id)
+        .where(*conditions)
+        .order_by(*order.order_by())
+        .offset(bindparam("page_offset", type_=Integer))
+        .limit(bindparam("page_limit", type_=Integer))
     )
 
 
@@ -218,13 +299,14 @@ class TaskRepository:
         `after` is a keyset position (sort key, id): the page starts just past it, which costs
         the same however deep it is, unlike `offset`.
         """
-        query = self.page_query(task_filter, order, limit, offset=offset, after=after)
-        rows = (await self.session.execute(query)).all()
+        values = _page_values(task_filter, limit, offset, after)
+        query = _page_statement(task_filter, order, after)
+        rows = (await self.session.execute(query, values)).all()
         if rows:
             return rows, rows[0].total
         if offset == 0 and after is None:
             return rows, 0
-        past_the_end = await self.session.scalar(select(_total_of(task_filter)))
+        past_the_end = await self.session.scalar(select(_total_of(task_filter)), values)
         return rows, past_the_end or 0
 
     @staticmethod
@@ -236,19 +318,9 @@ class TaskRepository:
         offset: int = 0,
         after: tuple[Any, uuid.UUID] | None = None,
     ) -> Select[*tuple[Any, ...]]:
-        conditions = task_filter.conditions()
-        if after is not None:
-            conditions.append(order.after(*after))
-        query: Select[*tuple[Any, ...]] = (
-            select(*LIST_COLUMNS, _total_of(task_filter))
-            .join(_Owner, Task.created_by_id == _Owner.id)
-            .outerjoin(_Assignee, Task.assignee_id == _Assignee.id)
-            .where(*conditions)
-            .order_by(*order.order_by())
-            .offset(offset)
-            .limit(limit)
-        )
-        return query
+        """The statement `page` runs, with its values bound in (to show or explain it)."""
+        values = _page_values(task_filter, limit, offset, after)
+        return _page_statement(task_filter, order, after).params(values)
 
     async def all_matching(self, task_filter: TaskFilter) -> Sequence[Task]:
         """Every task the filter covers, people joined in, oldest first (for exports)."""
