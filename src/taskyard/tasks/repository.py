@@ -198,6 +198,17 @@ def _total_of(task_filter: TaskFilter) -> Label[int]:
     )
 
 
+@functools.cache  # four statements, built once (see `_page_statement`)
+def _visible_task_statement(*, anyones: bool, for_update: bool) -> Select[Task]:
+    query = _with_people(select(Task)).where(Task.id == bindparam("task_id", type_=Task.id.type))
+    if not anyones:
+        viewer = bindparam("viewer_id", type_=Task.created_by_id.type)
+        query = query.where(or_(Task.created_by_id == viewer, Task.assignee_id == viewer))
+    if for_update:
+        query = query.with_for_update(of=Task)
+    return query
+
+
 def _page_values(
     task_filter: TaskFilter, limit: int, offset: int, after: tuple[Any, uuid.UUID] | None
 ) -> dict[str, Any]:
@@ -272,12 +283,8 @@ class TaskRepository:
         `for_update` locks the task row (not the people joined in) before a write: a
         concurrent writer waits, then finds the row changed or gone.
         """
-        query = _with_people(select(Task)).where(Task.id == task_id)
-        if not viewer.is_admin:
-            query = query.where(or_(Task.created_by_id == viewer.id, Task.assignee_id == viewer.id))
-        if for_update:
-            query = query.with_for_update(of=Task)
-        return await self.session.scalar(query)
+        query = _visible_task_statement(anyones=viewer.is_admin, for_update=for_update)
+        return await self.session.scalar(query, {"task_id": task_id, "viewer_id": viewer.id})
 
     async def page(
         self,
