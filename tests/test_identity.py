@@ -62,6 +62,22 @@ async def test_a_task_write_never_touches_the_users_row(store_settings: Any) -> 
         assert not [s for s in sent if s.lstrip().upper().startswith("UPDATE USERS")], sent
 
 
+async def test_a_create_is_its_insert_and_its_row(store_settings: Any) -> None:
+    """No account read and no unit of work: the INSERT, then the row read back with its people."""
+    async with running_app(store_settings) as (app, client):
+        auth = await register(client)
+        await warm(client, auth)
+        with statements(app) as sent:
+            created = await client.post(
+                "/api/v1/tasks", json={"title": "Two statements"}, headers=bearer(auth)
+            )
+        assert created.status_code == 201
+        assert created.json()["data"]["createdBy"]["id"] == auth["user"]["id"]
+        assert created.headers["location"] == f"/api/v1/tasks/{created.json()['data']['id']}"
+        sql = [s.lstrip().split()[0].upper() for s in sent if not s.lstrip().startswith("BEGIN")]
+        assert sql == ["INSERT", "SELECT"], sent
+
+
 @asynccontextmanager
 async def two_instances(database_url: str, redis_url: str) -> AsyncIterator[tuple[Any, ...]]:
     settings = make_settings(database_url, redis_url=redis_url, redis_key_prefix=unique_prefix())

@@ -4,9 +4,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
+from pydantic_core import to_json
 from starlette.convertors import Convertor, register_url_convertor
 
-from taskyard.auth.dependencies import AdminPrincipal, CurrentPrincipal, CurrentUser
+from taskyard.auth.dependencies import AdminPrincipal, CurrentPrincipal
 from taskyard.cache.dependencies import ResponseCacheDep
 from taskyard.errors import documented_errors
 from taskyard.schemas import CursorListEnvelope, DataEnvelope, MessageEnvelope
@@ -119,17 +120,22 @@ async def get_task(
     return await cache.respond("task", key, produce)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=documented_errors(400, 401, 413))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MessageEnvelope[TaskOut],
+    responses=documented_errors(400, 401, 413),
+)
 async def create_task(
-    body: TaskCreate,
-    user: CurrentUser,
-    service: TaskServiceDep,
-    request: Request,
-    response: Response,
-) -> MessageEnvelope[TaskOut]:
-    task = await service.create(user, body)
-    response.headers["Location"] = str(request.url_for("get_task", id=str(task.id)).path)
-    return MessageEnvelope(message="Task created successfully", data=TaskOut.model_validate(task))
+    body: TaskCreate, user: CurrentPrincipal, service: TaskServiceDep, request: Request
+) -> Response:
+    task = list_row_json(await service.create(user, body))
+    return Response(
+        to_json({"success": True, "message": "Task created successfully", "data": task}),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+        headers={"Location": f"{request.url.path.rstrip('/')}/{task['id']}"},
+    )
 
 
 @router.patch("/{id:taskid}", responses=TASK_WRITE_ERRORS)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Row
 
 from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
+from taskyard.db import utc_now
 from taskyard.errors import Forbidden, NotFound, ValidationFailed
 from taskyard.identity import Viewer
 from taskyard.jobs.events import TASK_ASSIGNED
@@ -64,7 +65,9 @@ class TaskService:
     def _changed(self, task: Task, *also: uuid.UUID | None) -> None:
         """Every cached view that could show this task goes stale once this transaction
         commits: its owner's, its assignee's (and a former assignee's), and the admin views."""
-        people = {task.created_by_id, task.assignee_id, *also}
+        self._people_changed(task.created_by_id, task.assignee_id, *also)
+
+    def _people_changed(self, *people: uuid.UUID | None) -> None:
         self.cache.after_write(self.tasks.session, {person for person in people if person})
 
     async def _assignee(self, assignment: Assignment) -> User | None:
@@ -104,20 +107,28 @@ class TaskService:
             raise TaskNotFound()
         return task
 
-    async def create(self, owner: User, data: TaskCreate) -> Task:
-        task = Task(
-            title=data.title,
-            description=data.description,
-            status=data.status,
-            priority=data.priority,
-            due_date=data.due_date,
-            owner=owner,
-            assignee=await self._assignee(data),
+    async def create(self, owner: Viewer, data: TaskCreate) -> Row[Any]:
+        """The new task as a list row (people joined in): no ORM object on the hot write path."""
+        assignee = await self._assignee(data)
+        now = utc_now()
+        task_id = uuid.uuid4()
+        row = await self.tasks.insert(
+            {
+                "id": task_id,
+                "title": data.title,
+                "description": data.description,
+                "status": data.status,
+                "priority": data.priority,
+                "due_date": data.due_date,
+                "created_by_id": owner.id,
+                "assignee_id": assignee.id if assignee is not None else None,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-        await self.tasks.add(task)
-        self._changed(task)
-        self._announce_assignment(task, actor=owner, previous=None)
-        return task
+        self._people_changed(row.owner_id, row.assignee_id)
+        self._announce_assignment(row.id, row.assignee_id, actor=owner, previous=None)
+        return row
 
     async def update(self, task_id: uuid.UUID, viewer: Viewer, changes: TaskUpdate) -> Task:
         # Every write locks the task first, then (in _changed) its people: one lock order, and
@@ -133,18 +144,23 @@ class TaskService:
             task.assignee = await self._assignee(changes)
         await self.tasks.flush()
         self._changed(task, previous_assignee)
-        self._announce_assignment(task, actor=viewer, previous=previous_assignee)
+        self._announce_assignment(
+            task.id, task.assignee_id, actor=viewer, previous=previous_assignee
+        )
         return task
 
     def _announce_assignment(
-        self, task: Task, *, actor: Viewer, previous: uuid.UUID | None
+        self,
+        task_id: uuid.UUID,
+        assignee_id: uuid.UUID | None,
+        *,
+        actor: Viewer,
+        previous: uuid.UUID | None,
     ) -> None:
         """A new assignee hears about it (not when people assign themselves)."""
-        if task.assignee_id is None or task.assignee_id in {previous, actor.id}:
+        if assignee_id is None or assignee_id in {previous, actor.id}:
             return
-        self.events.emit(
-            TASK_ASSIGNED, {"task_id": str(task.id), "assignee_id": str(task.assignee_id)}
-        )
+        self.events.emit(TASK_ASSIGNED, {"task_id": str(task_id), "assignee_id": str(assignee_id)})
 
     async def delete(self, task_id: uuid.UUID, viewer: Viewer) -> None:
         task = await self.get(task_id, viewer, for_update=True)
