@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.helpers import PASSWORD
 from tests.serving import TASKYARD, free_port, server_env, wait_until_live
 from tests.support import SmtpServer, fresh_database
 
@@ -160,6 +162,73 @@ def test_without_smtp_the_mail_goes_to_the_log(sqlite_database: str, tmp_path: P
         )
         wait_for(lambda: "Welcome to Taskyard" in log.read_text())
         assert "password123" not in log.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _fresh(method: str, url: str, **kwargs: object) -> httpx.Response:
+    """One request on a connection of its own, so that successive ones spread over workers."""
+    with httpx.Client() as connection:
+        return connection.request(method, url, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shared", ["redis", "no redis"])
+def test_revocation_bites_on_every_worker(
+    shared: str, postgres_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Each worker keeps the caller's state and cached views; a logout or a deactivation
+    answered by one worker is refused by all of them on the very next request."""
+    database_url = postgres_url
+    env = {"TASKYARD_REDIS_URL": request.getfixturevalue("redis_url")} if shared == "redis" else {}
+    if env:
+        env["TASKYARD_REDIS_KEY_PREFIX"] = f"workers-{uuid.uuid4().hex[:8]}"
+    admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    made = subprocess.run(
+        [TASKYARD, "create-admin", "--email", admin_email, "--name", "Ada Admin"],
+        env={**server_env(database_url), **env, "TASKYARD_ADMIN_PASSWORD": PASSWORD},
+        capture_output=True,
+    )
+    assert made.returncode == 0, made.stderr
+    process, base_url = start(database_url, tmp_path, "--workers", "2", **env)
+    api = f"{base_url}/api/v1"
+    try:
+        admin = _fresh(
+            "POST", f"{api}/auth/login", json={"email": admin_email, "password": PASSWORD}
+        )
+        people = []
+        for name in ("Leaving", "Deactivated"):
+            email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+            signed_up = _fresh(
+                "POST",
+                f"{api}/auth/register",
+                json={"name": name, "email": email, "password": PASSWORD},
+            )
+            assert signed_up.status_code == 201
+            people.append(signed_up.json()["data"])
+        views = [f"{api}/tasks", f"{api}/tasks/stats"]
+        for person in people:
+            headers = {"Authorization": f"Bearer {person['token']}"}
+            for _ in range(10):  # every worker now holds this person's state and views
+                for view in views:
+                    assert _fresh("GET", view, headers=headers).status_code == 200
+
+        leaving, deactivated = people
+        logout = _fresh(
+            "POST", f"{api}/auth/logout", headers={"Authorization": f"Bearer {leaving['token']}"}
+        )
+        assert logout.status_code == 200
+        changed = _fresh(
+            "PATCH",
+            f"{api}/users/{deactivated['user']['id']}",
+            json={"isActive": False},
+            headers={"Authorization": f"Bearer {admin.json()['data']['token']}"},
+        )
+        assert changed.status_code == 200
+        for person in people:
+            headers = {"Authorization": f"Bearer {person['token']}"}
+            answers = {_fresh("GET", view, headers=headers).status_code for view in views * 10}
+            assert answers == {401}, (person["user"]["name"], answers)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
