@@ -84,7 +84,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                         env=env,
                     )
                     try:
-                        wrk(url, files[requests], 3, args.connections)  # warm up
+                        wrk(url, files[requests], max(1, args.duration // 3), args.connections)
                         measured = wrk(url, files[requests], args.duration, args.connections)
                     finally:
                         process.terminate()

@@ -100,3 +100,25 @@ def test_the_profiler_charges_samples_to_components(
     # The uncached list spends time in the database layers; the cached one far less.
     uncached = results["list page 1, uncached"]["components"]
     assert uncached.get("SQLAlchemy", 0) + uncached.get("asyncpg", 0) > 0
+
+
+def test_the_server_comparison_runs_every_server_and_worker_count(
+    postgres: PostgresDatabases, redis_url: str, tmp_path: Path
+) -> None:
+    if shutil.which("wrk") is None:
+        service_unavailable("wrk is not installed")
+    completed = run_harness(
+        "servers.py",
+        [*TINY, "--duration", "1", "--results-dir", str(tmp_path)],
+        postgres=postgres,
+        redis_url=redis_url,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    rows = json.loads((tmp_path / "servers.json").read_text())
+    measured = {(row["server"], row["workers"], row["scenario"]) for row in rows}
+    assert {server for server, _, _ in measured} == {"uvicorn (uvloop, httptools)", "granian"}
+    assert len(measured) == 8
+    for row in rows:
+        assert row["requests"] > 0, row
+        assert row["error_rate"] == 0, row
+    assert "| granian | 2 |" in (tmp_path / "servers.md").read_text()
