@@ -29,9 +29,9 @@ from typing import Any
 from run import (
     ADMIN_URL,
     REDIS_URL,
-    REPO,
     TASKYARD,
     _free_port,
+    bench_arguments,
     execute,
     people,
     request_files,
@@ -228,14 +228,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--tasks", type=int, default=50_000)
-    parser.add_argument("--duration", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--results-dir", type=Path, default=REPO / "bench" / "results")
+    parser = bench_arguments(__doc__, tasks=50_000, duration=15)
     parser.add_argument("--name", default="profile", help="file name of the results")
     parser.add_argument(
         "--raw-dir",

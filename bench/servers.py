@@ -1,4 +1,5 @@
-"""Which ASGI server, and how many workers, on this machine: uvicorn against granian, 1 and 2.
+"""Which ASGI server, and how many workers, on this machine: uvicorn against granian, 1 and 2,
+beside the bare FastAPI + asyncpg stack with as many workers.
 
     make bench-servers        (or: .venv/bin/python bench/servers.py [--duration 10])
 
@@ -20,8 +21,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chart import BARE
 from profile_requests import serve
-from run import ADMIN_URL, REPO, TASKYARD, execute, people, request_files, seed, wrk
+from run import (
+    ADMIN_URL,
+    REPO,
+    TASKYARD,
+    bench_arguments,
+    execute,
+    people,
+    request_files,
+    seed,
+    wrk,
+)
 from sqlalchemy.engine import make_url
 
 GRANIAN = str(Path(sys.executable).with_name("granian"))
@@ -54,6 +66,24 @@ SERVERS: dict[str, Callable[[int], list[str]]] = {
     ],
 }
 SCENARIOS = {"list page 1, cached": ("list", True), "list page 1, uncached": ("list", False)}
+BARE_SERVER = "bare FastAPI + asyncpg (uvicorn)"
+
+
+def bare_command(workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.baseline_app:app",
+        "--host",
+        "127.0.0.1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--workers",
+        str(workers),
+        "--port",
+    ]
 
 
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -69,64 +99,68 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
         everyone, heavy = people(database_url, secret)
         workdir = Path(tempfile.mkdtemp(prefix="taskyard-servers-"))
         files = request_files(workdir, database_url, secret, everyone, heavy)
-        for server, command in SERVERS.items():
-            for workers in (1, 2):
+        bare_env = {
+            "BASELINE_DSN": make_url(database_url)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False),
+            "PYTHONPATH": str(REPO),
+        }
+        runs: list[tuple[str, int, str, str, bool, list[str], dict[str, str]]] = []
+        for workers in (1, 2):
+            runs.append(
+                (BARE_SERVER, workers, BARE, "baseline", False, bare_command(workers), bare_env)
+            )
+            for server, command in SERVERS.items():
                 for label, (requests, cache) in SCENARIOS.items():
-                    # Several workers add up their metrics in a directory of their own.
-                    metrics_dir = tempfile.mkdtemp(prefix="taskyard-servers-metrics-")
-                    env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir} if workers > 1 else {}
-                    process, url = serve(
-                        database_url,
-                        secret,
-                        cache=cache,
-                        connections=args.connections,
-                        command=command(workers),
-                        env=env,
-                    )
-                    try:
-                        wrk(url, files[requests], max(1, args.duration // 3), args.connections)
-                        measured = wrk(url, files[requests], args.duration, args.connections)
-                    finally:
-                        process.terminate()
-                        process.wait(timeout=30)
-                    rows.append(
-                        {"server": server, "workers": workers, "scenario": label, **measured}
-                    )
-                    print(f"{server}, {workers} worker(s), {label}: {measured['rps']:.0f} req/s")
+                    runs.append((server, workers, label, requests, cache, command(workers), {}))
+        for server, workers, label, requests, cache, argv, extra_env in runs:
+            # Several workers add up their metrics in a directory of their own.
+            metrics_dir = tempfile.mkdtemp(prefix="taskyard-servers-metrics-")
+            env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir} if workers > 1 else {}
+            process, url = serve(
+                database_url,
+                secret,
+                cache=cache,
+                connections=args.connections,
+                command=argv,
+                env={**env, **extra_env},
+            )
+            try:
+                wrk(url, files[requests], max(1, args.duration // 3), args.connections)
+                measured = wrk(url, files[requests], args.duration, args.connections)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+            rows.append({"server": server, "workers": workers, "scenario": label, **measured})
+            print(f"{server}, {workers} worker(s), {label}: {measured['rps']:.0f} req/s")
     finally:
         execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return rows
 
 
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    bare = {row["workers"]: row["rps"] for row in rows if row["server"] == BARE_SERVER}
     lines = [
         "# ASGI servers and workers",
         "",
         f"One app served directly (no nginx), PostgreSQL and Redis on this machine "
-        f"({args.users} users, {args.tasks} tasks). wrk -c{args.connections} -d{args.duration}s.",
+        f"({args.users} users, {args.tasks} tasks). wrk -c{args.connections} -d{args.duration}s. "
+        "The last column is the share of the bare stack with as many workers, in this run.",
         "",
-        "| Server | Workers | Scenario | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| Server | Workers | Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | × bare |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         lines.append(
             f"| {row['server']} | {row['workers']} | {row['scenario']} | {row['rps']:.0f} | "
             f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | "
-            f"{100 * row['error_rate']:.2f} % |"
+            f"{100 * row['error_rate']:.2f} % | {row['rps'] / bare[row['workers']]:.2f} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--tasks", type=int, default=50_000)
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--results-dir", type=Path, default=REPO / "bench" / "results")
-    args = parser.parse_args()
+    args = bench_arguments(__doc__, tasks=50_000, duration=10).parse_args()
     rows = measure(args)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     (args.results_dir / "servers.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -11,7 +11,8 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -390,3 +391,18 @@ class TcpProxy:
                 sink.close()
 
         await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+@asynccontextmanager
+async def database_behind_proxy(database_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
+    """A `TcpProxy` in front of a PostgreSQL database, and the database's URL through it."""
+    target = make_url(database_url)
+    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    try:
+        yield (
+            proxy,
+            target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+        )
+    finally:
+        await proxy.cut()

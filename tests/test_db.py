@@ -8,14 +8,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from taskyard.db import Database, DbSession, is_outage
 from taskyard.errors import BadRequest
 from taskyard.users.models import User
 from tests.helpers import bearer, register
-from tests.support import TcpProxy, make_settings
+from tests.support import database_behind_proxy, make_settings
 
 
 class _KeepAndFail(BadRequest):
@@ -96,45 +96,29 @@ async def _select_one(database: Database) -> object:
 
 async def test_a_rested_connection_is_checked_and_replaced_before_use(postgres_url: str) -> None:
     """Connections killed under the pool (a database restart): the checkout finds out."""
-    target = make_url(postgres_url)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
-    await proxy.start()
-    through_proxy = target.set(host="127.0.0.1", port=proxy.port)
-    database = Database(
-        make_settings(
-            through_proxy.render_as_string(hide_password=False), db_pool_ping_after_seconds=0
-        )
-    )
-    try:
-        assert await _select_one(database) == 1
-        await proxy.cut()
-        await proxy.start()
-        assert await _select_one(database) == 1  # not an error: the dead one was replaced
-    finally:
-        await database.dispose()
-        await proxy.cut()
+    async with database_behind_proxy(postgres_url) as (proxy, url):
+        database = Database(make_settings(url, db_pool_ping_after_seconds=0))
+        try:
+            assert await _select_one(database) == 1
+            await proxy.cut()
+            await proxy.start()
+            assert await _select_one(database) == 1  # not an error: the dead one was replaced
+        finally:
+            await database.dispose()
 
 
 async def test_a_connection_used_a_moment_ago_goes_unchecked(postgres_url: str) -> None:
     """The price of skipping the round trip: a connection that died within the rest period is
     found by the query, which fails; the pool then starts afresh and the next one works."""
-    target = make_url(postgres_url)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
-    await proxy.start()
-    through_proxy = target.set(host="127.0.0.1", port=proxy.port)
-    database = Database(
-        make_settings(
-            through_proxy.render_as_string(hide_password=False), db_pool_ping_after_seconds=3600
-        )
-    )
-    try:
-        assert await _select_one(database) == 1
-        await proxy.cut()
-        await proxy.start()
-        with pytest.raises(DBAPIError) as failure:
-            await _select_one(database)
-        assert is_outage(failure.value)
-        assert await _select_one(database) == 1
-    finally:
-        await database.dispose()
-        await proxy.cut()
+    async with database_behind_proxy(postgres_url) as (proxy, url):
+        database = Database(make_settings(url, db_pool_ping_after_seconds=3600))
+        try:
+            assert await _select_one(database) == 1
+            await proxy.cut()
+            await proxy.start()
+            with pytest.raises(DBAPIError) as failure:
+                await _select_one(database)
+            assert is_outage(failure.value)
+            assert await _select_one(database) == 1
+        finally:
+            await database.dispose()
