@@ -20,6 +20,7 @@ import pytest
 from tests.support import GENEROUS_RATE_LIMITS, TEST_SECRET_KEY, fresh_database
 
 TASKYARD = str(Path(sys.executable).with_name("taskyard"))
+REPO = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_SECONDS = 30.0
 PASSWORD = "correct-horse-battery"
 

@@ -10,12 +10,16 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+import time
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import uvicorn
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
 
+from taskyard import __version__
 from taskyard.auth.passwords import PasswordService
 from taskyard.config import Settings
 from taskyard.db import Database
@@ -24,12 +28,14 @@ from taskyard.jobs.repository import OutboxRepository
 from taskyard.jobs.worker import broker_for, run_worker
 from taskyard.logging import configure_logging, get_logger
 from taskyard.migrations import upgrade
+from taskyard.startup_checks import Problem, broker_problem, database_problem, redis_problem
 from taskyard.users.models import Role, User
 from taskyard.users.repository import EmailTaken, UserRepository
 from taskyard.users.schemas import Email, Password, PersonName
 from taskyard.web.router import find_client
 
 logger = get_logger("taskyard.cli")
+MAX_RETRY_SECONDS = 30.0
 
 
 class CommandError(Exception):
@@ -41,9 +47,73 @@ def _load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()
+            f"{_variable(e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
         )
-        raise CommandError(f"invalid configuration: {problems}") from error
+        raise CommandError(problems) from error
+
+
+def _variable(location: tuple[int | str, ...]) -> str:
+    """The environment variable a settings error is about."""
+    field = str(location[0]) if location else ""
+    return f"TASKYARD_{field.upper()}" if field else "settings"
+
+
+def _service_problems(
+    settings: Settings, *, database: bool = True, redis: bool = False, broker: bool = False
+) -> list[Problem]:
+    """What stands between this command and its services, each as one line."""
+
+    async def check() -> list[Problem | None]:
+        checks = []
+        if database:
+            checks.append(database_problem(settings.database_url))
+        if redis and settings.redis_url:
+            checks.append(redis_problem(settings.redis_url))
+        if broker and settings.broker_url:
+            checks.append(broker_problem(settings.broker_url))
+        return list(await asyncio.gather(*checks))
+
+    return [problem for problem in asyncio.run(check()) if problem is not None]
+
+
+def _require_services(settings: Settings, **which: bool) -> None:
+    """A one-shot command can't wait: any problem ends it."""
+    problems = _service_problems(settings, **which)
+    if problems:
+        raise CommandError("; ".join(map(str, problems)))
+
+
+def _refuse_permanent(problems: list[Problem]) -> list[Problem]:
+    """Settings that can never work end any command; the rest (services not answering yet) are
+    returned for a long-running command to wait out."""
+    permanent = [problem for problem in problems if problem.permanent]
+    if permanent:
+        raise CommandError("; ".join(map(str, permanent)))
+    return problems
+
+
+def _summary(settings: Settings, workers: int) -> dict[str, object]:
+    database = make_url(settings.database_url)
+    return {
+        "database": f"{database.get_backend_name()} "
+        + (
+            database.database or ""
+            if settings.is_sqlite
+            else f"{database.host}:{database.port or 5432}/{database.database}"
+        ),
+        "replicas": len(settings.database_replica_urls),
+        "shared_state": "Redis" if settings.redis_url else "in process",
+        "events": "RabbitMQ" if settings.broker_url else "embedded relay",
+        "cache": "on" if settings.cache_enabled else "off",
+        "rate_limits": (
+            ("Redis" if settings.redis_url else "in process")
+            if settings.rate_limit_enabled
+            else "off"
+        ),
+        "workers": workers,
+        "web_client": "served" if find_client(settings.web_dir) is not None else "not built",
+    }
 
 
 def _migrate_embedded(settings: Settings) -> None:
@@ -68,6 +138,9 @@ def _metrics_directory(workers: int) -> tempfile.TemporaryDirectory[str] | None:
 def serve(args: argparse.Namespace) -> None:
     settings = _load_settings()
     configure_logging(settings)
+    waiting = _refuse_permanent(_service_problems(settings, redis=True, broker=True))
+    for problem in waiting:  # the API answers 503 (or runs without Redis) until it answers
+        logger.warning("a service is not answering at start", problem=str(problem))
     _migrate_embedded(settings)
     if settings.secret_key_generated:
         # Every worker must sign with the same key; it lasts until this server stops.
@@ -80,6 +153,7 @@ def serve(args: argparse.Namespace) -> None:
             "the web client is not built, so only the API is served; "
             "build it with `make run` (needs npm) or set TASKYARD_WEB_DIR"
         )
+    logger.info("starting taskyard", **_summary(settings, args.workers))
     metrics_directory = _metrics_directory(args.workers)
     try:
         uvicorn.run(
@@ -111,6 +185,7 @@ def openapi(_args: argparse.Namespace) -> None:
 
 def migrate(_args: argparse.Namespace) -> None:
     settings = _load_settings()
+    _require_services(settings)
     upgrade(settings.database_url)
     print("database is up to date")
 
@@ -155,6 +230,7 @@ async def _create_admin(settings: Settings, admin: _AdminInput) -> User:
 
 def create_admin(args: argparse.Namespace) -> None:
     settings = _load_settings()
+    _require_services(settings)
     _migrate_embedded(settings)
     try:
         admin = _AdminInput(
@@ -177,12 +253,22 @@ def worker(_args: argparse.Namespace) -> None:
         raise CommandError(
             "TASKYARD_BROKER_URL is not set: without a broker, `serve` carries events out itself"
         )
+    delay = 1.0
+    while waiting := _refuse_permanent(_service_problems(settings, broker=True)):
+        for problem in waiting:
+            logger.warning("waiting for a service", problem=str(problem), retry_in=delay)
+        time.sleep(delay)
+        delay = min(delay * 2, MAX_RETRY_SECONDS)
     asyncio.run(run_worker(settings))
 
 
 def dead_letters(args: argparse.Namespace) -> None:
     """Dead letters live in RabbitMQ's dead-letter queue, or without a broker in the outbox."""
     settings = _load_settings()
+    if settings.broker_url is not None:
+        _require_services(settings, database=False, broker=True)
+    else:
+        _require_services(settings)
 
     async def from_broker() -> None:
         broker = broker_for(settings)
@@ -213,48 +299,140 @@ def dead_letters(args: argparse.Namespace) -> None:
     asyncio.run(from_broker() if settings.broker_url is not None else from_outbox())
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown beside each option; descriptions and epilogs kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:  # flags, and "not given"
+            return action.help
+        return super()._get_help_string(action)
+
+
+_README_TABLE = "Every variable, its default and meaning: the Configuration table in README.md."
+# What each command reads from the environment (besides TASKYARD_LOG_LEVEL and _LOG_FORMAT).
+_READS: dict[str, tuple[str, ...]] = {
+    "serve": (
+        "TASKYARD_DATABASE_URL",
+        "TASKYARD_DATABASE_REPLICA_URLS",
+        "TASKYARD_REDIS_URL",
+        "TASKYARD_BROKER_URL",
+        "TASKYARD_SECRET_KEY",
+        "TASKYARD_ENV",
+        "TASKYARD_SMTP_URL",
+        "TASKYARD_WEB_DIR",
+        "TASKYARD_CORS_ORIGINS",
+        "TASKYARD_TRUSTED_PROXIES",
+        "TASKYARD_RATE_LIMIT*",
+        "TASKYARD_CACHE_*",
+        "TASKYARD_DB_*",
+        "and every other TASKYARD_* setting",
+    ),
+    "migrate": ("TASKYARD_DATABASE_URL",),
+    "create-admin": (
+        "TASKYARD_DATABASE_URL",
+        "TASKYARD_ADMIN_PASSWORD",
+        "TASKYARD_ARGON2_*",
+    ),
+    "worker": (
+        "TASKYARD_BROKER_URL",
+        "TASKYARD_BROKER_PREFIX",
+        "TASKYARD_DATABASE_URL",
+        "TASKYARD_SMTP_URL",
+        "TASKYARD_MAIL_FROM",
+        "TASKYARD_WORKER_PREFETCH",
+        "TASKYARD_JOB_MAX_ATTEMPTS",
+        "TASKYARD_JOB_RETRY_BASE_SECONDS",
+        "TASKYARD_DUE_SCAN_SECONDS",
+    ),
+    "dead-letters": (
+        "TASKYARD_BROKER_URL",
+        "TASKYARD_BROKER_PREFIX",
+        "TASKYARD_DATABASE_URL",
+    ),
+    "openapi": ("TASKYARD_WEB_DIR",),
+}
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    handler: Callable[[argparse.Namespace], None],
+) -> argparse.ArgumentParser:
+    reads = "\n".join(f"  {variable}" for variable in _READS[name])
+    parser = commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=f"Reads:\n{reads}\n\n{_README_TABLE}",
+        formatter_class=_HelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="taskyard", description="Taskyard task-management API")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="taskyard",
+        description="Taskyard: a task-management API built to scale out.",
+        epilog="`taskyard COMMAND --help` says what a command does and which variables it "
+        "reads. " + _README_TABLE,
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"taskyard {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of a failure (as TASKYARD_LOG_LEVEL=debug does)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve_parser = commands.add_parser("serve", help="serve the API")
-    serve_parser.add_argument("--host", default="127.0.0.1")
-    serve_parser.add_argument("--port", type=int, default=8000)
-    serve_parser.add_argument("--workers", type=int, default=1)
-    serve_parser.set_defaults(handler=serve)
+    serve_parser = _command(commands, "serve", "serve the API and the web client", serve)
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve_parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (one per core is a good start)"
+    )
 
-    migrate_parser = commands.add_parser("migrate", help="apply database migrations")
-    migrate_parser.set_defaults(handler=migrate)
+    _command(commands, "migrate", "apply the database migrations", migrate)
 
-    admin_parser = commands.add_parser("create-admin", help="create an admin account")
-    admin_parser.add_argument("--email", required=True)
-    admin_parser.add_argument("--name", required=True)
+    admin_parser = _command(commands, "create-admin", "create an admin account", create_admin)
+    admin_parser.add_argument("--email", required=True, help="the admin's sign-in email")
+    admin_parser.add_argument("--name", required=True, help="the admin's display name")
     admin_parser.add_argument(
-        "--password", help="defaults to TASKYARD_ADMIN_PASSWORD, else a prompt"
+        "--password", help="the password; else TASKYARD_ADMIN_PASSWORD, else a prompt"
     )
-    admin_parser.set_defaults(handler=create_admin)
 
-    worker_parser = commands.add_parser("worker", help="consume background jobs from the broker")
-    worker_parser.set_defaults(handler=worker)
+    _command(commands, "worker", "consume background jobs from the broker", worker)
 
-    dead_parser = commands.add_parser(
-        "dead-letters", help="count the events that failed every try, or replay them"
+    dead_parser = _command(
+        commands,
+        "dead-letters",
+        "count the events that failed every try, or replay them",
+        dead_letters,
     )
-    dead_parser.add_argument("--replay", action="store_true", help="re-queue them")
-    dead_parser.add_argument("--limit", type=int, default=None)
-    dead_parser.set_defaults(handler=dead_letters)
+    dead_parser.add_argument("--replay", action="store_true", help="put them back on the queue")
+    dead_parser.add_argument(
+        "--limit", type=int, default=None, help="replay at most this many (default: all)"
+    )
 
-    openapi_parser = commands.add_parser("openapi", help="print the OpenAPI document")
-    openapi_parser.set_defaults(handler=openapi)
+    _command(commands, "openapi", "print the OpenAPI document", openapi)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return
+    debug = args.debug or os.environ.get("TASKYARD_LOG_LEVEL", "").lower() == "debug"
     try:
         args.handler(args)
     except CommandError as error:
+        if debug:
+            traceback.print_exc()
         print(f"taskyard: {error}", file=sys.stderr)
         raise SystemExit(2) from error
 

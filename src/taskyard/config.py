@@ -7,6 +7,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from limits import parse_many
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
@@ -24,6 +25,37 @@ def _split_commas(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+# The drivers Taskyard runs on, for the URL forms people write.
+_ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+BROKER_SCHEMES = frozenset({"amqp", "amqps"})
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+def async_database_url(url: str) -> str:
+    """`postgresql://`, `postgres://` and `sqlite:///path` as their async drivers' URLs."""
+    scheme, separator, rest = url.partition("://")
+    driver = _ASYNC_DRIVERS.get(scheme.lower()) if separator else None
+    if driver is None:
+        raise ValueError(
+            "a database URL looks like postgresql://user:password@host:5432/name or "
+            f"sqlite:///path/to/file.db, not {_without_password(url)!r}"
+        )
+    return f"{driver}://{rest}"
 
 
 class Settings(BaseSettings):
@@ -123,6 +155,34 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_lists(cls, value: object) -> object:
         return _split_commas(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @field_validator("database_replica_urls")
+    @classmethod
+    def _async_replica_urls(cls, value: list[str]) -> list[str]:
+        return [async_database_url(url) for url in value]
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in REDIS_SCHEMES:
+            raise ValueError(
+                f"a Redis URL starts with redis://, rediss:// or unix://, not {value!r}"
+            )
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_scheme(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in BROKER_SCHEMES:
+            raise ValueError(
+                f"a broker URL starts with amqp:// or amqps://, not {_without_password(value)!r}"
+            )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

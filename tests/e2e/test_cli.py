@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from sqlalchemy.engine import make_url
 
-from tests.serving import PASSWORD, TASKYARD, Server, free_port, login
+from taskyard import __version__
+from tests.serving import PASSWORD, REPO, TASKYARD, Server, free_port, login
+from tests.support import PostgresDatabases
 
 
 def test_create_admin_makes_a_working_admin(server: Server) -> None:
@@ -60,3 +66,125 @@ def test_production_refuses_to_start_without_a_strong_secret(server: Server) -> 
         )
         assert result.returncode == 2
         assert "TASKYARD_SECRET_KEY" in result.stderr
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`taskyard` as an operator runs it, with only the given TASKYARD_* settings."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKYARD_")}
+    return subprocess.run(
+        [TASKYARD, *args],
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_taskyard_alone_prints_the_help_and_the_version_is_one() -> None:
+    bare = run_cli()
+    assert bare.returncode == 0
+    for command in ("serve", "migrate", "create-admin", "worker", "dead-letters", "openapi"):
+        assert command in bare.stdout
+    version = run_cli("--version")
+    assert version.stdout.strip() == f"taskyard {__version__}"
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert 'version = {attr = "taskyard.__version__"}' in pyproject  # one source
+    assert "version" not in json.loads((REPO / "frontend" / "package.json").read_text())
+
+
+def test_each_command_explains_its_options_and_what_it_reads() -> None:
+    serve = run_cli("serve", "--help").stdout
+    assert "(default: 8000)" in serve
+    assert "(default: 127.0.0.1)" in serve
+    for command, variable in (
+        ("serve", "TASKYARD_REDIS_URL"),
+        ("migrate", "TASKYARD_DATABASE_URL"),
+        ("create-admin", "TASKYARD_ADMIN_PASSWORD"),
+        ("worker", "TASKYARD_BROKER_URL"),
+        ("dead-letters", "TASKYARD_BROKER_URL"),
+    ):
+        text = run_cli(command, "--help").stdout
+        assert variable in text, command
+        assert "Configuration table in README.md" in text, command
+
+
+def _one_line_failure(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def test_database_mistakes_are_one_line_and_exit_2(postgres: PostgresDatabases) -> None:
+    admin = make_url(postgres.admin_url)
+    plain = admin.set(drivername="postgresql")
+    missing = plain.set(database=f"missing_{uuid.uuid4().hex[:8]}")
+    _one_line_failure(
+        run_cli("migrate", TASKYARD_DATABASE_URL=missing.render_as_string(hide_password=False)),
+        "TASKYARD_DATABASE_URL",
+        "does not exist",
+        "createdb",
+    )
+    stranger = plain.set(username=f"stranger_{uuid.uuid4().hex[:8]}")
+    _one_line_failure(
+        run_cli(
+            "create-admin",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            TASKYARD_DATABASE_URL=stranger.render_as_string(hide_password=False),
+        ),
+        "createuser",
+    )
+    port = free_port()
+    unreachable = plain.set(drivername="postgres", host="127.0.0.1", port=port)
+    url = unreachable.render_as_string(hide_password=False)
+    _one_line_failure(run_cli("migrate", TASKYARD_DATABASE_URL=url), f"127.0.0.1:{port}")
+    _one_line_failure(
+        run_cli("migrate", TASKYARD_DATABASE_URL="mysql://root:hunter2@db/app"),
+        "TASKYARD_DATABASE_URL",
+        "postgresql://",
+    )
+    debug = run_cli("--debug", "migrate", TASKYARD_DATABASE_URL=url)
+    assert debug.returncode == 2
+    assert "Traceback" in debug.stderr
+
+
+def test_the_usual_postgresql_url_just_works(postgres_url: str) -> None:
+    usual = make_url(postgres_url).set(drivername="postgresql")
+    migrated = run_cli("migrate", TASKYARD_DATABASE_URL=usual.render_as_string(hide_password=False))
+    assert migrated.returncode == 0, migrated.stderr
+
+
+def test_redis_and_broker_mistakes_are_one_line_and_exit_2(
+    sqlite_url: str, redis_url: str, broker_url: str
+) -> None:
+    database = {"TASKYARD_DATABASE_URL": sqlite_url}
+    no_such_database = urlunsplit(urlsplit(redis_url)._replace(path="/99"))
+    _one_line_failure(
+        run_cli(
+            "serve", "--port", str(free_port()), TASKYARD_REDIS_URL=no_such_database, **database
+        ),
+        "TASKYARD_REDIS_URL",
+        "no database 99",
+    )
+    _one_line_failure(
+        run_cli("migrate", TASKYARD_REDIS_URL="redsi://127.0.0.1:6379/0", **database),
+        "TASKYARD_REDIS_URL",
+        "redis://",
+    )
+    host = urlsplit(broker_url).netloc.rpartition("@")[2]
+    _one_line_failure(
+        run_cli("dead-letters", TASKYARD_BROKER_URL=f"amqp://guest:wrong@{host}/", **database),
+        "ACCESS_REFUSED",
+    )
+    port = free_port()
+    _one_line_failure(
+        run_cli("dead-letters", TASKYARD_BROKER_URL=f"amqp://guest:guest@127.0.0.1:{port}/"),
+        f"127.0.0.1:{port}",
+        "connection refused",
+    )

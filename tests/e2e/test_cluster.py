@@ -24,10 +24,9 @@ import redis
 
 from taskyard.config import DEFAULT_WEB_DIR
 from taskyard.web.router import CLIENT_CSP, IMMUTABLE, find_client
-from tests.serving import PASSWORD
+from tests.serving import PASSWORD, REPO
 from tests.support import SECURITY_HEADERS, PostgresDatabases, service_unavailable, unique_prefix
 
-REPO = Path(__file__).resolve().parents[2]
 LOCAL_CLUSTER = REPO / "deploy" / "local-cluster"
 USER_LIMIT, ADMIN_LIMIT, AUTH_LIMIT = 15, 25, 4
 

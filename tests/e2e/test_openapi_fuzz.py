@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import PASSWORD, Server, register, served_backend
+from tests.serving import PASSWORD, REPO, Server, register, served_backend
 
 # Bounded so that both runs on both backends take a few minutes in all.
 MAX_EXAMPLES = 25
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

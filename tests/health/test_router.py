@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from taskyard.app import create_app
-from tests.support import make_settings
+from tests.support import any_free_port, make_settings
 
 
 async def test_readiness_reports_a_down_database_as_503() -> None:
@@ -23,3 +23,23 @@ async def test_readiness_reports_a_down_database_as_503() -> None:
     assert body["success"] is False
     assert body["components"]["database"]["status"] == "down"
     assert live.status_code == 200
+
+
+async def test_readiness_never_calls_the_limiter_shared_while_redis_is_away(
+    sqlite_url: str,
+) -> None:
+    """Before any request has met the outage, the limiter's state follows the Redis probe."""
+    away = f"redis://127.0.0.1:{any_free_port()}/0"
+    app = create_app(make_settings(sqlite_url, redis_url=away))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            ready = await client.get("/health/ready")
+    finally:
+        await app.state.database.dispose()
+        await app.state.redis.aclose()
+    components = ready.json()["components"]
+    assert ready.status_code == 200
+    assert components["redis"]["status"] == "down"
+    assert components["rateLimiter"]["status"] == "degraded"
+    assert "failing open" in components["rateLimiter"]["detail"]

@@ -46,7 +46,9 @@ async def ready(request: Request) -> JSONResponse:
         components["broker"] = await check_broker(state.broker)
     if state.settings.rate_limit_enabled:
         components["rateLimiter"] = rate_limiter_state(
-            state.redis_guard, shared=state.redis is not None
+            state.redis_guard,
+            shared=state.redis is not None,
+            store_down=components.get("redis", ComponentState("up", False)).status == "down",
         )
     status, code = overall(components)
     return JSONResponse(

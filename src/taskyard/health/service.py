@@ -43,8 +43,11 @@ async def check_redis(redis: Redis) -> ComponentState:
     return await _probe(redis.ping, required=False)
 
 
-def rate_limiter_state(guard: BackendGuard, *, shared: bool) -> ComponentState:
-    if guard.is_failing:
+def rate_limiter_state(
+    guard: BackendGuard, *, shared: bool, store_down: bool = False
+) -> ComponentState:
+    """`store_down`: the probe just now found Redis away, whether or not a request has yet."""
+    if guard.is_failing or (shared and store_down):
         return ComponentState("degraded", False, "counter store unreachable: failing open")
     return ComponentState("up", False, "shared (Redis)" if shared else "in process")
 

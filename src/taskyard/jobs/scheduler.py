@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from taskyard.db import Database, utc_now
+from taskyard.db import Database, is_outage, utc_now
 from taskyard.exports.repository import ExportRepository
 from taskyard.jobs.events import TASK_DUE_SOON
 from taskyard.jobs.models import DueReminder
@@ -100,6 +100,9 @@ class DueSoonScanner:
             try:
                 await self.scan_once()
                 await self.purge_expired_exports()
-            except Exception:  # the database may be briefly away; scan again next time
-                logger.exception("due-soon scan failed")
+            except Exception as error:  # the database may be briefly away; scan again next time
+                if is_outage(error):  # one line per outage, from the guard, not a traceback
+                    self.database.outage.record_failure("due-soon scan", error)
+                else:
+                    logger.exception("due-soon scan failed")
             await asyncio.sleep(self.interval_seconds)
