@@ -16,29 +16,36 @@ HAVE_NPM := $(shell command -v npm 2>/dev/null)
 	web web-check web-api-types
 
 $(BIN)/python:
+	@echo "==> creating the virtual environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(RUNTIME_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	@echo "==> installing Taskyard and its dependencies (about a minute the first time)"
 	$(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $@
 
 $(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	@echo "==> installing Taskyard with its test and benchmark tools (a minute or two the first time)"
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@ $(RUNTIME_STAMP)
 
 install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
+# Readable logs while developing; `taskyard serve` itself logs JSON unless told otherwise.
 run: install web
-	$(BIN)/taskyard serve --host 127.0.0.1 --port 8000
+	@echo "==> serving on http://127.0.0.1:8000 (the web client, and the API under /api/v1)"
+	TASKYARD_LOG_FORMAT=$${TASKYARD_LOG_FORMAT:-console} $(BIN)/taskyard serve --host 127.0.0.1 --port 8000
 
 # The web client: built into the package when npm is here; otherwise the API is served alone.
 $(WEB_DEPS_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	@echo "==> installing the web client's packages (npm ci)"
 	cd $(WEB) && npm ci --no-audit --no-fund
 	touch $@
 
 $(WEB_DIST)/index.html: $(WEB_DEPS_STAMP) $(WEB_SOURCES)
+	@echo "==> building the web client"
 	cd $(WEB) && npm run build
 
 ifdef HAVE_NPM

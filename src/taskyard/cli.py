@@ -151,7 +151,8 @@ def serve(args: argparse.Namespace) -> None:
     if find_client(settings.web_dir) is None:
         logger.warning(
             "the web client is not built, so only the API is served; "
-            "build it with `make run` (needs npm) or set TASKYARD_WEB_DIR"
+            "build it with `make web` (needs npm) before installing, or point TASKYARD_WEB_DIR "
+            "at a built client"
         )
     logger.info("starting taskyard", **_summary(settings, args.workers))
     metrics_directory = _metrics_directory(args.workers)

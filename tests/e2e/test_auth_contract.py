@@ -47,6 +47,7 @@ def test_register_returns_user_and_both_tokens(http: httpx.Client) -> None:
     assert user["email"] == email.lower()
     assert user["role"] == "user"
     assert user["isActive"] is True
+    assert ISO_UTC.match(user["lastLogin"])  # signing up signs in
 
 
 def test_role_sent_at_registration_is_ignored(http: httpx.Client) -> None:

@@ -88,6 +88,7 @@ class AuthService:
             password_hash=await self.passwords.hash(data.password),
             role=Role.USER,
             is_active=True,
+            last_login=utc_now(),  # signing up signs in
         )
         await self.users.add(user)
         self.events.emit(USER_REGISTERED, {"user_id": str(user.id)})
