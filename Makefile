@@ -82,17 +82,20 @@ clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache taskyard.db taskyard.db-* \
 		$(WEB)/node_modules $(WEB_DIST) build
 
+# Results go to build/bench (untracked); SAVE=1 replaces the committed reference in bench/results.
+RESULTS := $(if $(SAVE),--results-dir bench/results,)
+
 bench-edge: install-dev
-	$(BIN)/python bench/edge_cost.py
+	$(BIN)/python bench/edge_cost.py $(RESULTS)
 
 bench: install-dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(RESULTS)
 
 bench-jobs: install-dev
-	$(BIN)/python bench/jobs.py
+	$(BIN)/python bench/jobs.py $(RESULTS)
 
 bench-profile: install-dev
-	$(BIN)/python bench/profile_requests.py
+	$(BIN)/python bench/profile_requests.py $(RESULTS)
 
 bench-servers: install-dev
-	$(BIN)/python bench/servers.py
+	$(BIN)/python bench/servers.py $(RESULTS)

@@ -3,7 +3,7 @@
     make bench-edge            (or: .venv/bin/python bench/edge_cost.py --duration 15)
 
 Starts the local cluster (nginx + 3 instances, PostgreSQL, Redis) twice on a fresh database,
-drives it with wrk, and writes bench/results/edge-cost.{md,json}. The limits are set far above
+drives it with wrk, and writes build/bench/edge-cost.{md,json}. The limits are set far above
 the load, so every request pays for the check and none is refused.
 """
 
@@ -24,7 +24,7 @@ import httpx
 from run import ADMIN_URL, REPO, TARGETS, execute, wrk
 from sqlalchemy.engine import make_url
 
-RESULTS = REPO / "bench" / "results"
+RESULTS = REPO / "build" / "bench"  # untracked; `make bench-edge SAVE=1` writes bench/results
 
 
 def run_wrk(url: str, token: str, duration: int, connections: int) -> dict[str, Any]:
@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--instances", type=int, default=3)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS)
     args = parser.parse_args()
 
     name = f"taskyard_bench_edge_{uuid.uuid4().hex[:8]}"
@@ -131,10 +132,17 @@ def main() -> None:
         + "\n".join(rows)
         + f"\n\nThe rate limiter costs {cost:.1f} % of throughput.\n"
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "edge-cost.md").write_text(summary)
-    (RESULTS / "edge-cost.json").write_text(
-        json.dumps({"args": vars(args), "results": results, "targets": TARGETS}, indent=2)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / "edge-cost.md").write_text(summary)
+    (args.results_dir / "edge-cost.json").write_text(
+        json.dumps(
+            {
+                "args": {k: str(v) for k, v in vars(args).items()},
+                "results": results,
+                "targets": TARGETS,
+            },
+            indent=2,
+        )
     )
     print(summary)
 

@@ -3,7 +3,7 @@
     make bench-jobs            (or: .venv/bin/python bench/jobs.py [--registrations 300])
 
 Runs `taskyard serve` and `taskyard worker` on PostgreSQL and RabbitMQ, with a real SMTP server
-(aiosmtpd) inside this process, and writes bench/results/jobs.{md,json}:
+(aiosmtpd) inside this process, and writes build/bench/jobs.{md,json}:
 1. Latency: registrations through the API, 10 at a time; for each, the time from the 201 to the
    welcome email arriving at the SMTP server.
 2. Throughput: a batch of events written straight into the outbox; how fast the relay publishes
@@ -30,7 +30,7 @@ from run import ADMIN_URL, REPO, TASKYARD, _free_port, execute
 from sqlalchemy.engine import make_url
 
 BROKER_URL = os.environ.get("TASKYARD_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
-RESULTS = REPO / "bench" / "results"
+RESULTS = REPO / "build" / "bench"  # untracked; `make bench-jobs SAVE=1` writes bench/results
 
 
 class ArrivalClock:

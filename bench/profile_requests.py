@@ -6,7 +6,8 @@ Seeds a fresh PostgreSQL database, starts one `taskyard serve` (one worker, Redi
 limits and identity) and, per scenario, samples it with py-spy while wrk drives it directly.
 Each sample is charged to the innermost frame that belongs to a known component (stdlib frames,
 asyncio above all, are charged to whatever called them), so the table reads "what our request
-handling spends its CPU on". Writes bench/results/profile.md and .json (or --results-dir).
+handling spends its CPU on". Writes build/bench/profile.md and .json (or --results-dir;
+`make bench-profile SAVE=1` writes the committed bench/results).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@
    pages on one with it off, so they measure the database path.
 3. Runs a bare FastAPI + asyncpg endpoint returning 20 rows behind the same nginx setup, so every
    scenario is also given as a ratio to the bare stack on this machine.
-4. Writes bench/results/benchmark.md and .json (or --results-dir).
+4. Writes build/bench/benchmark.md, .json and .png (or --results-dir; `make bench SAVE=1` writes
+   the committed bench/results).
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ from taskyard.cursors import CursorCodec
 REPO = Path(__file__).resolve().parent.parent
 TASKYARD = str(Path(sys.executable).with_name("taskyard"))
 ADMIN_URL = os.environ.get(
-    "TASKYARD_BENCH_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    "TASKYARD_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("TASKYARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("TASKYARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PASSWORD = "bench-password"
 HEAVY_USERS = 10
 TARGETS = {"p95_ms": 200.0, "rps": 1000.0, "error_rate": 0.001}
@@ -526,7 +527,12 @@ def bench_arguments(
     parser.add_argument("--tasks", type=int, default=tasks)
     parser.add_argument("--duration", type=int, default=duration, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--results-dir", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=REPO / "build" / "bench",
+        help="where results go (untracked); `make bench SAVE=1` writes the committed bench/results",
+    )
     return parser
 
 

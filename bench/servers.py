@@ -5,7 +5,8 @@ beside the bare FastAPI + asyncpg stack with as many workers.
 
 Seeds a fresh PostgreSQL database, serves the same app (Redis for the cache, limits and
 identity) under each server and worker count, directly (no nginx), and drives the cached and
-the uncached list with wrk. Writes bench/results/servers.md and .json (or --results-dir).
+the uncached list with wrk. Writes build/bench/servers.md and .json (or --results-dir;
+`make bench-servers SAVE=1` writes the committed bench/results).
 """
 
 from __future__ import annotations

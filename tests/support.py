@@ -29,7 +29,7 @@ from taskyard.migrations import upgrade
 POSTGRES_ADMIN_URL = os.environ.get(
     "TASKYARD_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("TASKYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("TASKYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_SECRET_KEY = "test-secret-key-long-enough-for-any-hmac-0123456789abcdef0123456789"
 T = TypeVar("T")
 # What every response must carry, at least as strict as Helmet's defaults.

@@ -45,7 +45,7 @@ def run_harness(
         [sys.executable, str(REPO / "bench" / script), *arguments],
         env={
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin",
-            "TASKYARD_BENCH_ADMIN_URL": postgres.admin_url,
+            "TASKYARD_BENCH_DATABASE_URL": postgres.admin_url,
             "TASKYARD_BENCH_REDIS_URL": redis_url,
         },
         capture_output=True,
