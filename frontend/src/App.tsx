@@ -5,6 +5,7 @@ import { UsersPage } from "./admin/UsersPage";
 import { AccountPage } from "./auth/AccountPage";
 import { LoginPage, RegisterPage } from "./auth/AuthPages";
 import { RequireAdmin, RequireAuth, SignedOutOnly } from "./auth/guards";
+import { ExportPage } from "./tasks/ExportPage";
 import { AllTasksPage, AssignedPage, DashboardPage } from "./tasks/pages";
 import { Layout } from "./ui/Layout";
 import { Page } from "./ui/Page";
@@ -52,6 +53,14 @@ export function App() {
           element={
             <RequireAuth>
               <AssignedPage />
+            </RequireAuth>
+          }
+        />
+        <Route
+          path="/exports/:exportId"
+          element={
+            <RequireAuth>
+              <ExportPage />
             </RequireAuth>
           }
         />

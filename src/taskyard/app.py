@@ -196,7 +196,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.rate_limit_enabled
         else None
     )
-    app.state.event_handlers = EventHandlers(app.state.database, mailer_for(settings))
+    app.state.event_handlers = EventHandlers(
+        app.state.database, mailer_for(settings), public_url=settings.public_url
+    )
     app.state.broker = broker_for(settings) if settings.broker_url is not None else None
     if app.state.broker is None:
         # The embedded default: this process carries the events out itself.

@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     database_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     broker_url: str | None = None
+    # Where people reach the web client: absolute links in emails start here.
+    public_url: str = "http://127.0.0.1:8000"
     smtp_url: SecretStr | None = None
     mail_from: str = "Taskyard <no-reply@taskyard.local>"
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
@@ -174,6 +176,16 @@ class Settings(BaseSettings):
                 f"a Redis URL starts with redis://, rediss:// or unix://, not {value!r}"
             )
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(
+                f"the address people open, like https://tasks.example.com, not {value!r}"
+            )
+        return value.rstrip("/")
 
     @field_validator("broker_url")
     @classmethod

@@ -60,7 +60,10 @@ async def finished(app: Any, client: httpx.AsyncClient, auth: dict[str, Any], ur
 async def test_ten_thousand_tasks_round_trip(
     database_url: str, smtp_server: SmtpServer, export_format: str
 ) -> None:
-    async with running_app(make_settings(database_url, smtp_url=smtp_server.url)) as (app, client):
+    settings = make_settings(
+        database_url, smtp_url=smtp_server.url, public_url="https://tasks.example.com/"
+    )
+    async with running_app(settings) as (app, client):
         owner = await register(client, "Exporter")
         ids = await seed_tasks(app, owner["user"]["id"], 10_000)
         requested = await client.post(
@@ -98,6 +101,9 @@ async def test_ten_thousand_tasks_round_trip(
             assert time.monotonic() < deadline
             await app.state.relay.drain_once()
             await asyncio.sleep(0.05)
+        # A link a mail client can open: the web client's page for this export.
+        page = f"https://tasks.example.com/exports/{requested.json()['data']['id']}"
+        assert page in ready_mail()[0].get_body(("plain",)).get_content()
 
 
 async def test_only_the_owner_sees_an_export(database_url: str) -> None:

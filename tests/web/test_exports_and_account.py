@@ -73,3 +73,26 @@ def test_the_account_page_changes_name_and_notifications(
     expect(page.get_by_label("Name")).to_have_value("Natalie Notify")
     expect(page.get_by_label("Email me about my tasks", exact=False)).not_to_be_checked()
     assert tab.app_errors() == []
+
+
+def test_the_page_an_export_mail_links_to_downloads_with_the_session(
+    web_server: Server, open_tab: TabFactory
+) -> None:
+    tab = open_tab(web_server, "export-page", accept_downloads=True)
+    page = tab.page
+    register_through_the_form(tab, "Mia Mailed")
+    create_task(page, "In the mail", "Medium")
+    with page.expect_response(
+        lambda answer: answer.url.endswith("/api/v1/exports") and answer.request.method == "POST"
+    ) as requested:
+        page.get_by_role("button", name="Export", exact=True).click()
+    export_id = requested.value.json()["data"]["id"]
+    expect(page.get_by_role("button", name="Download 1 task")).to_be_visible()
+
+    page.goto(f"{web_server.base_url}/exports/{export_id}")  # as from the mail: a fresh load
+    expect(page.get_by_role("heading", name="Your export", level=1)).to_be_visible()
+    with page.expect_download() as started:
+        page.get_by_role("button", name="Download 1 task (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(started.value.path().read_text(encoding="utf-8-sig"))))
+    assert [row["title"] for row in rows] == ["In the mail"]
+    assert tab.app_errors() == []

@@ -11,7 +11,7 @@ const POLL_MILLISECONDS = 1000;
 type ExportFilters = Omit<ExportRequest, "format">;
 
 /** Hands the browser a file fetched with the session's token (a plain link would carry none). */
-async function saveToDisk(id: string): Promise<void> {
+export async function saveToDisk(id: string): Promise<void> {
   const { blob, filename } = await exportsApi.download(id);
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");

@@ -55,8 +55,10 @@ def _due_soon(task: Task, recipient: User) -> Mail:
     )
 
 
-def _export_ready(export: Export, owner: User) -> Mail:
-    link = f"/api/v1/exports/{export.id}/download"
+def _export_ready(export: Export, owner: User, public_url: str) -> Mail:
+    # The web client's page for it downloads with the person's session; a bare API URL would
+    # need a bearer token that no mail client has.
+    link = f"{public_url}/exports/{export.id}"
     return Mail(
         to=owner.email,
         subject="Your export is ready",
@@ -68,9 +70,10 @@ def _export_ready(export: Export, owner: User) -> Mail:
 
 
 class EventHandlers:
-    def __init__(self, database: Database, mailer: Mailer) -> None:
+    def __init__(self, database: Database, mailer: Mailer, *, public_url: str) -> None:
         self.database = database
         self.mailer = mailer
+        self.public_url = public_url
 
     async def handle_message(self, event: EventMessage) -> bool:
         return await self.handle(event.event_id, event.type, event.payload)
@@ -146,5 +149,5 @@ class EventHandlers:
             owner = await session.get(User, export.owner_id) if export is not None else None
             if export is None or owner is None or not owner.notifications:
                 return None
-            return _export_ready(export, owner)
+            return _export_ready(export, owner, self.public_url)
         raise ValueError(f"unknown event type {event_type!r}")

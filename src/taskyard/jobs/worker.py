@@ -40,7 +40,9 @@ class Worker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.database = Database(settings)
-        self.handlers = EventHandlers(self.database, mailer_for(settings))
+        self.handlers = EventHandlers(
+            self.database, mailer_for(settings), public_url=settings.public_url
+        )
         self.broker = broker_for(settings)
         self.scanner = DueSoonScanner(self.database, interval_seconds=settings.due_scan_seconds)
 
