@@ -50,14 +50,19 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
   const [editing, setEditing] = useState<Task | "new" | null>(null);
   const [deleting, setDeleting] = useState<Task | null>(null);
 
-  const query = {
-    page: filters.page,
+  const criteria = {
     limit: PAGE_SIZE,
     status: (filters.status || undefined) as TaskStatus | undefined,
     priority: (filters.priority || undefined) as TaskPriority | undefined,
     search: filters.search || undefined,
     sort: filters.sort,
   };
+  // Next follows the API's cursor, so page 500 costs what page 1 does; a page reached another
+  // way (a reload, Prev past what was walked) falls back to its number.
+  const [cursors, setCursors] = useState<Record<string, string>>({});
+  const cursorKey = (page: number) => `${JSON.stringify({ mode, owner: filters.owner, ...criteria })}#${page}`;
+  const cursor = cursors[cursorKey(filters.page)];
+  const query = cursor === undefined ? { ...criteria, page: filters.page } : { ...criteria, cursor };
   const ownOrAssigned = useTaskList({ ...query, scope: mode === "assigned" ? "assigned" : "own" }, mode !== "all");
   const everyone = useAllTasks({ ...query, createdBy: filters.owner || undefined }, mode === "all");
   const list = mode === "all" ? everyone : ownOrAssigned;
@@ -194,7 +199,13 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
           page={filters.page}
           pages={page.pages}
           busy={list.isFetching}
-          onPage={(next) => update({ page: next })}
+          onPage={(next) => {
+            if (next === filters.page + 1 && page.nextCursor) {
+              const nextCursor = page.nextCursor;
+              setCursors((known) => ({ ...known, [cursorKey(next)]: nextCursor }));
+            }
+            update({ page: next });
+          }}
           label="Task pages"
         />
       )}

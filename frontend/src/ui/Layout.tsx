@@ -3,7 +3,7 @@ import { NavLink, Outlet, useNavigate } from "react-router";
 
 import { useSession } from "../auth/session";
 import { messageOf } from "./forms";
-import { useToast } from "./toast";
+import { ToastRegion, useToast } from "./toast";
 
 /**
  * Sets the document title and moves focus to the page's heading, so a screen reader announces
@@ -75,6 +75,7 @@ export function Layout() {
         )}
       </header>
       <main id="main" tabIndex={-1}>
+        <ToastRegion />
         <Outlet />
       </main>
     </>
