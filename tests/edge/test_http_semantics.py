@@ -3,10 +3,6 @@ oversized error lists, and values that overflow (dates, tokens, cursors)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 from typing import Any
 
@@ -14,6 +10,7 @@ import httpx
 import jwt
 import pytest
 
+from taskyard.cursors import CursorCodec
 from tests.helpers import bearer, register
 from tests.support import TEST_SECRET_KEY
 
@@ -129,10 +126,7 @@ async def test_a_well_signed_token_with_an_absurd_expiry_is_a_401(
 
 def _signed_cursor(position: dict[str, Any]) -> str:
     """A cursor signed with the server's real cursor key, holding whatever we like."""
-    key = hashlib.sha256(b"taskyard-cursor\x00" + TEST_SECRET_KEY.encode()).digest()
-    payload = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
-    signature = hmac.new(key, payload, hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(signature + payload).rstrip(b"=").decode()
+    return CursorCodec(TEST_SECRET_KEY).encode(position)
 
 
 ABSURD_POSITIONS = [

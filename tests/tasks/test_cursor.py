@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import httpx
@@ -84,9 +83,8 @@ async def test_tampered_or_foreign_cursors_are_refused(client: httpx.AsyncClient
     await seed(client, auth)
     page = (await client.get("/api/v1/tasks", params={"limit": 5}, headers=bearer(auth))).json()
     cursor = page["nextCursor"]
-    raw = bytearray(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    raw[-3] ^= 0x01  # flip one bit of the position
-    tampered = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    swapped = "B" if cursor[5] == "A" else "A"
+    tampered = cursor[:5] + swapped + cursor[6:]  # one character of the position changed
     for bad, params in [
         (tampered, {}),
         ("not-a-cursor", {}),

@@ -101,6 +101,8 @@ class TaskFilter:
         if self.priority is not None:
             conditions.append(Task.priority == value("priority", self.priority, Task.priority))
         if self.search:
+            # Our own escaping, not `icontains(..., autoescape=True)`: that escapes a literal only,
+            # and the list's statement is built once with a named parameter in its place.
             pattern = value("search", contains_pattern(self.search), Task.title)
             conditions.append(
                 or_(
