@@ -14,18 +14,19 @@ bites on the very next request, on every instance.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from cachetools import TLRUCache
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import Scope
 
 from taskyard.auth.tokens import AccessClaims, TokenService
+from taskyard.cache.backend import expires_after_ttl
 from taskyard.edge.metrics import REDIS_ERRORS
 from taskyard.errors import AppError, Unauthorized
 from taskyard.redis_client import BackendGuard
@@ -184,29 +185,21 @@ class InProcessIdentityStore:
     shared = False
 
     def __init__(self) -> None:
-        self._values: dict[str, tuple[float, bytes]] = {}
+        # (time to live, value) per key, dropped by cachetools once the time is up; bounded,
+        # and what is dropped early is read from the database again.
+        self._values: TLRUCache[str, tuple[float, bytes]] = TLRUCache(
+            maxsize=MAX_IN_PROCESS_ENTRIES, ttu=expires_after_ttl
+        )
         self._versions: dict[uuid.UUID, int] = {}
 
     def _get(self, key: str) -> bytes | None:
         entry = self._values.get(key)
-        if entry is None:
-            return None
-        expires_at, value = entry
-        if expires_at <= time.monotonic():
-            del self._values[key]
-            return None
-        return value
+        return entry[1] if entry is not None else None
 
     def _set(self, key: str, value: bytes, ttl: float, *, only_if_absent: bool = False) -> None:
-        if only_if_absent and self._get(key) is not None:
+        if only_if_absent and key in self._values:
             return
-        if len(self._values) > MAX_IN_PROCESS_ENTRIES:
-            now = time.monotonic()
-            self._values = {k: v for k, v in self._values.items() if v[0] > now}
-            if len(self._values) > MAX_IN_PROCESS_ENTRIES // 2:
-                # Still full: start afresh. What is dropped is read from the database again.
-                self._values.clear()
-        self._values[key] = (time.monotonic() + ttl, value)
+        self._values[key] = (ttl, value)
 
     def prefetch_keys(self, claims: AccessClaims) -> list[str]:
         return []

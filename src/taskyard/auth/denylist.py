@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from typing import Protocol
 
+from cachetools import TLRUCache
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -20,27 +20,25 @@ class TokenDenylist(Protocol):
     async def contains(self, jti: str) -> bool: ...
 
 
+def _expires_at(_jti: str, expires_at_epoch: float, _now: float) -> float:
+    return expires_at_epoch
+
+
 class InProcessDenylist:
     """For one process; the session check in the database still covers other instances."""
 
-    def __init__(self) -> None:
-        self._expiry_by_jti: dict[str, float] = {}
-        self._expiry_heap: list[tuple[float, str]] = []
+    def __init__(self, max_entries: int = 100_000) -> None:
+        # A token is listed until it would have expired anyway; cachetools forgets it then. Past
+        # the bound the oldest go first; their sessions, revoked too, still refuse them.
+        self._expiry_by_jti: TLRUCache[str, float] = TLRUCache(
+            maxsize=max_entries, ttu=_expires_at, timer=time.time
+        )
 
     async def add(self, jti: str, expires_at_epoch: float) -> None:
-        self._forget_expired()
         self._expiry_by_jti[jti] = expires_at_epoch
-        heapq.heappush(self._expiry_heap, (expires_at_epoch, jti))
 
     async def contains(self, jti: str) -> bool:
-        expires_at = self._expiry_by_jti.get(jti)
-        return expires_at is not None and expires_at > time.time()
-
-    def _forget_expired(self) -> None:
-        now = time.time()
-        while self._expiry_heap and self._expiry_heap[0][0] <= now:
-            _, jti = heapq.heappop(self._expiry_heap)
-            self._expiry_by_jti.pop(jti, None)
+        return jti in self._expiry_by_jti
 
 
 class RedisDenylist:

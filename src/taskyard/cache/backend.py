@@ -6,10 +6,9 @@ database.
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from typing import Protocol
 
+from cachetools import TLRUCache
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -35,35 +34,33 @@ class CacheBackend(Protocol):
     async def get_int(self, key: str) -> int | None: ...
 
 
+def expires_after_ttl(_key: str, value: tuple[float, bytes], now: float) -> float:
+    """For a TLRUCache whose values are (time to live, value): when each one expires."""
+    return now + value[0]
+
+
 class InProcessCache:
-    """A bounded LRU with expiry, private to this process."""
+    """A bounded LRU whose entries expire, private to this process."""
 
     shared = False
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        # Each entry is (its time to live, the body); cachetools drops it when that has passed.
+        self._entries: TLRUCache[str, tuple[float, bytes]] = TLRUCache(
+            maxsize=max_entries, ttu=expires_after_ttl
+        )
         self._counters: dict[str, int] = {}
 
     async def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires_at, value = entry
-        if expires_at <= time.monotonic():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return value
+        return entry[1] if entry is not None else None
 
     async def exists(self, key: str) -> bool | None:
-        return await self.get(key) is not None
+        return key in self._entries
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
-        self._entries[key] = (time.monotonic() + ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._entries[key] = (ttl, value)
 
     async def incr(self, key: str) -> bool:
         self._counters[key] = self._counters.get(key, 0) + 1
