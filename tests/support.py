@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -406,3 +407,60 @@ async def database_behind_proxy(database_url: str) -> AsyncIterator[tuple[TcpPro
         )
     finally:
         await proxy.cut()
+
+
+def _postgres_binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(candidates[-1]) if candidates else None
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of this test's own that asks for passwords (scram-sha-256), unlike
+    the shared one, which trusts local connections."""
+
+    password = "the-right-password"
+
+    def __init__(self) -> None:
+        initdb, pg_ctl = _postgres_binary("initdb"), _postgres_binary("pg_ctl")
+        if initdb is None or pg_ctl is None:
+            service_unavailable("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+        self.initdb, self.pg_ctl = str(initdb), str(pg_ctl)
+        self.port = any_free_port()
+        # Outside pytest's private temp folders: the server runs as the postgres user when
+        # these tests run as root, and must reach it.
+        self.workdir = Path(tempfile.mkdtemp(prefix="taskyard-pg-"))
+        self.data = self.workdir / "data"
+
+    def url(self, password: str) -> str:
+        return f"postgresql://postgres:{password}@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *argv: str) -> None:
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*as_postgres, *argv], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        password_file = self.workdir / "password"
+        password_file.write_text(self.password)
+        if os.geteuid() == 0:
+            shutil.chown(self.workdir, "postgres")
+            shutil.chown(password_file, "postgres")
+        self._run(
+            self.initdb,
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=scram-sha-256",
+            f"--pwfile={password_file}",
+        )
+        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
+        log = self.workdir / "server.log"
+        self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(log), "-w", "start")
+
+    def stop(self) -> None:
+        if self.data.exists():
+            self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.workdir, ignore_errors=True)

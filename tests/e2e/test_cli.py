@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from taskyard import __version__
 from tests.serving import PASSWORD, REPO, TASKYARD, Server, free_port, login
-from tests.support import PostgresDatabases
+from tests.support import PostgresDatabases, PrivatePostgres
 
 
 def test_create_admin_makes_a_working_admin(server: Server) -> None:
@@ -188,3 +188,18 @@ def test_redis_and_broker_mistakes_are_one_line_and_exit_2(
         f"127.0.0.1:{port}",
         "connection refused",
     )
+
+
+def test_a_wrong_database_password_is_one_line_and_exit_2() -> None:
+    server = PrivatePostgres()
+    server.start()
+    try:
+        _one_line_failure(
+            run_cli("migrate", TASKYARD_DATABASE_URL=server.url("not-the-password")),
+            "TASKYARD_DATABASE_URL",
+            "password authentication failed",
+        )
+        migrated = run_cli("migrate", TASKYARD_DATABASE_URL=server.url(server.password))
+        assert migrated.returncode == 0, migrated.stderr
+    finally:
+        server.stop()
