@@ -29,6 +29,9 @@ from aiosmtpd.controller import Controller
 from run import ADMIN_URL, REPO, TASKYARD, _free_port, execute
 from sqlalchemy.engine import make_url
 
+from taskyard.config import Settings
+from taskyard.jobs.worker import broker_for
+
 BROKER_URL = os.environ.get("TASKYARD_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 RESULTS = REPO / "build" / "bench"  # untracked; `make bench-jobs SAVE=1` writes bench/results
 
@@ -114,11 +117,12 @@ async def measure(args: argparse.Namespace, database_url: str) -> dict[str, Any]
     smtp = Controller(clock, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     port = _free_port()
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TASKYARD_")},
         "TASKYARD_DATABASE_URL": database_url,
         "TASKYARD_BROKER_URL": BROKER_URL,
-        "TASKYARD_BROKER_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+        "TASKYARD_BROKER_PREFIX": prefix,
         "TASKYARD_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "TASKYARD_SECRET_KEY": "bench-secret-" + uuid.uuid4().hex * 2,
         "TASKYARD_RATE_LIMIT_LOGIN": "1000000/hour",
@@ -173,6 +177,8 @@ async def measure(args: argparse.Namespace, database_url: str) -> dict[str, Any]
             process.terminate()
             process.wait(timeout=30)
         smtp.stop()
+        # The run's own queues and exchange go with it.
+        await broker_for(Settings(broker_url=BROKER_URL, broker_prefix=prefix)).delete_topology()
     return {
         "registrations": args.registrations,
         "registration_wall_s": wall,

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskyard.config import Settings
 from taskyard.db import Base, Database
+from taskyard.jobs.broker import Broker
 from taskyard.migrations import upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -333,25 +334,13 @@ def broker_problem(url: str) -> str | None:
 
 
 def delete_broker_namespace(url: str, prefix: str, retry_levels: int = 8) -> None:
-    """Remove the queues and exchange a test declared under its own prefix."""
+    """Remove the queues and exchange a test declared under its own prefix (for each retry base
+    the tests and the defaults use, since retry queues are named by their delay)."""
 
     async def run() -> None:
-        import aio_pika
-
-        connection = await aio_pika.connect(url, timeout=5)
-        try:
-            channel = await connection.channel()
-            names = [f"{prefix}.events", f"{prefix}.events.dead"]
-            names += [
-                f"{prefix}.events.retry.{int(base * 2**n * 1000)}"
-                for base in (0.05, 1.0)  # the retry bases the tests and the defaults use
-                for n in range(1, retry_levels)
-            ]
-            for name in names:
-                await channel.queue_delete(name)
-            await channel.exchange_delete(f"{prefix}.events")
-        finally:
-            await connection.close()
+        for base in (0.05, 1.0):
+            broker = Broker(url, prefix=prefix, max_attempts=retry_levels, retry_base_seconds=base)
+            await broker.delete_topology()
 
     in_fresh_loop(run)
 

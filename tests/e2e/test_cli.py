@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -203,3 +205,34 @@ def test_a_wrong_database_password_is_one_line_and_exit_2() -> None:
         assert migrated.returncode == 0, migrated.stderr
     finally:
         server.stop()
+
+
+def test_the_worker_waits_for_a_broker_that_is_not_answering(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    log = tmp_path / "worker.log"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKYARD_")}
+    with log.open("wb") as output:
+        worker = subprocess.Popen(
+            [TASKYARD, "worker"],
+            env={
+                **environment,
+                "TASKYARD_DATABASE_URL": sqlite_url,
+                "TASKYARD_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{port}/",
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while log.read_text().count("waiting for a service") < 2:  # it tried again, later
+            assert worker.poll() is None, log.read_text()  # still running, not exited
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        text = log.read_text()
+        assert f"127.0.0.1:{port}" in text
+        assert "Traceback" not in text
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)

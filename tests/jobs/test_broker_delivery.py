@@ -261,3 +261,25 @@ async def test_due_soon_and_export_mails_through_rabbitmq(
             headers=bearer(owner),
         )
         assert export.json()["data"]["status"] == "done"
+
+
+async def test_a_prefix_s_topology_can_be_removed_whole(broker_url: str) -> None:
+    """What a test or a benchmark declared under its own prefix leaves nothing behind."""
+    import aio_pika
+    from aiormq.exceptions import ChannelNotFoundEntity
+
+    from taskyard.jobs.broker import Broker
+
+    prefix = f"cleanup-{uuid.uuid4().hex[:8]}"
+    broker = Broker(broker_url, prefix=prefix, max_attempts=4, retry_base_seconds=0.05)
+    await broker.connect()
+    names = [broker.queue_name, broker.dead_queue_name, broker.retry_queue_name(3)]
+    await broker.delete_topology()
+    connection = await aio_pika.connect(broker_url)
+    try:
+        for name in names:
+            channel = await connection.channel()
+            with pytest.raises(ChannelNotFoundEntity):
+                await channel.declare_queue(name, passive=True)
+    finally:
+        await connection.close()

@@ -97,6 +97,18 @@ class Broker:
                 },
             )
 
+    async def delete_topology(self) -> None:
+        """Remove the exchange and every queue `connect` declares, messages and all: for a
+        test's or a benchmark's own prefix, never a deployment's."""
+        if self.channel is None:
+            await self.connect()
+        assert self.channel is not None
+        names = [self.retry_queue_name(attempt) for attempt in range(1, self.max_attempts)]
+        for name in [*names, self.dead_queue_name, self.queue_name]:
+            await self.channel.queue_delete(name)
+        await self.channel.exchange_delete(self.exchange_name)
+        await self.close()
+
     async def close(self) -> None:
         if self.connection is not None:
             await self.connection.close()
