@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from run import ADMIN_URL, REPO, TARGETS, execute, wrk
+from run import ADMIN_URL, REPO, TARGETS, execute, save_results, wrk
 from sqlalchemy.engine import make_url
 
 RESULTS = REPO / "build" / "bench"  # untracked; `make bench-edge SAVE=1` writes bench/results
@@ -132,19 +132,12 @@ def main() -> None:
         + "\n".join(rows)
         + f"\n\nThe rate limiter costs {cost:.1f} % of throughput.\n"
     )
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "edge-cost.md").write_text(summary)
-    (args.results_dir / "edge-cost.json").write_text(
-        json.dumps(
-            {
-                "args": {k: str(v) for k, v in vars(args).items()},
-                "results": results,
-                "targets": TARGETS,
-            },
-            indent=2,
-        )
-    )
-    print(summary)
+    figures = {
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "results": results,
+        "targets": TARGETS,
+    }
+    save_results(args.results_dir, "edge-cost", summary, figures)
 
 
 if __name__ == "__main__":

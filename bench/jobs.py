@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import subprocess
@@ -26,7 +25,7 @@ from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
-from run import ADMIN_URL, REPO, TASKYARD, _free_port, execute
+from run import ADMIN_URL, REPO, TASKYARD, _free_port, execute, save_results
 from sqlalchemy.engine import make_url
 
 from taskyard.config import Settings
@@ -235,10 +234,7 @@ def main() -> None:
         f"| outbox relay, published with confirms | {result['relay_events_per_s']:.0f} events/s |\n"
         f"| worker, carried out | {result['worker_events_per_s']:.0f} events/s |\n"
     )
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "jobs.md").write_text(summary)
-    (args.results_dir / "jobs.json").write_text(json.dumps(result, indent=2))
-    print(summary)
+    save_results(args.results_dir, "jobs", summary, result)
 
 
 if __name__ == "__main__":

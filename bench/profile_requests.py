@@ -13,7 +13,6 @@ handling spends its CPU on". Writes build/bench/profile.md and .json (or --resul
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import secrets
@@ -36,6 +35,7 @@ from run import (
     execute,
     people,
     request_files,
+    save_results,
     seed,
     wrk,
 )
@@ -238,11 +238,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     results = profile(args)
-    summary = report(results, args)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / f"{args.name}.md").write_text(summary)
-    (args.results_dir / f"{args.name}.json").write_text(json.dumps(results, indent=2))
-    print(summary)
+    save_results(args.results_dir, args.name, report(results, args), results)
 
 
 if __name__ == "__main__":

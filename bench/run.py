@@ -336,19 +336,7 @@ class Baseline:
         for port in ports:
             self.processes.append(
                 subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "bench.baseline_app:app",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--log-level",
-                        "warning",
-                        "--no-access-log",
-                    ],
+                    bare_command(port=port),
                     cwd=REPO,
                     env={**os.environ, "BASELINE_DSN": self.dsn},
                 )
@@ -536,30 +524,47 @@ def bench_arguments(
     return parser
 
 
+def save_results(results_dir: Path, name: str, markdown: str, data: object) -> None:
+    """A benchmark's report as `<name>.md` and its figures as `<name>.json`, then printed."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / f"{name}.md").write_text(markdown)
+    (results_dir / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    print(markdown)
+
+
+def bare_command(workers: int = 1, port: int | None = None) -> list[str]:
+    """The bare FastAPI + asyncpg stack under uvicorn (its DSN comes from BASELINE_DSN). It ends
+    with `--port`, then the port when given (else the caller adds it)."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.baseline_app:app",
+        "--host",
+        "127.0.0.1",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--port",
+    ]
+    return command if port is None else [*command, str(port)]
+
+
 def main() -> None:
     parser = bench_arguments(__doc__, tasks=200_000, duration=10)
     parser.add_argument("--instances", type=int, default=3)
     args = parser.parse_args()
     results = run(args)
-    summary = report(results, args)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "benchmark.md").write_text(summary)
-    (args.results_dir / "benchmark.json").write_text(
-        json.dumps(
-            {
-                "args": {k: str(v) for k, v in vars(args).items()},
-                "targets": TARGETS,
-                "goals": GOALS,
-                "results": results,
-            },
-            indent=2,
-        )
-    )
-    draw(
-        json.loads((args.results_dir / "benchmark.json").read_text()),
-        args.results_dir / "benchmark.png",
-    )
-    print(summary)
+    figures = {
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "targets": TARGETS,
+        "goals": GOALS,
+        "results": results,
+    }
+    save_results(args.results_dir, "benchmark", report(results, args), figures)
+    draw(figures, args.results_dir / "benchmark.png")
 
 
 if __name__ == "__main__":

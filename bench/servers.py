@@ -12,7 +12,6 @@ the uncached list with wrk. Writes build/bench/servers.md and .json (or --result
 from __future__ import annotations
 
 import argparse
-import json
 import secrets
 import subprocess
 import sys
@@ -28,10 +27,12 @@ from run import (
     ADMIN_URL,
     REPO,
     TASKYARD,
+    bare_command,
     bench_arguments,
     execute,
     people,
     request_files,
+    save_results,
     seed,
     wrk,
 )
@@ -68,23 +69,6 @@ SERVERS: dict[str, Callable[[int], list[str]]] = {
 }
 SCENARIOS = {"list page 1, cached": ("list", True), "list page 1, uncached": ("list", False)}
 BARE_SERVER = "bare FastAPI + asyncpg (uvicorn)"
-
-
-def bare_command(workers: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.baseline_app:app",
-        "--host",
-        "127.0.0.1",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--workers",
-        str(workers),
-        "--port",
-    ]
 
 
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -163,11 +147,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
 def main() -> None:
     args = bench_arguments(__doc__, tasks=50_000, duration=10).parse_args()
     rows = measure(args)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "servers.json").write_text(json.dumps(rows, indent=2) + "\n")
-    markdown = report(rows, args)
-    (args.results_dir / "servers.md").write_text(markdown)
-    print(markdown)
+    save_results(args.results_dir, "servers", report(rows, args), rows)
 
 
 if __name__ == "__main__":
