@@ -69,10 +69,16 @@ def filter_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) -> 
 
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
-    """In every phase, just before the request: tasks are assigned to someone who exists (any
-    valid id or email of the schema's shape), and no made-up cursor is sent (a cursor is signed
-    by the server, so one that merely fits the schema is never valid). Schemathesis re-checks
-    the case afterwards, so what it counts as a negative case stays one."""
+    """In every phase, just before the request: the kept accounts are left alone, tasks are
+    assigned to someone who exists (any valid id or email of the schema's shape), and no
+    made-up cursor is sent (a cursor is signed by the server, so one that merely fits the
+    schema is never valid). Schemathesis re-checks the case afterwards, so what it counts as
+    a negative case stays one."""
+    # The stateful phase follows links (GET /users -> PATCH or DELETE /users/{id}) past
+    # filter_path_parameters: such a call on a kept account goes to nobody instead (a 404).
+    parameters = case.path_parameters or {}
+    if case.method.upper() in {"PATCH", "DELETE"} and parameters.get("id") in KEPT_IDS:
+        parameters["id"] = str(uuid.uuid4())
     body = case.body
     if isinstance(body, dict):
         if _is_uuid(body.get("assigneeId")):
