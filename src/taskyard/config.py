@@ -117,7 +117,8 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     cache_enabled: bool = True
-    cache_ttl: int = Field(default=300, ge=1)
+    # At most a day: version counters are kept a week past their last use (cache/backend.py).
+    cache_ttl: int = Field(default=300, ge=1, le=86_400)
     # After writing, a person's reads stay on the primary this long (replicas may lag).
     read_your_writes_seconds: float = Field(default=5.0, ge=0)
     database_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)

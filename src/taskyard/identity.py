@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from starlette.types import Scope
 
 from taskyard.auth.tokens import AccessClaims, TokenService
-from taskyard.cache.backend import expires_after_ttl
+from taskyard.cache.backend import COUNTER_TTL_SECONDS, expires_after_ttl
 from taskyard.edge.metrics import REDIS_ERRORS
 from taskyard.errors import AppError, Unauthorized
 from taskyard.redis_client import BackendGuard
@@ -160,6 +160,10 @@ class IdentityStore(Protocol):
         """Retire the cached views of these people; False when the store couldn't be reached."""
         ...
 
+    def version_key(self, user_id: uuid.UUID) -> str | None:
+        """Where the person's version lives in a shared store (None in process)."""
+        ...
+
 
 def _account_value(role: Role, active: bool) -> bytes:
     return f"{role.value}|{int(active)}".encode()
@@ -238,6 +242,9 @@ class InProcessIdentityStore:
             self._versions[user_id] = self._versions.get(user_id, 0) + 1
         return True
 
+    def version_key(self, user_id: uuid.UUID) -> str | None:
+        return None
+
 
 class NoIdentityStore:
     """Several worker processes and no Redis: nothing can be shared, so the database answers
@@ -267,6 +274,9 @@ class NoIdentityStore:
     async def bump_versions(self, user_ids: Iterable[uuid.UUID]) -> bool:
         return True
 
+    def version_key(self, user_id: uuid.UUID) -> str | None:
+        return None
+
 
 class RedisIdentityStore:
     """Shared by every instance. At most one round trip per lookup: the account, the session,
@@ -291,7 +301,7 @@ class RedisIdentityStore:
     def _session_key(self, session_id: uuid.UUID) -> str:
         return f"{self.prefix}:id:s:{session_id}"
 
-    def _version_key(self, user_id: uuid.UUID) -> str:
+    def version_key(self, user_id: uuid.UUID) -> str:
         return f"{self.prefix}:ver:{user_id}"
 
     def denylist_key(self, jti: str) -> str:
@@ -320,7 +330,7 @@ class RedisIdentityStore:
             self._account_key(claims.user_id),
             self._session_key(claims.session_id),
             self.denylist_key(claims.jti),
-            self._version_key(claims.user_id),
+            self.version_key(claims.user_id),
         ]
 
     async def lookup(
@@ -393,7 +403,8 @@ class RedisIdentityStore:
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for user_id in chosen:
-                    pipe.incr(self._version_key(user_id))
+                    pipe.incr(self.version_key(user_id))
+                    pipe.expire(self.version_key(user_id), COUNTER_TTL_SECONDS)
                 await pipe.execute()
         except RedisError as error:
             self._failed("version_bump", error)

@@ -279,3 +279,35 @@ async def test_admin_views_are_fresh_after_a_redis_outage_that_kept_its_data(
             assert "During the outage" in again.text
     finally:
         private.stop()
+
+
+async def test_everything_written_to_redis_expires_and_versions_outlive_their_bodies(
+    sqlite_url: str, redis_url: str
+) -> None:
+    prefix = unique_prefix()
+    settings = make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=prefix)
+    async with running_app(settings) as (app, client):
+        admin = await register_admin(client, app.state.database)
+        auth = await register(client)
+        task = await create(client, auth, "Kept warm")
+        for view in [*CACHED_VIEWS, f"/api/v1/tasks/{task['id']}"]:
+            for _ in range(2):
+                assert (await client.get(view, headers=bearer(auth))).status_code == 200
+        for _ in range(2):
+            listing = await client.get("/api/v1/tasks/admin/all", headers=bearer(admin))
+            assert listing.status_code == 200
+        await client.patch(
+            f"/api/v1/tasks/{task['id']}", json={"status": "completed"}, headers=bearer(auth)
+        )
+        await client.post("/api/v1/auth/logout", headers=bearer(auth))
+        redis = app.state.redis
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
+        ttls = {key.decode(): await redis.ttl(key) for key in keys}
+        version = f"{prefix}:ver:{auth['user']['id']}"
+        cache_ttl = settings.cache_ttl
+    assert version in ttls
+    assert any(":resp:u:" in key for key in ttls)  # bodies were stored
+    assert all(ttl > 0 for ttl in ttls.values()), {k: t for k, t in ttls.items() if t <= 0}
+    # Long after every body stored under it: a version never counts up from 0 under a live body.
+    assert ttls[version] > 10 * cache_ttl
+    assert ttls[f"{prefix}:resp-gen:admin"] > 10 * cache_ttl

@@ -21,7 +21,10 @@ class CacheBackend(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
-    async def set(self, key: str, value: bytes, ttl: float) -> None: ...
+    async def set(self, key: str, value: bytes, ttl: float, *, counter: str | None = None) -> None:
+        """Store `value` for `ttl` seconds; `counter` (the version naming it) then lives on for
+        at least `COUNTER_TTL_SECONDS` more."""
+        ...
 
     async def exists(self, key: str) -> bool | None:
         """Whether the key is there; None when the backend can't tell."""
@@ -32,6 +35,12 @@ class CacheBackend(Protocol):
         ...
 
     async def get_int(self, key: str) -> int | None: ...
+
+
+# How long a version counter outlives the last write or stored body under it. Longer than any
+# cached body lives (TASKYARD_CACHE_TTL is at most a day), so a counter never expires, and
+# counts up again from 0, while a body stored under one of its values is still there.
+COUNTER_TTL_SECONDS = 7 * 24 * 3600
 
 
 def expires_after_ttl(_key: str, value: tuple[float, bytes], now: float) -> float:
@@ -59,8 +68,8 @@ class InProcessCache:
     async def exists(self, key: str) -> bool | None:
         return key in self._entries
 
-    async def set(self, key: str, value: bytes, ttl: float) -> None:
-        self._entries[key] = (ttl, value)
+    async def set(self, key: str, value: bytes, ttl: float, *, counter: str | None = None) -> None:
+        self._entries[key] = (ttl, value)  # this process's counters live as long as it does
 
     async def incr(self, key: str) -> bool:
         self._counters[key] = self._counters.get(key, 0) + 1
@@ -99,11 +108,15 @@ class RedisCache:
             return None
         return found
 
-    async def set(self, key: str, value: bytes, ttl: float) -> None:
+    async def set(self, key: str, value: bytes, ttl: float, *, counter: str | None = None) -> None:
         if self.guard.should_skip():
             return
         try:
-            await self.redis.set(key, value, px=max(1, int(ttl * 1000)))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.set(key, value, px=max(1, int(ttl * 1000)))
+                if counter is not None:
+                    pipe.expire(counter, COUNTER_TTL_SECONDS)
+                await pipe.execute()
         except RedisError as error:
             self._failed("set", error)
 
@@ -111,7 +124,10 @@ class RedisCache:
         if self.guard.should_skip():
             return False
         try:
-            await self.redis.incr(key)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, COUNTER_TTL_SECONDS)
+                await pipe.execute()
         except RedisError as error:
             self._failed("incr", error)
             return False

@@ -101,6 +101,13 @@ class ResponseCache:
             self._admin_bump_owed = False
         return not self._admin_bump_owed
 
+    def _counter_of(self, key: str) -> str | None:
+        """The version counter a key was made with: it must outlive the body stored under it."""
+        if key.startswith(f"{self.prefix}:a:"):
+            return self._admin_generation_key
+        user_id = key.removeprefix(f"{self.prefix}:u:").split(":", 1)[0]
+        return self.versions.version_key(uuid.UUID(user_id))
+
     async def respond(
         self, view: str, key: str | None, produce: Callable[[], Awaitable[BaseModel | bytes]]
     ) -> Response:
@@ -120,5 +127,5 @@ class ResponseCache:
             else produced.model_dump_json(by_alias=True).encode()
         )
         if key is not None:
-            await self.backend.set(key, body, self.ttl)
+            await self.backend.set(key, body, self.ttl, counter=self._counter_of(key))
         return Response(body, media_type=JSON, headers={CACHE_HEADER: "MISS"})
