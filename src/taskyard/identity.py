@@ -132,6 +132,13 @@ class KnownState:
     cache_version: int
 
 
+class Voucher(Protocol):
+    """Whatever can tell, from what the identity store knows alone, that a caller is in good
+    standing (the auth service's `Authenticator`)."""
+
+    async def vouch(self, claims: AccessClaims, known: KnownState | None) -> Principal | None: ...
+
+
 class IdentityStore(Protocol):
     shared: bool
 

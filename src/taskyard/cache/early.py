@@ -14,13 +14,18 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from taskyard.auth.service import Authenticator
 from taskyard.auth.tokens import AccessClaims, TokenService
 from taskyard.cache.service import CACHE_HEADER, JSON, ResponseCache
 from taskyard.edge.metrics import CACHE_LOOKUPS
 from taskyard.edge.observability import name_route
 from taskyard.edge.rate_limit import LookedUp, Lookups
-from taskyard.identity import IdentityStore, claims_of, prefetched, remember_prefetched
+from taskyard.identity import (
+    IdentityStore,
+    Voucher,
+    claims_of,
+    prefetched,
+    remember_prefetched,
+)
 
 TASKS_PATH = "/api/v1/tasks"
 _BODY = "taskyard_cached_body"
@@ -69,7 +74,7 @@ class EarlyCacheMiddleware:
         *,
         cache: ResponseCache,
         tokens: TokenService,
-        authenticator: Authenticator,
+        authenticator: Voucher,
     ) -> None:
         self.app = app
         self.cache = cache
