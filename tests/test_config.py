@@ -28,3 +28,15 @@ def test_cors_origins_from_a_comma_separated_variable(monkeypatch: pytest.Monkey
 def test_cors_defaults_to_local_dev_clients_only_outside_production() -> None:
     assert "http://localhost:3000" in Settings(env="development").allowed_origins
     assert Settings(env="production", secret_key="p" * 40).allowed_origins == []
+
+
+@pytest.mark.parametrize(
+    ("field", "url"),
+    [("redis_url", "redsi://:hunter2@cache:6379/0"), ("broker_url", "http://guest:hunter2@mq/")],
+)
+def test_a_service_url_of_the_wrong_kind_is_refused_without_its_password(
+    field: str, url: str
+) -> None:
+    with pytest.raises(ValidationError, match="the URL starts with") as refused:
+        Settings(**{field: url})  # type: ignore[arg-type]
+    assert "hunter2" not in refused.value.errors()[0]["msg"]  # the line a command prints

@@ -10,7 +10,14 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from limits import parse_many
-from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_KEY_LENGTH = 32
@@ -35,8 +42,10 @@ _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
 }
-REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
-BROKER_SCHEMES = frozenset({"amqp", "amqps"})
+SERVICE_SCHEMES = {
+    "redis_url": frozenset({"redis", "rediss", "unix"}),
+    "broker_url": frozenset({"amqp", "amqps"}),
+}
 
 
 def _without_password(url: str) -> str:
@@ -169,13 +178,13 @@ class Settings(BaseSettings):
     def _async_replica_urls(cls, value: list[str]) -> list[str]:
         return [async_database_url(url) for url in value]
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "broker_url")
     @classmethod
-    def _redis_scheme(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in REDIS_SCHEMES:
-            raise ValueError(
-                f"a Redis URL starts with redis://, rediss:// or unix://, not {value!r}"
-            )
+    def _service_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
+        schemes = SERVICE_SCHEMES[info.field_name or ""]
+        if value is not None and urlsplit(value).scheme not in schemes:
+            starts = " or ".join(f"{scheme}://" for scheme in sorted(schemes))
+            raise ValueError(f"the URL starts with {starts}, not {_without_password(value)!r}")
         return value
 
     @field_validator("public_url")
@@ -187,15 +196,6 @@ class Settings(BaseSettings):
                 f"the address people open, like https://tasks.example.com, not {value!r}"
             )
         return value.rstrip("/")
-
-    @field_validator("broker_url")
-    @classmethod
-    def _broker_scheme(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in BROKER_SCHEMES:
-            raise ValueError(
-                f"a broker URL starts with amqp:// or amqps://, not {_without_password(value)!r}"
-            )
-        return value
 
     @field_validator("trusted_proxies")
     @classmethod

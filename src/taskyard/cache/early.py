@@ -107,7 +107,7 @@ class EarlyCacheMiddleware:
             return None
         if not read_ahead:
             key = self.cache.key_for_user(principal, scope)
-            body = await self.cache.backend.get(key) if key is not None else None
+            body = await self.cache.backend.get(key.name) if key is not None else None
         if body is not None:
             state["user_id"] = str(principal.user_id)  # for the access log line
         return body

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from fastapi import Response
 from pydantic import BaseModel
@@ -27,6 +28,15 @@ from taskyard.identity import IdentityStore, Principal
 
 JSON = "application/json"
 CACHE_HEADER = "X-Cache"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheKey:
+    """Where a view's body is cached, and the version counter its name was made with (which
+    must outlive the body; None where counters live in this process)."""
+
+    name: str
+    counter: str | None
 
 
 class ResponseCache:
@@ -64,12 +74,13 @@ class ResponseCache:
         """A person's key for this request, around the cache version that goes between."""
         return f"{self.prefix}:u:{user_id}:", f":{self.request_digest(scope)}"
 
-    def key_for_user(self, caller: Principal, scope: Scope) -> str | None:
+    def key_for_user(self, caller: Principal, scope: Scope) -> CacheKey | None:
         """The caller's own view of this request (their tasks, their stats, one of theirs)."""
         if not self.enabled or caller.cache_version is None:
             return None
         before, after = self.user_key_parts(caller.user_id, scope)
-        return f"{before}{caller.cache_version}{after}"
+        name = f"{before}{caller.cache_version}{after}"
+        return CacheKey(name, self.versions.version_key(caller.user_id))
 
     def after_write(self, session: AsyncSession, people: set[uuid.UUID]) -> None:
         """Once this transaction commits, retire these people's views and the admin views."""
@@ -80,7 +91,7 @@ class ResponseCache:
 
         after_commit(session, expire)
 
-    async def key_for_admin(self, view: str, query: BaseModel | None = None) -> str | None:
+    async def key_for_admin(self, view: str, query: BaseModel | None = None) -> CacheKey | None:
         """None when admin views can't be cached safely (no shared backend, or it is down)."""
         if not (self.enabled and self.backend.shared):
             return None
@@ -89,7 +100,8 @@ class ResponseCache:
         generation = await self.backend.get_int(self._admin_generation_key)
         if generation is None:
             return None
-        return f"{self.prefix}:a:{generation}:{self._view_digest(view, query)}"
+        name = f"{self.prefix}:a:{generation}:{self._view_digest(view, query)}"
+        return CacheKey(name, self._admin_generation_key)
 
     async def expire_admin_views(self) -> None:
         if self.backend.shared and not await self.backend.incr(self._admin_generation_key):
@@ -101,21 +113,17 @@ class ResponseCache:
             self._admin_bump_owed = False
         return not self._admin_bump_owed
 
-    def _counter_of(self, key: str) -> str | None:
-        """The version counter a key was made with: it must outlive the body stored under it."""
-        if key.startswith(f"{self.prefix}:a:"):
-            return self._admin_generation_key
-        user_id = key.removeprefix(f"{self.prefix}:u:").split(":", 1)[0]
-        return self.versions.version_key(uuid.UUID(user_id))
-
     async def respond(
-        self, view: str, key: str | None, produce: Callable[[], Awaitable[BaseModel | bytes]]
+        self,
+        view: str,
+        key: CacheKey | None,
+        produce: Callable[[], Awaitable[BaseModel | bytes]],
     ) -> Response:
         """The cached body when there is one (X-Cache: HIT), else produce, store and send it."""
         if self._admin_bump_owed:  # Redis is back for the other instances too: pay at once
             await self._pay_admin_debt()
         if key is not None:
-            body = await self.backend.get(key)
+            body = await self.backend.get(key.name)
             if body is not None:
                 CACHE_LOOKUPS.labels(view=view, result="hit").inc()
                 return Response(body, media_type=JSON, headers={CACHE_HEADER: "HIT"})
@@ -127,5 +135,5 @@ class ResponseCache:
             else produced.model_dump_json(by_alias=True).encode()
         )
         if key is not None:
-            await self.backend.set(key, body, self.ttl, counter=self._counter_of(key))
+            await self.backend.set(key.name, body, self.ttl, counter=key.counter)
         return Response(body, media_type=JSON, headers={CACHE_HEADER: "MISS"})
