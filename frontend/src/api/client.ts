@@ -1,4 +1,9 @@
-import type { FieldError } from "./types";
+import createClient, { type Client } from "openapi-fetch";
+
+import type { components, paths } from "./schema";
+
+type ErrorEnvelope = components["schemas"]["ErrorEnvelope"];
+export type FieldError = components["schemas"]["FieldError"];
 
 /** An answer in the API's error envelope, or a network failure (status 0). */
 export class ApiError extends Error {
@@ -15,19 +20,7 @@ export class ApiError extends Error {
   }
 }
 
-export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
-
-export interface RequestOptions {
-  method?: string;
-  body?: unknown;
-  /** Public endpoints (login, register) send no token and never trigger a refresh. */
-  anonymous?: boolean;
-  signal?: AbortSignal;
-}
-
-interface TokenAnswer {
-  data?: { token?: unknown };
-}
+export type FetchLike = (request: Request) => Promise<Response>;
 
 const REFRESH_LOCK = "taskyard-refresh";
 
@@ -39,22 +32,58 @@ const REFRESH_LOCK = "taskyard-refresh";
 export type RefreshOutcome = "renewed" | "ended" | "unavailable";
 
 const SESSION_UNAVAILABLE = "Your session couldn't be renewed just now. Try again in a moment.";
+const UNREACHABLE = "Can't reach the server. Check your connection and try again.";
+
+/** What openapi-fetch answers: the documented success body, or the documented error body. */
+interface Outcome<Data> {
+  data?: Data;
+  error?: unknown;
+  response: Response;
+}
+
+function errorOf(status: number, body: unknown): ApiError {
+  const envelope = (typeof body === "object" && body !== null ? body : {}) as Partial<ErrorEnvelope>;
+  const message = typeof envelope.message === "string" ? envelope.message : `Request failed (${String(status)})`;
+  const errors = Array.isArray(envelope.errors) ? envelope.errors : [];
+  const requestId = typeof envelope.requestId === "string" ? envelope.requestId : undefined;
+  return new ApiError(status, message, errors, requestId);
+}
+
+/** The success body, typed by the OpenAPI document; anything else becomes an `ApiError`. */
+export async function unwrap<Data>(pending: Promise<Outcome<Data>>): Promise<Data> {
+  const outcome = await pending;
+  if (outcome.error !== undefined || !outcome.response.ok) {
+    throw errorOf(outcome.response.status, outcome.error);
+  }
+  return outcome.data as Data;
+}
 
 /**
- * Talks to /api/v1. The access token lives in this object only, never in storage; the refresh
- * token is an HttpOnly cookie the page can't read. A 401 triggers one refresh and one retry.
+ * Talks to /api/v1 through openapi-fetch, so every path, parameter and body is checked against
+ * the generated `schema.ts`. The access token lives in this object only, never in storage; the
+ * refresh token is an HttpOnly cookie the page can't read. On `http`, a 401 triggers one refresh
+ * and one retry; `anonymous` (login, register) sends no token and never refreshes.
  */
 export class ApiClient {
   private accessToken: string | null = null;
   private refreshing: Promise<RefreshOutcome> | null = null;
   private readonly fetchImpl: FetchLike;
-  private readonly baseUrl: string;
+  readonly http: Client<paths>;
+  readonly anonymous: Client<paths>;
   /** Called when the session is over and can't be renewed: back to the login page. */
   onSessionExpired: () => void = () => {};
 
-  constructor(fetchImpl: FetchLike = (input, init) => fetch(input, init), baseUrl = "/api/v1") {
+  constructor(fetchImpl: FetchLike = (request) => fetch(request), origin = globalThis.location.origin) {
     this.fetchImpl = fetchImpl;
-    this.baseUrl = baseUrl;
+    const common = {
+      baseUrl: origin,
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+      // Revalidate with the server's ETag instead of trusting a stored copy.
+      cache: "no-cache",
+    } as const;
+    this.http = createClient<paths>({ ...common, fetch: (request) => this.sendWithSession(request) });
+    this.anonymous = createClient<paths>({ ...common, fetch: (request) => this.send(request) });
   }
 
   get token(): string | null {
@@ -65,35 +94,28 @@ export class ApiClient {
     this.accessToken = token;
   }
 
-  async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-    return this.read<T>(await this.sendWithRefresh(path, options));
-  }
-
-  /** A file the API streams (an export), with the name the server gave it. */
-  async download(path: string): Promise<{ blob: Blob; filename: string }> {
-    const response = await this.sendWithRefresh(path, {});
-    if (!response.ok) {
-      return this.read<never>(response);
-    }
-    const disposition = response.headers.get("Content-Disposition") ?? "";
-    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "download";
-    return { blob: await response.blob(), filename };
-  }
-
-  private async sendWithRefresh(path: string, options: RequestOptions): Promise<Response> {
-    const response = await this.send(path, options);
-    if (response.status !== 401 || options.anonymous) {
+  private async sendWithSession(request: Request): Promise<Response> {
+    const retry = request.clone();
+    const response = await this.send(this.authorized(request));
+    if (response.status !== 401) {
       return response;
     }
     const outcome = await this.refresh();
     if (outcome === "renewed") {
-      return this.send(path, options);
+      return this.send(this.authorized(retry));
     }
     if (outcome === "unavailable") {
       throw new ApiError(503, SESSION_UNAVAILABLE);
     }
     this.onSessionExpired();
     return response;
+  }
+
+  private authorized(request: Request): Request {
+    if (this.accessToken !== null) {
+      request.headers.set("Authorization", `Bearer ${this.accessToken}`);
+    }
+    return request;
   }
 
   /**
@@ -118,78 +140,29 @@ export class ApiClient {
   }
 
   private async refreshOnce(): Promise<RefreshOutcome> {
-    let response: Response;
+    let token: string | undefined;
     try {
-      response = await this.fetchImpl(`${this.baseUrl}/auth/refresh`, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      });
+      const { data, response } = await this.anonymous.POST("/api/v1/auth/refresh");
+      if (response.status === 429 || response.status >= 500) {
+        return "unavailable";
+      }
+      token = data?.data.token;
     } catch {
       return "unavailable";
     }
-    if (response.status === 429 || response.status >= 500) {
-      return "unavailable";
-    }
-    if (!response.ok) {
-      this.accessToken = null;
-      return "ended";
-    }
-    const answer = (await response.json()) as TokenAnswer;
-    const token = answer.data?.token;
-    this.accessToken = typeof token === "string" ? token : null;
+    this.accessToken = token ?? null;
     return this.accessToken !== null ? "renewed" : "ended";
   }
 
-  private async send(path: string, options: RequestOptions): Promise<Response> {
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (options.body !== undefined) {
-      headers["Content-Type"] = "application/json";
-    }
-    if (!options.anonymous && this.accessToken !== null) {
-      headers.Authorization = `Bearer ${this.accessToken}`;
-    }
-    const init: RequestInit = {
-      method: options.method ?? "GET",
-      headers,
-      credentials: "same-origin",
-      // Revalidate with the server's ETag instead of trusting a stored copy.
-      cache: "no-cache",
-    };
-    if (options.body !== undefined) {
-      init.body = JSON.stringify(options.body);
-    }
-    if (options.signal !== undefined) {
-      init.signal = options.signal;
-    }
+  private async send(request: Request): Promise<Response> {
     try {
-      return await this.fetchImpl(`${this.baseUrl}${path}`, init);
+      return await this.fetchImpl(request);
     } catch (error) {
       if (error instanceof DOMException && error.name === "AbortError") {
         throw error;
       }
-      throw new ApiError(0, "Can't reach the server. Check your connection and try again.");
+      throw new ApiError(0, UNREACHABLE);
     }
-  }
-
-  private async read<T>(response: Response): Promise<T> {
-    const text = await response.text();
-    let body: unknown = undefined;
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-    }
-    if (!response.ok) {
-      const envelope = (body ?? {}) as { message?: unknown; errors?: unknown; requestId?: unknown };
-      const message = typeof envelope.message === "string" ? envelope.message : `Request failed (${response.status})`;
-      const errors = Array.isArray(envelope.errors) ? (envelope.errors as FieldError[]) : [];
-      const requestId = typeof envelope.requestId === "string" ? envelope.requestId : undefined;
-      throw new ApiError(response.status, message, errors, requestId);
-    }
-    return body as T;
   }
 }
 

@@ -1,69 +1,54 @@
-import { api } from "./client";
+// Every call names its path as the OpenAPI document does; its parameters, body and answer are
+// typed from the generated schema.ts, so a change to the API shows up here as a type error.
+import { api, unwrap } from "./client";
 import type {
   AdminTaskQuery,
-  AuthPayload,
-  Envelope,
-  Export,
   ExportRequest,
   LoginInput,
   MeUpdate,
   RegisterInput,
-  Task,
   TaskCreate,
-  TaskPage,
   TaskQuery,
-  TaskStats,
   TaskUpdate,
-  User,
-  UserPage,
   UserQuery,
   UserUpdate,
 } from "./types";
 
-/** A query string from the set values only; empty filters are left out. */
-export function queryString(params: Record<string, string | number | null | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== "") {
-      search.set(key, String(value));
-    }
-  }
-  const text = search.toString();
-  return text ? `?${text}` : "";
-}
+const byId = (id: string) => ({ params: { path: { id } } });
 
 export const authApi = {
-  register: (input: RegisterInput) =>
-    api.request<Envelope<AuthPayload>>("/auth/register", { method: "POST", body: input, anonymous: true }),
-  login: (input: LoginInput) =>
-    api.request<Envelope<AuthPayload>>("/auth/login", { method: "POST", body: input, anonymous: true }),
-  logout: () => api.request<{ message: string }>("/auth/logout", { method: "POST" }),
-  me: () => api.request<Envelope<{ user: User }>>("/auth/me"),
-  updateMe: (changes: MeUpdate) =>
-    api.request<Envelope<{ user: User }>>("/auth/me", { method: "PATCH", body: changes }),
+  register: (body: RegisterInput) => unwrap(api.anonymous.POST("/api/v1/auth/register", { body })),
+  login: (body: LoginInput) => unwrap(api.anonymous.POST("/api/v1/auth/login", { body })),
+  logout: () => unwrap(api.http.POST("/api/v1/auth/logout")),
+  me: () => unwrap(api.http.GET("/api/v1/auth/me")),
+  updateMe: (body: MeUpdate) => unwrap(api.http.PATCH("/api/v1/auth/me", { body })),
 };
 
 export const tasksApi = {
-  list: (query: TaskQuery, signal?: AbortSignal) => api.request<TaskPage>(`/tasks${queryString(query)}`, { signal }),
+  list: (query: TaskQuery, signal?: AbortSignal) =>
+    unwrap(api.http.GET("/api/v1/tasks", { params: { query }, signal })),
   listAll: (query: AdminTaskQuery, signal?: AbortSignal) =>
-    api.request<TaskPage>(`/tasks/admin/all${queryString(query)}`, { signal }),
-  stats: (signal?: AbortSignal) => api.request<Envelope<TaskStats>>("/tasks/stats", { signal }),
-  create: (input: TaskCreate) => api.request<Envelope<Task>>("/tasks", { method: "POST", body: input }),
-  update: (id: string, changes: TaskUpdate) =>
-    api.request<Envelope<Task>>(`/tasks/${encodeURIComponent(id)}`, { method: "PATCH", body: changes }),
-  remove: (id: string) =>
-    api.request<Envelope<Record<string, never>>>(`/tasks/${encodeURIComponent(id)}`, { method: "DELETE" }),
+    unwrap(api.http.GET("/api/v1/tasks/admin/all", { params: { query }, signal })),
+  stats: (signal?: AbortSignal) => unwrap(api.http.GET("/api/v1/tasks/stats", { signal })),
+  create: (body: TaskCreate) => unwrap(api.http.POST("/api/v1/tasks", { body })),
+  update: (id: string, body: TaskUpdate) => unwrap(api.http.PATCH("/api/v1/tasks/{id}", { ...byId(id), body })),
+  remove: (id: string) => unwrap(api.http.DELETE("/api/v1/tasks/{id}", byId(id))),
 };
 
 export const exportsApi = {
-  request: (input: ExportRequest) => api.request<Envelope<Export>>("/exports", { method: "POST", body: input }),
-  get: (id: string, signal?: AbortSignal) =>
-    api.request<Envelope<Export>>(`/exports/${encodeURIComponent(id)}`, { signal }),
-  download: (id: string) => api.download(`/exports/${encodeURIComponent(id)}/download`),
+  request: (body: ExportRequest) => unwrap(api.http.POST("/api/v1/exports", { body })),
+  get: (id: string, signal?: AbortSignal) => unwrap(api.http.GET("/api/v1/exports/{id}", { ...byId(id), signal })),
+  /** The file the API streams, with the name the server gave it. */
+  download: async (id: string) => {
+    const pending = api.http.GET("/api/v1/exports/{id}/download", { ...byId(id), parseAs: "blob" });
+    const blob = await unwrap(pending);
+    const disposition = (await pending).response.headers.get("Content-Disposition") ?? "";
+    return { blob, filename: /filename="([^"]+)"/.exec(disposition)?.[1] ?? "download" };
+  },
 };
 
 export const usersApi = {
-  list: (query: UserQuery, signal?: AbortSignal) => api.request<UserPage>(`/users${queryString(query)}`, { signal }),
-  update: (id: string, changes: UserUpdate) =>
-    api.request<Envelope<User>>(`/users/${encodeURIComponent(id)}`, { method: "PATCH", body: changes }),
+  list: (query: UserQuery, signal?: AbortSignal) =>
+    unwrap(api.http.GET("/api/v1/users", { params: { query }, signal })),
+  update: (id: string, body: UserUpdate) => unwrap(api.http.PATCH("/api/v1/users/{id}", { ...byId(id), body })),
 };

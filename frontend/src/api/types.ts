@@ -30,17 +30,6 @@ export type UserQuery = QueryOf<operations["list_users_api_v1_users_get"]>;
 export type TaskSort = NonNullable<TaskQuery["sort"]>;
 export type TaskScope = NonNullable<TaskQuery["scope"]>;
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-export interface Envelope<T> {
-  success: boolean;
-  message?: string;
-  data: T;
-}
-
 export const TASK_STATUSES = ["pending", "in-progress", "completed"] as const satisfies readonly TaskStatus[];
 export const TASK_PRIORITIES = ["low", "medium", "high"] as const satisfies readonly TaskPriority[];
 

@@ -32,7 +32,7 @@ export function AccountPage() {
     const answer = await authApi.updateMe(changes);
     replaceUser(answer.data.user);
     form.reset({ name: answer.data.user.name, notifications: answer.data.user.notifications });
-    toast.show(answer.message ?? "Profile updated");
+    toast.show(answer.message);
   });
 
   return (

@@ -93,12 +93,12 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
   const saveTask = async (values: TaskFormValues) => {
     if (editing === "new") {
       const answer = await createTask.mutateAsync(toCreate(values));
-      toast.show(answer.message ?? "Task created");
+      toast.show(answer.message);
     } else if (editing !== null) {
       const changes = toUpdate(editing, values);
       if (Object.keys(changes).length > 0) {
         const answer = await updateTask.mutateAsync({ id: editing.id, changes });
-        toast.show(answer.message ?? "Task updated");
+        toast.show(answer.message);
       }
     }
     setEditing(null);
@@ -108,7 +108,7 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
     updateTask.mutate(
       { id: task.id, changes: { status } },
       {
-        onSuccess: (answer) => toast.show(answer.message ?? "Task updated"),
+        onSuccess: (answer) => toast.show(answer.message),
         onError: (error) => toast.show(messageOf(error), "error"),
       },
     );
@@ -118,7 +118,7 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
     if (deleting === null) return;
     deleteTask.mutate(deleting.id, {
       onSuccess: (answer) => {
-        toast.show(answer.message ?? "Task deleted");
+        toast.show(answer.message);
         setDeleting(null);
       },
       onError: (error) => {
