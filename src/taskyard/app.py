@@ -56,13 +56,15 @@ from taskyard.identity import (
 from taskyard.jobs.handlers import EventHandlers
 from taskyard.jobs.mail import mailer_for
 from taskyard.jobs.relay import BrokerDelivery, OutboxRelay
-from taskyard.jobs.scheduler import DueSoonScanner
+from taskyard.jobs.scheduler import PeriodicJobs
 from taskyard.jobs.worker import broker_for
 from taskyard.logging import configure_logging
 from taskyard.redis_client import BackendGuard, create_redis
+from taskyard.tasks.repository import TaskRepository
 from taskyard.tasks.router import router as tasks_router
 from taskyard.users.router import router as users_router
 from taskyard.web.router import CLIENT_CSP, client_route, find_client, is_client_path
+from taskyard.wiring import event_registry
 
 API_PREFIX = "/api/v1"
 GZIP_LEVEL = 5  # most of the saving at a fraction of level 9's CPU
@@ -80,8 +82,8 @@ def include_api(app: FastAPI) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     sampler = asyncio.create_task(sample_process_forever()) if is_multiprocess() else None
     background = [asyncio.create_task(app.state.relay.run_forever())]
-    if app.state.scanner is not None:
-        background.append(asyncio.create_task(app.state.scanner.run_forever()))
+    if app.state.periodic is not None:
+        background.append(asyncio.create_task(app.state.periodic.run_forever()))
     try:
         yield
     finally:
@@ -191,14 +193,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenService(settings)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
+    # What account changes need to know of tasks (users never imports tasks).
+    app.state.shared_tasks = TaskRepository
     app.state.rate_limits = (
         RateLimitService(settings, app.state.redis_guard, app.state.redis)
         if settings.rate_limit_enabled
         else None
     )
-    app.state.event_handlers = EventHandlers(
-        app.state.database, mailer_for(settings), public_url=settings.public_url
-    )
+    registry = event_registry(settings)
+    app.state.event_handlers = EventHandlers(app.state.database, mailer_for(settings), registry)
     app.state.broker = broker_for(settings) if settings.broker_url is not None else None
     if app.state.broker is None:
         # The embedded default: this process carries the events out itself.
@@ -217,12 +220,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             retry_delay=lambda _attempts: timedelta(seconds=settings.outbox_poll_seconds),
         )
     app.state.relay_wake = app.state.relay.wake
-    # Reminders are scheduled by the workers when there is a broker, else by this process.
-    app.state.scanner = (
-        DueSoonScanner(
+    # Periodic jobs run in the workers when there is a broker, else in this process.
+    app.state.periodic = (
+        PeriodicJobs(
             app.state.database,
+            registry,
             interval_seconds=settings.due_scan_seconds,
-            on_commit=app.state.relay_wake,
+            after_round=app.state.relay_wake,
         )
         if app.state.broker is None
         else None

@@ -33,6 +33,7 @@ from taskyard.users.models import Role, User
 from taskyard.users.repository import EmailTaken, UserRepository
 from taskyard.users.schemas import Email, Password, PersonName
 from taskyard.web.router import find_client
+from taskyard.wiring import event_registry
 
 logger = get_logger("taskyard.cli")
 MAX_RETRY_SECONDS = 30.0
@@ -260,7 +261,7 @@ def worker(_args: argparse.Namespace) -> None:
             logger.warning("waiting for a service", problem=str(problem), retry_in=delay)
         time.sleep(delay)
         delay = min(delay * 2, MAX_RETRY_SECONDS)
-    asyncio.run(run_worker(settings))
+    asyncio.run(run_worker(settings, event_registry(settings)))
 
 
 def dead_letters(args: argparse.Namespace) -> None:

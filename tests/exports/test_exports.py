@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from taskyard.db import utc_now
+from taskyard.exports.jobs import purge_expired
 from taskyard.exports.models import Export
 from taskyard.exports.repository import ExportRepository
-from taskyard.jobs.scheduler import DueSoonScanner
 from taskyard.tasks.models import Task
 from tests.helpers import PASSWORD, bearer, register, register_admin, running_app
 from tests.support import SmtpServer, make_settings
@@ -166,8 +166,7 @@ async def test_expired_exports_are_gone(database_url: str) -> None:
         assert (
             await client.get(f"/api/v1/exports/{export_id}", headers=bearer(owner))
         ).status_code == 404
-        scanner = DueSoonScanner(app.state.database, interval_seconds=60)
-        assert await scanner.purge_expired_exports() == 1
+        assert await purge_expired(app.state.database) == 1
 
 
 async def test_status_moves_from_queued_through_running_to_done(database_url: str) -> None:

@@ -27,6 +27,8 @@ from taskyard.db import utc_now
 from taskyard.jobs.broker import EventMessage
 from taskyard.jobs.models import ProcessedEvent
 from taskyard.jobs.worker import Worker, broker_for
+from taskyard.tasks.notifications import scan_due_soon
+from taskyard.wiring import event_registry
 from tests.helpers import bearer, register, running_app
 from tests.support import TEST_SECRET_KEY, SmtpServer, TcpProxy, make_settings
 
@@ -54,7 +56,7 @@ def settings_for(
 
 @asynccontextmanager
 async def running_worker(settings: Any) -> AsyncIterator[Worker]:
-    worker = Worker(settings)
+    worker = Worker(settings, event_registry(settings))
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
@@ -244,7 +246,7 @@ async def test_due_soon_and_export_mails_through_rabbitmq(
         await client.post(
             "/api/v1/tasks", json={"title": "Soon", "dueDate": due}, headers=bearer(owner)
         )
-        assert await worker.scanner.scan_once() == 1  # as the worker's schedule would
+        assert await scan_due_soon(worker.database) == 1  # as the worker's schedule would
         requested = await client.post(
             "/api/v1/exports", json={"format": "csv"}, headers=bearer(owner)
         )

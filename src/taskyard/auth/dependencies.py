@@ -24,6 +24,7 @@ async def get_auth_service(request: Request, session: DbSession) -> AuthService:
     return AuthService(
         users=UserRepository(session),
         auth=AuthRepository(session),
+        shared=state.shared_tasks(session),
         passwords=state.passwords,
         tokens=state.tokens,
         denylist=state.denylist,

@@ -14,11 +14,11 @@ from taskyard.db import after_commit, utc_now
 from taskyard.edge.rate_limit import LimitName, RateLimitService
 from taskyard.errors import Unauthorized
 from taskyard.identity import IdentityStore, KnownState, Principal
-from taskyard.jobs.events import USER_REGISTERED
 from taskyard.jobs.service import EventPublisher
+from taskyard.users.events import USER_REGISTERED
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
-from taskyard.users.service import rename
+from taskyard.users.service import SharedTasks, rename
 
 
 class InvalidCredentials(Unauthorized):
@@ -56,6 +56,7 @@ class AuthService:
         *,
         users: UserRepository,
         auth: AuthRepository,
+        shared: SharedTasks,
         passwords: PasswordService,
         tokens: TokenService,
         denylist: TokenDenylist,
@@ -68,6 +69,7 @@ class AuthService:
         self.users = users
         self.reuse_grace = reuse_grace
         self.auth = auth
+        self.shared = shared
         self.passwords = passwords
         self.tokens = tokens
         self.denylist = denylist
@@ -134,7 +136,7 @@ class AuthService:
 
     async def update_me(self, user: User, changes: MeUpdate) -> User:
         if changes.name is not None:
-            await rename(user, changes.name, self.users, self.cache)
+            await rename(user, changes.name, self.users, self.shared, self.cache)
         if changes.notifications is not None:
             user.notifications = changes.notifications
         await self.users.flush()

@@ -10,11 +10,11 @@ from typing import Any
 
 from taskyard.db import utc_now
 from taskyard.errors import Conflict, Forbidden, NotFound
+from taskyard.exports.events import EXPORT_READY, EXPORT_REQUESTED
 from taskyard.exports.models import Export, ExportFormat, ExportStatus
 from taskyard.exports.repository import ExportRepository
 from taskyard.exports.schemas import ExportRequest
 from taskyard.identity import Viewer
-from taskyard.jobs.events import EXPORT_READY, EXPORT_REQUESTED
 from taskyard.jobs.service import EventPublisher
 from taskyard.schemas import format_timestamp
 from taskyard.tasks.models import Task

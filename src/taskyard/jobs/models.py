@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import JSON, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from taskyard.db import Base, UTCDateTime, utc_now
@@ -40,15 +40,3 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-
-
-class DueReminder(Base):
-    """One row per task and due date already reminded about: the scan's exactly-once guard."""
-
-    __tablename__ = "due_reminders"
-
-    task_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
-    )
-    due_date: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -19,7 +19,8 @@ from taskyard.db import Database
 from taskyard.jobs.broker import Broker, EventMessage
 from taskyard.jobs.handlers import EventHandlers
 from taskyard.jobs.mail import mailer_for
-from taskyard.jobs.scheduler import DueSoonScanner
+from taskyard.jobs.registry import EventRegistry
+from taskyard.jobs.scheduler import PeriodicJobs
 from taskyard.logging import get_logger
 
 SHUTDOWN_STEP_SECONDS = 10
@@ -37,14 +38,14 @@ def broker_for(settings: Settings) -> Broker:
 
 
 class Worker:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, registry: EventRegistry) -> None:
         self.settings = settings
         self.database = Database(settings)
-        self.handlers = EventHandlers(
-            self.database, mailer_for(settings), public_url=settings.public_url
-        )
+        self.handlers = EventHandlers(self.database, mailer_for(settings), registry)
         self.broker = broker_for(settings)
-        self.scanner = DueSoonScanner(self.database, interval_seconds=settings.due_scan_seconds)
+        self.periodic = PeriodicJobs(
+            self.database, registry, interval_seconds=settings.due_scan_seconds
+        )
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -71,8 +72,8 @@ class Worker:
         assert self.broker.queue is not None
         tag = await self.broker.queue.consume(self._on_message)
         logger.info("worker consuming", queue=self.broker.queue_name)
-        # The scan's events go through the outbox; serve's relays publish them.
-        scanning = asyncio.create_task(self.scanner.run_forever())
+        # The periodic jobs' events go through the outbox; serve's relays publish them.
+        scanning = asyncio.create_task(self.periodic.run_forever())
         try:
             await stop.wait()
         finally:
@@ -91,9 +92,9 @@ class Worker:
                     await asyncio.wait_for(step(), timeout=SHUTDOWN_STEP_SECONDS)
 
 
-async def run_worker(settings: Settings) -> None:
+async def run_worker(settings: Settings, registry: EventRegistry) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for received in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(received, stop.set)
-    await Worker(settings).run(stop)
+    await Worker(settings, registry).run(stop)

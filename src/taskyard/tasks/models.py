@@ -61,3 +61,15 @@ class Task(Base):
         # What others assigned to a person, newest first.
         Index("ix_tasks_assignee_created", "assignee_id", created_at.desc(), id.desc()),
     )
+
+
+class DueReminder(Base):
+    """One row per task and due date already reminded about: the scan's exactly-once guard."""
+
+    __tablename__ = "due_reminders"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_date: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

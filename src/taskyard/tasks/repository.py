@@ -19,6 +19,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -364,3 +365,26 @@ class TaskRepository:
             .group_by(Task.status, Task.priority)
         )
         return [(row[0], row[1], int(row[2])) for row in rows.all()]
+
+    async def lock_shared_with(self, user_id: uuid.UUID) -> None:
+        """Lock the tasks this person owns or is assigned, before the person's own row: the
+        order every task write takes too (task first), so the two never deadlock."""
+        await self.session.execute(
+            select(Task.id)
+            .where(or_(Task.created_by_id == user_id, Task.assignee_id == user_id))
+            .order_by(Task.id)
+            .with_for_update()
+        )
+
+    async def people_sharing_with(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        """Everyone whose task views show this person: they themselves, the owners of the
+        tasks assigned to them and the assignees of their own tasks."""
+        rows = await self.session.scalars(
+            union(
+                select(Task.created_by_id).where(Task.assignee_id == user_id),
+                select(Task.assignee_id).where(
+                    Task.created_by_id == user_id, Task.assignee_id.is_not(None)
+                ),
+            )
+        )
+        return {user_id, *(row for row in rows.all() if row is not None)}

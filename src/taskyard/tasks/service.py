@@ -13,8 +13,8 @@ from taskyard.cursors import CursorCodec, InvalidCursor
 from taskyard.db import utc_now
 from taskyard.errors import Forbidden, NotFound, ValidationFailed
 from taskyard.identity import Viewer
-from taskyard.jobs.events import TASK_ASSIGNED
 from taskyard.jobs.service import EventPublisher
+from taskyard.tasks.events import TASK_ASSIGNED
 from taskyard.tasks.models import PRIORITY_RANK, Task, TaskPriority, TaskStatus
 from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
 from taskyard.tasks.schemas import (

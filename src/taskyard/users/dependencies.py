@@ -18,6 +18,7 @@ async def get_user_service(
     return UserService(
         users=UserRepository(session),
         auth=AuthRepository(session),
+        shared=state.shared_tasks(session),
         cache=cache,
         identity=state.identity,
         access_ttl_seconds=state.tokens.access_ttl_seconds,

@@ -3,13 +3,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, or_, select, union
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern
 from taskyard.errors import Conflict
-from taskyard.tasks.models import Task
 from taskyard.users.models import Role, User
 
 
@@ -38,31 +37,9 @@ class UserRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def lock_shared_tasks(self, user_id: uuid.UUID) -> None:
-        """Lock the tasks this person owns or is assigned, before the person's own row: the
-        order every task write takes too (task first), so the two never deadlock."""
-        await self.session.execute(
-            select(Task.id)
-            .where(or_(Task.created_by_id == user_id, Task.assignee_id == user_id))
-            .order_by(Task.id)
-            .with_for_update()
-        )
-
-    async def people_sharing_tasks_with(self, user_id: uuid.UUID) -> set[uuid.UUID]:
-        """Everyone whose task views show this person: they themselves, the owners of the
-        tasks assigned to them and the assignees of their own tasks."""
-        rows = await self.session.scalars(
-            union(
-                select(Task.created_by_id).where(Task.assignee_id == user_id),
-                select(Task.assignee_id).where(
-                    Task.created_by_id == user_id, Task.assignee_id.is_not(None)
-                ),
-            )
-        )
-        return {user_id, *(row for row in rows.all() if row is not None)}
-
     async def delete(self, user: User) -> None:
-        """Delete the account and its tasks; tasks assigned to it lose their assignee."""
+        """Delete the account; its tasks go with it and tasks assigned to it lose their assignee
+        (the foreign keys' cascades)."""
         await self.session.execute(delete(User).where(User.id == user.id))
         self.session.expunge(user)
 

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.auth.repository import AuthRepository
 from taskyard.cache.service import ResponseCache
@@ -21,12 +24,30 @@ class LastAdmin(Conflict):
     message = "The last active admin cannot be demoted, deactivated or deleted"
 
 
-async def rename(user: User, name: str, users: UserRepository, cache: ResponseCache) -> None:
+class SharedTasks(Protocol):
+    """What accounts must know of the tasks that show a person. The tasks domain provides it
+    and the application wires it in, so that `users` never imports `tasks`."""
+
+    async def lock_shared_with(self, user_id: uuid.UUID) -> None:
+        """Lock the tasks the person owns or is assigned (before their own row)."""
+        ...
+
+    async def people_sharing_with(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        """Everyone whose task views show the person, the person included."""
+        ...
+
+
+SharedTasksFor = Callable[[AsyncSession], SharedTasks]
+
+
+async def rename(
+    user: User, name: str, users: UserRepository, shared: SharedTasks, cache: ResponseCache
+) -> None:
     """A new name, and fresh views wherever it shows: the person's own, the owners of tasks
     assigned to them, their tasks' assignees, and the admin views."""
     if name == user.name:
         return
-    people = await users.people_sharing_tasks_with(user.id)
+    people = await shared.people_sharing_with(user.id)
     user.name = name
     cache.after_write(users.session, people)
 
@@ -39,12 +60,14 @@ class UserService:
         *,
         users: UserRepository,
         auth: AuthRepository,
+        shared: SharedTasks,
         cache: ResponseCache,
         identity: IdentityStore,
         access_ttl_seconds: float,
     ) -> None:
         self.users = users
         self.auth = auth
+        self.shared = shared
         self.cache = cache
         self.identity = identity
         self.access_ttl_seconds = access_ttl_seconds
@@ -66,7 +89,7 @@ class UserService:
         if user.is_admin and user.is_active and not stays_admin:
             await self._ensure_another_admin(user)
         if changes.name is not None:
-            await rename(user, changes.name, self.users, self.cache)
+            await rename(user, changes.name, self.users, self.shared, self.cache)
         if changes.role is not None:
             user.role = changes.role
         if changes.is_active is not None:
@@ -85,8 +108,8 @@ class UserService:
         user = await self.get(user_id)
         if user.is_admin and user.is_active:
             await self._ensure_another_admin(user)
-        await self.users.lock_shared_tasks(user.id)
-        people = await self.users.people_sharing_tasks_with(user.id)
+        await self.shared.lock_shared_with(user.id)
+        people = await self.shared.people_sharing_with(user.id)
         await self.users.delete(user)
         # Their tasks went with them: no view may show them any more, their assignees' neither.
         self.cache.after_write(self.users.session, people)

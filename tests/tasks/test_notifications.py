@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from taskyard.db import Database, utc_now
-from taskyard.jobs.scheduler import DueSoonScanner
+from taskyard.tasks.notifications import scan_due_soon
 from tests.helpers import bearer, register, running_app
 from tests.support import SmtpServer, make_settings
 
@@ -58,11 +58,11 @@ async def test_reminders_go_to_owner_and_assignee_once(
         # Two workers' scanners, each with its own connection pool, racing.
         other_worker = Database(settings)
         try:
-            first = DueSoonScanner(app.state.database, interval_seconds=60)
-            second = DueSoonScanner(other_worker, interval_seconds=60)
-            results = await asyncio.gather(first.scan_once(), second.scan_once())
+            results = await asyncio.gather(
+                scan_due_soon(app.state.database), scan_due_soon(other_worker)
+            )
             assert sorted(results) == [0, 1]
-            assert await first.scan_once() == 0
+            assert await scan_due_soon(app.state.database) == 0
         finally:
             await other_worker.dispose()
         await drain_all(app)
@@ -79,4 +79,4 @@ async def test_reminders_go_to_owner_and_assignee_once(
             json={"dueDate": due_in(timedelta(hours=5))},
             headers=bearer(owner),
         )
-        assert await DueSoonScanner(app.state.database, interval_seconds=60).scan_once() == 1
+        assert await scan_due_soon(app.state.database) == 1
