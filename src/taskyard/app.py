@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from taskyard import __version__
+from taskyard.access_tokens import HmacVerifier
 from taskyard.auth.denylist import InProcessDenylist, RedisDenylist, TokenDenylist
 from taskyard.auth.passwords import PasswordService
 from taskyard.auth.router import router as auth_router
@@ -125,7 +126,7 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
         app.add_middleware(
             EarlyCacheMiddleware,
             cache=app.state.response_cache,
-            tokens=app.state.tokens,
+            verifier=app.state.verifier,
             authenticator=app.state.authenticator,
         )
     app.add_middleware(UnhandledErrorMiddleware)
@@ -138,7 +139,7 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
         app.add_middleware(
             RateLimitMiddleware,
             service=app.state.rate_limits,
-            tokens=app.state.tokens,
+            verifier=app.state.verifier,
             read_ahead=CacheReadAhead(app.state.identity, app.state.response_cache),
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.redis_guard = BackendGuard("redis")
     app.state.passwords = PasswordService(settings)
     app.state.tokens = TokenService(settings)
+    app.state.verifier = HmacVerifier(settings.signing_key)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
     # What account changes need to know of tasks (users never imports tasks).

@@ -304,17 +304,17 @@ async def _open_session(request: Request, database: Database) -> AsyncSession:
         return database.session(write=True)
     if not database.replicas:
         return database.session(write=False)
-    user_id = _caller_id(request)
+    user_id = await _caller_id(request)
     if user_id is not None and await request.app.state.recent_writers.wrote_recently(user_id):
         DB_READS.labels(target="primary_read_your_writes").inc()
         return database.session(write=False)
     return await database.replica_session()
 
 
-def _caller_id(request: Request) -> str | None:
+async def _caller_id(request: Request) -> str | None:
     from taskyard.identity import claims_of  # identity builds on the models, which need this
 
-    claims = claims_of(request.scope, request.app.state.tokens)
+    claims = await claims_of(request.scope, request.app.state.verifier)
     return None if claims is None else str(claims.user_id)
 
 

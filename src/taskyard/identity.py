@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import Scope
 
-from taskyard.auth.tokens import AccessClaims, TokenService
+from taskyard.access_tokens import AccessClaims, TokenVerifier
 from taskyard.cache.backend import COUNTER_TTL_SECONDS, expires_after_ttl
 from taskyard.edge.metrics import REDIS_ERRORS
 from taskyard.errors import AppError, Unauthorized
@@ -82,28 +82,28 @@ def bearer_token(scope: Scope) -> str | None:
     return None
 
 
-def _verified(scope: Scope, tokens: TokenService) -> AccessClaims | AppError | None:
+async def _verified(scope: Scope, verifier: TokenVerifier) -> AccessClaims | AppError | None:
     state = scope.setdefault("state", {})
     if _CLAIMS not in state:
         token = bearer_token(scope)
         try:
-            state[_CLAIMS] = tokens.decode_access(token) if token else None
+            state[_CLAIMS] = await verifier.verify(token) if token else None
         except AppError as error:
             state[_CLAIMS] = error
     outcome: AccessClaims | AppError | None = state[_CLAIMS]
     return outcome
 
 
-def claims_of(scope: Scope, tokens: TokenService) -> AccessClaims | None:
+async def claims_of(scope: Scope, verifier: TokenVerifier) -> AccessClaims | None:
     """The request's verified token claims, or None (no token, or not a valid one).
     Verified once per request; the limiter, the database routing and the auth check share it."""
-    outcome = _verified(scope, tokens)
+    outcome = await _verified(scope, verifier)
     return outcome if isinstance(outcome, AccessClaims) else None
 
 
-def require_claims(scope: Scope, tokens: TokenService) -> AccessClaims:
+async def require_claims(scope: Scope, verifier: TokenVerifier) -> AccessClaims:
     """The claims, or the 401 that says why there are none (missing, invalid, expired)."""
-    outcome = _verified(scope, tokens)
+    outcome = await _verified(scope, verifier)
     if outcome is None:
         raise Unauthorized("Not authorized, no token")
     if isinstance(outcome, AppError):

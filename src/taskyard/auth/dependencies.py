@@ -47,7 +47,7 @@ async def get_principal(
     """The caller, resolved from the token verified once for this request (`_credentials` only
     puts the bearer scheme in the OpenAPI document)."""
     state = request.app.state
-    claims = require_claims(request.scope, state.tokens)
+    claims = await require_claims(request.scope, state.verifier)
     authenticator: Authenticator = state.authenticator
     principal = await authenticator.authenticate(
         claims, AuthRepository(session), prefetched(request.scope)

@@ -4,11 +4,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from taskyard.access_tokens import AccessClaims
 from taskyard.auth.denylist import TokenDenylist
 from taskyard.auth.passwords import PasswordService
 from taskyard.auth.repository import AuthRepository
 from taskyard.auth.schemas import LoginInput, MeUpdate, RegisterInput
-from taskyard.auth.tokens import AccessClaims, TokenService, hash_refresh_token
+from taskyard.auth.tokens import TokenService, hash_refresh_token
 from taskyard.cache.service import ResponseCache
 from taskyard.db import after_commit, utc_now
 from taskyard.edge.rate_limit import LimitName, RateLimitService

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from taskyard.auth.tokens import AccessClaims, TokenService
+from taskyard.access_tokens import AccessClaims, TokenVerifier
 from taskyard.cache.service import CACHE_HEADER, JSON, ResponseCache
 from taskyard.edge.metrics import CACHE_LOOKUPS
 from taskyard.edge.observability import name_route
@@ -73,17 +73,17 @@ class EarlyCacheMiddleware:
         app: ASGIApp,
         *,
         cache: ResponseCache,
-        tokens: TokenService,
+        verifier: TokenVerifier,
         authenticator: Voucher,
     ) -> None:
         self.app = app
         self.cache = cache
-        self.tokens = tokens
+        self.verifier = verifier
         self.authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         view = early_view(scope) if scope["type"] == "http" else None
-        claims = claims_of(scope, self.tokens) if view is not None else None
+        claims = await claims_of(scope, self.verifier) if view is not None else None
         body = await self._cached(scope, claims, view) if claims is not None else None
         if body is None or view is None:
             await self.app(scope, receive, send)

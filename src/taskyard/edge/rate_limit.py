@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskyard.auth.tokens import AccessClaims, TokenService
+from taskyard.access_tokens import AccessClaims, TokenVerifier
 from taskyard.config import Settings
 from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
@@ -225,19 +225,20 @@ class RateLimitMiddleware(HttpMiddleware):
         self,
         app: ASGIApp,
         service: RateLimitService,
-        tokens: TokenService,
+        verifier: TokenVerifier,
         read_ahead: ReadAhead | None = None,
     ) -> None:
         super().__init__(app)
         self.service = service
-        self.tokens = tokens
+        self.verifier = verifier
         self.read_ahead = read_ahead
 
-    def _limit_for(self, scope: Scope) -> tuple[LimitName, str, Lookups]:
+    async def _limit_for(self, scope: Scope) -> tuple[LimitName, str, Lookups]:
         """The limit, its key, and what to read alongside."""
         client = scope.get("client")
         ip = client[0] if client else "unknown"
-        claims = claims_of(scope, self.tokens)  # an invalid token is just an anonymous caller
+        # An invalid token is just an anonymous caller.
+        claims = await claims_of(scope, self.verifier)
         if claims is None:
             return "anonymous", ip, Lookups()
         name: LimitName = "admin" if claims.role == "admin" else "user"
@@ -250,7 +251,7 @@ class RateLimitMiddleware(HttpMiddleware):
         return not scope["path"].startswith(EXEMPT_PREFIXES)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        name, key, lookups = self._limit_for(scope)
+        name, key, lookups = await self._limit_for(scope)
         decision, found = await self.service.check_and_read(name, key, lookups)
         if found is not None and self.read_ahead is not None:
             self.read_ahead.keep(scope, found)

@@ -1,0 +1,171 @@
+"""Verifying access tokens: who may call, as the token says, before any state is checked.
+
+`HmacVerifier` checks the monolith's HS256 tokens with the shared secret. `KeySetVerifier`
+checks the auth service's Ed25519 tokens against its published keys (JWKS), learning the keys
+again when a token names one it doesn't know yet (a rotation), never per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import jwt
+
+from taskyard.errors import ServiceUnavailable, Unauthorized
+
+ISSUER = "taskyard"
+REQUIRED_CLAIMS = ["sub", "role", "jti", "iat", "exp", "sid"]
+HMAC_ALGORITHM = "HS256"
+KEY_SET_ALGORITHM = "EdDSA"
+VERIFIED_CACHE_SIZE = 4096
+# However many tokens name unknown keys, the key set is fetched at most this often.
+MIN_REFETCH_SECONDS = 1.0
+
+
+class InvalidToken(Unauthorized):
+    message = "Invalid token"
+
+
+class ExpiredToken(Unauthorized):
+    message = "Token expired"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    role: str
+    jti: str
+    expires_at: datetime
+
+
+class TokenVerifier(Protocol):
+    async def verify(self, token: str) -> AccessClaims:
+        """The token's claims; `InvalidToken` or `ExpiredToken` when it is not good."""
+        ...
+
+
+def claims_from(payload: dict[str, Any]) -> AccessClaims:
+    return AccessClaims(
+        user_id=uuid.UUID(str(payload["sub"])),
+        session_id=uuid.UUID(str(payload["sid"])),
+        role=str(payload["role"]),
+        jti=str(payload["jti"]),
+        expires_at=datetime.fromtimestamp(int(payload["exp"]), tz=UTC),
+    )
+
+
+def _decode(token: str, key: Any, algorithm: str) -> AccessClaims:
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            issuer=ISSUER,
+            options={"require": REQUIRED_CLAIMS},
+        )
+        return claims_from(payload)
+    except jwt.ExpiredSignatureError as error:
+        raise ExpiredToken() from error
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as error:
+        # A well-signed token can still hold absurd values (an `exp` of 1e20, say).
+        raise InvalidToken() from error
+
+
+class _Memo:
+    """Tokens verified before are not verified again (the limiter, the database router and the
+    auth check all ask), only re-checked for expiry."""
+
+    def __init__(self) -> None:
+        self._verified: dict[str, AccessClaims] = {}
+
+    def get(self, token: str) -> AccessClaims | None:
+        known = self._verified.get(token)
+        if known is not None and known.expires_at.timestamp() <= time.time():
+            raise ExpiredToken()
+        return known
+
+    def keep(self, token: str, claims: AccessClaims) -> AccessClaims:
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
+
+
+class HmacVerifier:
+    def __init__(self, key: str) -> None:
+        self._key = key
+        self._memo = _Memo()
+
+    async def verify(self, token: str) -> AccessClaims:
+        return self._memo.get(token) or self._memo.keep(
+            token, _decode(token, self._key, HMAC_ALGORITHM)
+        )
+
+
+FetchKeySet = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class KeySetVerifier:
+    """Ed25519 tokens against a key set: fetched once, then again only when a token names a key
+    that isn't in it (at most once a second, and one fetch at a time)."""
+
+    def __init__(self, fetch: FetchKeySet) -> None:
+        self._fetch = fetch
+        self._keys: dict[str, Any] = {}
+        self._memo = _Memo()
+        self._lock = asyncio.Lock()
+        self._fetched_at = float("-inf")
+
+    @property
+    def known_kids(self) -> frozenset[str]:
+        return frozenset(self._keys)
+
+    async def verify(self, token: str) -> AccessClaims:
+        known = self._memo.get(token)
+        if known is not None:
+            return known
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise InvalidToken() from error
+        kid = header.get("kid")
+        if not isinstance(kid, str) or header.get("alg") != KEY_SET_ALGORITHM:
+            raise InvalidToken()
+        key = self._keys.get(kid)
+        if key is None:
+            key = await self._learn(kid)
+        return self._memo.keep(token, _decode(token, key, KEY_SET_ALGORITHM))
+
+    async def refresh(self) -> None:
+        """Fetch the key set now (at start, and whenever a rotation is expected)."""
+        document = await self._fetch()
+        keys: dict[str, Any] = {}
+        for entry in document.get("keys", []):
+            try:
+                key = jwt.PyJWK.from_dict(entry)
+            except jwt.PyJWTError:
+                continue  # a key of a kind this verifier doesn't take
+            if key.key_id is not None and key.algorithm_name == KEY_SET_ALGORITHM:
+                keys[key.key_id] = key.key
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    async def _learn(self, kid: str) -> Any:
+        async with self._lock:
+            if kid not in self._keys and time.monotonic() - self._fetched_at >= MIN_REFETCH_SECONDS:
+                try:
+                    await self.refresh()
+                except Exception as error:
+                    # The key service is away: the token can't be checked either way yet.
+                    raise ServiceUnavailable() from error
+        key = self._keys.get(kid)
+        if key is None:
+            raise InvalidToken()
+        return key
