@@ -114,7 +114,7 @@ FetchKeySet = Callable[[], Awaitable[dict[str, Any]]]
 
 class KeySetVerifier:
     """Ed25519 tokens against a key set: fetched once, then again only when a token names a key
-    that isn't in it (at most once a second, and one fetch at a time)."""
+    that isn't in it (one fetch at a time, at most one a second)."""
 
     def __init__(self, fetch: FetchKeySet) -> None:
         self._fetch = fetch
@@ -159,7 +159,12 @@ class KeySetVerifier:
 
     async def _learn(self, kid: str) -> Any:
         async with self._lock:
-            if kid not in self._keys and time.monotonic() - self._fetched_at >= MIN_REFETCH_SECONDS:
+            if kid not in self._keys:
+                # Fetched a moment ago: wait out the rest of the second rather than refuse a
+                # token whose key may have been published since.
+                since = time.monotonic() - self._fetched_at
+                if since < MIN_REFETCH_SECONDS:
+                    await asyncio.sleep(MIN_REFETCH_SECONDS - since)
                 try:
                     await self.refresh()
                 except Exception as error:

@@ -14,9 +14,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from taskyard import __version__
-from taskyard.access_tokens import HmacVerifier
+from taskyard.access_tokens import HmacVerifier, KeySetVerifier, TokenVerifier
 from taskyard.auth.denylist import InProcessDenylist, RedisDenylist, TokenDenylist
+from taskyard.auth.keys import KeyRing
 from taskyard.auth.passwords import PasswordService
+from taskyard.auth.router import keys_router
 from taskyard.auth.router import router as auth_router
 from taskyard.auth.service import Authenticator
 from taskyard.auth.tokens import TokenService
@@ -120,6 +122,23 @@ def _identity_store(app: FastAPI) -> IdentityStore:
     return NoIdentityStore() if is_multiprocess() else InProcessIdentityStore()
 
 
+def _install_tokens(app: FastAPI, settings: Settings) -> None:
+    """Who signs access tokens here and how they are checked: the shared secret, or this
+    service's Ed25519 keys (published as a JWKS for the services that only verify)."""
+    app.state.keyring = None
+    verifier: TokenVerifier = HmacVerifier(settings.signing_key)
+    if settings.jwt_signing == "ed25519":
+        app.state.keyring = KeyRing(
+            app.state.database,
+            settings.signing_key,
+            reload_seconds=settings.signing_key_reload_seconds,
+        )
+        verifier = KeySetVerifier(app.state.keyring.reloaded_jwks)
+        app.include_router(keys_router)
+    app.state.tokens = TokenService(settings, signer=app.state.keyring)
+    app.state.verifier = verifier
+
+
 def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -> None:
     # Added innermost first: the last one added sees the request first.
     if settings.cache_enabled:
@@ -191,8 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.redis = create_redis(settings)
     app.state.redis_guard = BackendGuard("redis")
     app.state.passwords = PasswordService(settings)
-    app.state.tokens = TokenService(settings)
-    app.state.verifier = HmacVerifier(settings.signing_key)
+    _install_tokens(app, settings)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
     # What account changes need to know of tasks (users never imports tasks).

@@ -13,6 +13,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
 
 from taskyard import __version__
+from taskyard.auth.keys import Rotation, rotate
 from taskyard.auth.passwords import PasswordService
 from taskyard.config import Settings
 from taskyard.db import Database
@@ -113,6 +115,7 @@ def _summary(settings: Settings, workers: int) -> dict[str, object]:
             else "off"
         ),
         "workers": workers,
+        "token_signing": settings.jwt_signing,
         "web_client": "served" if find_client(settings.web_dir) is not None else "not built",
     }
 
@@ -248,6 +251,36 @@ def create_admin(args: argparse.Namespace) -> None:
     print(f"created admin {user.email} ({user.id})")
 
 
+def rotate_keys(_args: argparse.Namespace) -> None:
+    settings = _load_settings()
+    _require_services(settings)
+    _migrate_embedded(settings)
+    if settings.jwt_signing != "ed25519":
+        raise CommandError(
+            "TASKYARD_JWT_SIGNING is not ed25519: tokens are signed with the secret key, "
+            "which is rotated by changing TASKYARD_SECRET_KEY"
+        )
+
+    async def run() -> Rotation:
+        database = Database(settings)
+        try:
+            return await rotate(
+                database,
+                settings.signing_key,
+                lead=timedelta(seconds=settings.signing_key_lead_seconds),
+                token_ttl=timedelta(seconds=settings.access_token_ttl),
+            )
+        finally:
+            await database.dispose()
+
+    rotation = asyncio.run(run())
+    print(
+        f"new signing key {rotation.kid}: published now, signs from "
+        f"{rotation.signs_from.isoformat()}; the keys before it stay published until "
+        f"{rotation.previous_retire_after.isoformat()}"
+    )
+
+
 def worker(_args: argparse.Namespace) -> None:
     settings = _load_settings()
     configure_logging(settings)
@@ -331,6 +364,12 @@ _READS: dict[str, tuple[str, ...]] = {
         "and every other TASKYARD_* setting",
     ),
     "migrate": ("TASKYARD_DATABASE_URL",),
+    "rotate-keys": (
+        "TASKYARD_DATABASE_URL",
+        "TASKYARD_SECRET_KEY",
+        "TASKYARD_SIGNING_KEY_LEAD_SECONDS",
+        "TASKYARD_ACCESS_TOKEN_TTL",
+    ),
     "create-admin": (
         "TASKYARD_DATABASE_URL",
         "TASKYARD_ADMIN_PASSWORD",
@@ -405,6 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     admin_parser.add_argument("--name", required=True, help="the admin's display name")
     admin_parser.add_argument(
         "--password", help="the password; else TASKYARD_ADMIN_PASSWORD, else a prompt"
+    )
+
+    _command(
+        commands,
+        "rotate-keys",
+        "start a new Ed25519 signing key (TASKYARD_JWT_SIGNING=ed25519)",
+        rotate_keys,
     )
 
     _command(commands, "worker", "consume background jobs from the broker", worker)

@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     # (two tabs, or two requests that both met an expired token), not theft: it gets a fresh
     # pair from the same session. Later reuse revokes the session. 0 turns the grace off.
     refresh_reuse_grace_seconds: float = Field(default=30, ge=0)
+    # hs256: one shared secret signs and verifies (the monolith). ed25519: keys of their own,
+    # kept in the database and published at /.well-known/jwks.json, so that other services
+    # verify tokens without the secret (`taskyard keys rotate` rotates them).
+    jwt_signing: Literal["hs256", "ed25519"] = "hs256"
+    # A rotated-in key is published this long before it signs: longer than any instance takes to
+    # reload the keys (`signing_key_reload_seconds`) and any verifier's cached key set.
+    signing_key_lead_seconds: float = Field(default=30, ge=0)
+    signing_key_reload_seconds: float = Field(default=5, gt=0)
 
     # OWASP's minimum for Argon2id is m=19 MiB, t=2, p=1; lower values are refused.
     argon2_memory_cost: int = Field(default=19_456, ge=19_456)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import JSON, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from taskyard.db import Base, UTCDateTime, utc_now
@@ -36,3 +37,21 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class SigningKey(Base):
+    """An Ed25519 key that signs access tokens (`TASKYARD_ACCESS_TOKEN_SIGNING=ed25519`).
+
+    It is published from its creation, signs from `active_from` (later, so every verifier can
+    know it before it meets a token it signed), and stays published until `retire_after`, when
+    the last token it signed has expired. The private half is encrypted with the secret key.
+    """
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_key: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    active_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    retire_after: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

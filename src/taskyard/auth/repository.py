@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from taskyard.auth.models import AuthSession, RefreshToken
+from taskyard.auth.models import AuthSession, RefreshToken, SigningKey
 from taskyard.auth.tokens import NewRefreshToken
 from taskyard.db import utc_now
 from taskyard.users.models import Role, User
@@ -93,3 +94,27 @@ class AuthRepository:
             return None
         role, active, found_session, revoked_at = row
         return role, active, found_session is not None and revoked_at is None
+
+
+class SigningKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def published(self, now: datetime) -> list[SigningKey]:
+        """Every key not yet retired, oldest first."""
+        rows = await self.session.scalars(
+            select(SigningKey)
+            .where(or_(SigningKey.retire_after.is_(None), SigningKey.retire_after > now))
+            .order_by(SigningKey.active_from, SigningKey.kid)
+        )
+        return list(rows.all())
+
+    async def retire_unretired(self, after: datetime) -> None:
+        """Give every key without a retirement date one: they sign no more tokens from now on."""
+        await self.session.execute(
+            update(SigningKey).where(SigningKey.retire_after.is_(None)).values(retire_after=after)
+        )
+
+    async def add(self, key: SigningKey) -> None:
+        self.session.add(key)
+        await self.session.flush()

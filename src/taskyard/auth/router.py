@@ -24,6 +24,8 @@ from taskyard.schemas import DataEnvelope, MessageEnvelope, MessageOnly
 from taskyard.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+keys_router = APIRouter(tags=["auth"])
+JWKS_PATH = "/.well-known/jwks.json"
 
 
 def client_ip(request: Request) -> str:
@@ -110,3 +112,13 @@ async def update_me(
 @router.get("/me", responses=documented_errors(401))
 async def me(user: CurrentUser) -> DataEnvelope[MePayload]:
     return DataEnvelope(data=MePayload(user=UserOut.model_validate(user)))
+
+
+@keys_router.get(JWKS_PATH, summary="The public keys that verify access tokens (JWKS)")
+async def jwks(request: Request, response: Response) -> dict[str, list[dict[str, str]]]:
+    """Served when tokens are signed with Ed25519 keys; a verifier that meets a token naming a
+    key it doesn't know fetches this again."""
+    # Short: a rotated-in key is published `signing_key_lead_seconds` before it signs.
+    response.headers["Cache-Control"] = "public, max-age=5"
+    document: dict[str, list[dict[str, str]]] = await request.app.state.keyring.jwks()
+    return document

@@ -84,6 +84,7 @@ class AuthService:
             await self.limits.enforce(budget, key)
 
     async def register(self, data: RegisterInput, *, client_ip: str) -> IssuedTokens:
+        await self.tokens.prepare()
         await self._spend("register", client_ip)
         user = User(
             name=data.name,
@@ -100,6 +101,7 @@ class AuthService:
     async def login(self, data: LoginInput, *, client_ip: str) -> IssuedTokens:
         # A ceiling per address against credential stuffing, and a tighter budget per address
         # and account against guessing one password; both before any password is hashed.
+        await self.tokens.prepare()
         await self._spend("login_ip", client_ip)
         await self._spend("login", f"{client_ip}|{data.email}")
         user = await self.users.get_by_email(data.email)
@@ -116,6 +118,7 @@ class AuthService:
         return await self._open_session(user)
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
+        await self.tokens.prepare()
         found = await self.auth.find_refresh_token(hash_refresh_token(refresh_token))
         if found is None:
             raise InvalidRefreshToken()
@@ -162,7 +165,7 @@ class AuthService:
         await self.auth.add_refresh_token(session_id, refresh)
         return IssuedTokens(
             user=user,
-            token=self.tokens.issue_access(user, session_id),
+            token=await self.tokens.issue_access(user, session_id),
             refresh_token=refresh.value,
         )
 

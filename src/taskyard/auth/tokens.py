@@ -18,7 +18,12 @@ from taskyard.users.models import User
 
 
 class AccessSigner(Protocol):
-    def sign(self, claims: dict[str, Any]) -> str: ...
+    async def prepare(self) -> None:
+        """Read what signing needs, before the request's transaction writes anything (on SQLite
+        a second writer would wait for that transaction)."""
+        ...
+
+    async def sign(self, claims: dict[str, Any]) -> str: ...
 
 
 class HmacSigner:
@@ -27,7 +32,10 @@ class HmacSigner:
     def __init__(self, key: str) -> None:
         self._key = key
 
-    def sign(self, claims: dict[str, Any]) -> str:
+    async def prepare(self) -> None:
+        return None
+
+    async def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self._key, algorithm=HMAC_ALGORITHM)
 
 
@@ -49,11 +57,14 @@ class TokenService:
         self._access_ttl = timedelta(seconds=settings.access_token_ttl)
         self._refresh_ttl = timedelta(seconds=settings.refresh_token_ttl)
 
+    async def prepare(self) -> None:
+        await self._signer.prepare()
+
     @property
     def access_ttl_seconds(self) -> float:
         return self._access_ttl.total_seconds()
 
-    def issue_access(self, user: User, session_id: uuid.UUID) -> str:
+    async def issue_access(self, user: User, session_id: uuid.UUID) -> str:
         now = utc_now()
         claims = {
             "sub": str(user.id),
@@ -64,7 +75,7 @@ class TokenService:
             "exp": int((now + self._access_ttl).timestamp()),
             "iss": ISSUER,
         }
-        return self._signer.sign(claims)
+        return await self._signer.sign(claims)
 
     def new_refresh(self) -> NewRefreshToken:
         value = secrets.token_urlsafe(32)

@@ -34,7 +34,7 @@ from taskyard.identity import claims_of
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
 
 # Probes, metrics and the web client's hashed files cost next to nothing to answer.
-EXEMPT_PREFIXES = ("/health", "/metrics", "/assets/")
+EXEMPT_PREFIXES = ("/health", "/metrics", "/assets/", "/.well-known/")
 # These have budgets of their own, counted where the login, the email or the session is known.
 AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
 
