@@ -147,6 +147,8 @@ class Settings(BaseSettings):
     mail_from: str = "Taskyard <no-reply@taskyard.local>"
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     broker_prefix: str = "taskyard"
+    # Quorum queues (replicated by Raft across a RabbitMQ cluster) instead of classic ones.
+    broker_quorum: bool = False
     export_ttl_seconds: int = Field(default=86_400, ge=60)
     due_scan_seconds: float = Field(default=60.0, gt=0)
     worker_prefetch: int = Field(default=16, ge=1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -88,10 +89,27 @@ async def until_equal(
         await asyncio.sleep(0.05)
 
 
+def queue_types(prefix: str) -> dict[str, str]:
+    """What the broker itself says of each queue under `prefix` (its own command line)."""
+    listed = subprocess.run(
+        ["rabbitmqctl", "list_queues", "name", "type", "--formatter", "json", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return {
+        queue["name"]: queue["type"]
+        for queue in json.loads(listed.stdout)
+        if queue["name"].startswith(f"{prefix}.")
+    }
+
+
+@pytest.mark.parametrize("quorum", [False, True], ids=["classic", "quorum"])
 async def test_events_travel_through_rabbitmq_to_the_mail_server(
-    settings_for: Callable[..., Any], smtp_server: SmtpServer
+    settings_for: Callable[..., Any], smtp_server: SmtpServer, broker_prefix: str, quorum: bool
 ) -> None:
-    settings = settings_for()
+    settings = settings_for(broker_quorum=quorum)
     async with running_app(settings) as (app, client), running_worker(settings):
         owner, helper = await register(client, "Owner"), await register(client, "Helper")
         await client.post(
@@ -106,6 +124,9 @@ async def test_events_travel_through_rabbitmq_to_the_mail_server(
         assert subjects == ["Welcome to Taskyard", "You were assigned: Via the broker"]
         ready = (await client.get("/health/ready")).json()
         assert ready["components"]["broker"]["status"] == "up"
+        types = queue_types(broker_prefix)
+        assert len(types) == 1 + 1 + (settings.job_max_attempts - 1)  # events, dead, retries
+        assert set(types.values()) == {"quorum" if quorum else "classic"}
 
 
 async def test_writes_go_on_while_the_broker_is_away_and_nothing_is_lost(
@@ -134,10 +155,11 @@ async def test_writes_go_on_while_the_broker_is_away_and_nothing_is_lost(
         await proxy.cut()
 
 
+@pytest.mark.parametrize("quorum", [False, True], ids=["classic", "quorum"])
 async def test_a_failing_event_is_retried_then_dead_lettered_and_can_be_replayed(
-    settings_for: Callable[..., Any], smtp_server: SmtpServer
+    settings_for: Callable[..., Any], smtp_server: SmtpServer, quorum: bool
 ) -> None:
-    settings = settings_for()
+    settings = settings_for(broker_quorum=quorum)
     broker = broker_for(settings)
     async with running_app(settings) as (app, client), running_worker(settings):
         smtp_server.stop()  # every delivery fails
@@ -160,6 +182,7 @@ async def test_a_failing_event_is_retried_then_dead_lettered_and_can_be_replayed
                     **os.environ,
                     "TASKYARD_BROKER_URL": settings.broker_url,
                     "TASKYARD_BROKER_PREFIX": settings.broker_prefix,
+                    "TASKYARD_BROKER_QUORUM": str(quorum).lower(),
                     "TASKYARD_SECRET_KEY": TEST_SECRET_KEY,
                     "TASKYARD_DATABASE_URL": settings.database_url,
                 },

@@ -9,7 +9,9 @@ Topology, under a prefix (default `taskyard`):
   and replay (`taskyard dead-letters`)
 
 Messages are persistent and published with confirms; nothing counts as sent before the broker
-has it on disk.
+has it on disk. With `quorum=True` every queue is a quorum queue (Raft-replicated over the
+cluster's nodes, so losing a minority of them loses nothing); a queue can't change type in place,
+so switching needs a new prefix or the queues drained and deleted.
 """
 
 from __future__ import annotations
@@ -52,9 +54,17 @@ class EventMessage:
 
 class Broker:
     def __init__(
-        self, url: str, *, prefix: str, max_attempts: int, retry_base_seconds: float
+        self,
+        url: str,
+        *,
+        prefix: str,
+        max_attempts: int,
+        retry_base_seconds: float,
+        quorum: bool = False,
     ) -> None:
         self.url = url
+        # Classic queues are declared as they always were: no argument to conflict with.
+        self.queue_type: dict[str, Any] = {"x-queue-type": "quorum"} if quorum else {}
         self.exchange_name = f"{prefix}.events"
         self.queue_name = f"{prefix}.events"
         self.dead_queue_name = f"{prefix}.events.dead"
@@ -83,14 +93,19 @@ class Broker:
         self.exchange = await self.channel.declare_exchange(
             self.exchange_name, aio_pika.ExchangeType.DIRECT, durable=True
         )
-        self.queue = await self.channel.declare_queue(self.queue_name, durable=True)
+        self.queue = await self.channel.declare_queue(
+            self.queue_name, durable=True, arguments=self.queue_type
+        )
         await self.queue.bind(self.exchange, routing_key=ROUTING_KEY)
-        await self.channel.declare_queue(self.dead_queue_name, durable=True)
+        await self.channel.declare_queue(
+            self.dead_queue_name, durable=True, arguments=self.queue_type
+        )
         for attempt in range(1, self.max_attempts):
             await self.channel.declare_queue(
                 self.retry_queue_name(attempt),
                 durable=True,
                 arguments={
+                    **self.queue_type,
                     "x-message-ttl": self.retry_delay_ms(attempt),
                     "x-dead-letter-exchange": self.exchange_name,
                     "x-dead-letter-routing-key": ROUTING_KEY,
@@ -100,9 +115,9 @@ class Broker:
     async def delete_topology(self) -> None:
         """Remove the exchange and every queue `connect` declares, messages and all: for a
         test's or a benchmark's own prefix, never a deployment's."""
-        if self.channel is None:
-            await self.connect()
-        assert self.channel is not None
+        if self.channel is None:  # connect without declaring: the queues may be of either type
+            self.connection = await aio_pika.connect(self.url, timeout=5)
+            self.channel = await self.connection.channel()
         names = [self.retry_queue_name(attempt) for attempt in range(1, self.max_attempts)]
         for name in [*names, self.dead_queue_name, self.queue_name]:
             await self.channel.queue_delete(name)
@@ -147,13 +162,13 @@ class Broker:
 
     async def dead_letters(self) -> int:
         assert self.channel is not None, "connect() first"
-        queue = await self.channel.declare_queue(self.dead_queue_name, durable=True)
+        queue = await self.channel.declare_queue(self.dead_queue_name, passive=True)
         return int(queue.declaration_result.message_count or 0)
 
     async def replay_dead_letters(self, limit: int | None = None) -> int:
         """Move dead letters back to the main queue, with a fresh count of attempts."""
         assert self.channel is not None, "connect() first"
-        queue = await self.channel.declare_queue(self.dead_queue_name, durable=True)
+        queue = await self.channel.declare_queue(self.dead_queue_name, passive=True)
         moved = 0
         while limit is None or moved < limit:
             message = await queue.get(fail=False, no_ack=False)

@@ -34,6 +34,7 @@ def broker_for(settings: Settings) -> Broker:
         prefix=settings.broker_prefix,
         max_attempts=settings.job_max_attempts,
         retry_base_seconds=settings.job_retry_base_seconds,
+        quorum=settings.broker_quorum,
     )
 
 
