@@ -123,10 +123,6 @@ class KeySetVerifier:
         self._lock = asyncio.Lock()
         self._fetched_at = float("-inf")
 
-    @property
-    def known_kids(self) -> frozenset[str]:
-        return frozenset(self._keys)
-
     async def verify(self, token: str) -> AccessClaims:
         known = self._memo.get(token)
         if known is not None:

@@ -130,15 +130,18 @@ class KeyRing:
             raise ValueError(f"signing key {key.kid} is not an Ed25519 key")
         return private
 
+    def _document(self) -> dict[str, Any]:
+        return {"keys": list(self._published)}
+
     async def jwks(self) -> dict[str, Any]:
         await self._fresh()
-        return {"keys": list(self._published)}
+        return self._document()
 
     async def reloaded_jwks(self) -> dict[str, Any]:
         """The key set as the database has it now (a verifier in this process met a new kid)."""
         async with self._lock:
             await self.load()
-        return {"keys": list(self._published)}
+        return self._document()
 
     async def sign(self, claims: dict[str, Any]) -> str:
         await self._fresh()

@@ -28,10 +28,6 @@ class PeriodicJobs:
         # Embedded: wakes this process's relay, so what a round emitted goes out at once.
         self.after_round = after_round
 
-    async def run_once(self) -> dict[str, object]:
-        """One round of every job; what each returned."""
-        return {name: await job(self.database) for name, job in self.registry.periodic.items()}
-
     async def run_forever(self) -> None:
         while True:
             for name, job in self.registry.periodic.items():
