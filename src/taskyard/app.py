@@ -15,12 +15,11 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from taskyard import __version__
 from taskyard.access_tokens import HmacVerifier, KeySetVerifier, TokenVerifier
-from taskyard.auth.denylist import InProcessDenylist, RedisDenylist, TokenDenylist
 from taskyard.auth.keys import KeyRing
 from taskyard.auth.passwords import PasswordService
+from taskyard.auth.repository import AuthRepository
 from taskyard.auth.router import keys_router
 from taskyard.auth.router import router as auth_router
-from taskyard.auth.service import Authenticator
 from taskyard.auth.tokens import TokenService
 from taskyard.cache.backend import CacheBackend, InProcessCache, RedisCache
 from taskyard.cache.early import CacheReadAhead, EarlyCacheMiddleware
@@ -51,10 +50,14 @@ from taskyard.errors import UnhandledErrorMiddleware, documented_errors, install
 from taskyard.exports.router import router as exports_router
 from taskyard.health.router import router as health_router
 from taskyard.identity import (
+    Authenticator,
     IdentityStore,
+    InProcessDenylist,
     InProcessIdentityStore,
     NoIdentityStore,
+    RedisDenylist,
     RedisIdentityStore,
+    TokenDenylist,
 )
 from taskyard.jobs.handlers import EventHandlers
 from taskyard.jobs.mail import mailer_for
@@ -215,6 +218,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cursors = CursorCodec(settings.signing_key)
     # What account changes need to know of tasks (users never imports tasks).
     app.state.shared_tasks = TaskRepository
+    # Where the authenticator reads an account the identity store doesn't know.
+    app.state.account_states = AuthRepository
     app.state.rate_limits = (
         RateLimitService(settings, app.state.redis_guard, app.state.redis)
         if settings.rate_limit_enabled

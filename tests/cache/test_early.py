@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from taskyard.auth.dependencies import get_principal
 from taskyard.errors import Unauthorized
+from taskyard.identity.dependencies import get_principal
 from tests.helpers import bearer, register, register_admin, running_app
 from tests.support import make_settings, settings_with_shared_state
 

@@ -8,7 +8,7 @@ from taskyard.auth.cookies import (
     require_allowed_origin,
     set_refresh_cookie,
 )
-from taskyard.auth.dependencies import AuthServiceDep, CurrentPrincipal, CurrentUser
+from taskyard.auth.dependencies import AuthServiceDep, CurrentUser
 from taskyard.auth.schemas import (
     AuthPayload,
     LoginInput,
@@ -20,6 +20,7 @@ from taskyard.auth.schemas import (
 )
 from taskyard.auth.service import IssuedTokens
 from taskyard.errors import Unauthorized, documented_errors
+from taskyard.identity.dependencies import CurrentPrincipal
 from taskyard.schemas import DataEnvelope, MessageEnvelope, MessageOnly
 from taskyard.users.schemas import UserOut
 

@@ -4,8 +4,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from taskyard.access_tokens import AccessClaims
-from taskyard.auth.denylist import TokenDenylist
 from taskyard.auth.passwords import PasswordService
 from taskyard.auth.repository import AuthRepository
 from taskyard.auth.schemas import LoginInput, MeUpdate, RegisterInput
@@ -14,7 +12,12 @@ from taskyard.cache.service import ResponseCache
 from taskyard.db import after_commit, utc_now
 from taskyard.edge.rate_limit import LimitName, RateLimitService
 from taskyard.errors import Unauthorized
-from taskyard.identity import IdentityStore, KnownState, Principal
+from taskyard.identity import (
+    AccountDeactivated,
+    IdentityStore,
+    Principal,
+    TokenDenylist,
+)
 from taskyard.jobs.service import EventPublisher
 from taskyard.users.events import USER_REGISTERED
 from taskyard.users.models import Role, User
@@ -26,10 +29,6 @@ class InvalidCredentials(Unauthorized):
     message = "Invalid credentials"
 
 
-class AccountDeactivated(Unauthorized):
-    message = "Account is deactivated"
-
-
 class InvalidRefreshToken(Unauthorized):
     message = "Invalid or expired refresh token"
 
@@ -38,10 +37,6 @@ class RefreshTokenReused(Unauthorized):
     message = "Refresh token was already used; the session has been revoked"
     # The revocation must outlive the failed request.
     persist_changes = True
-
-
-class SessionRevoked(Unauthorized):
-    message = "Session has been revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,65 +163,3 @@ class AuthService:
             token=await self.tokens.issue_access(user, session_id),
             refresh_token=refresh.value,
         )
-
-
-class Authenticator:
-    """Turns verified token claims into the caller, asking the database only for what the
-    identity store doesn't know. Cheap to call: it runs on every authenticated request."""
-
-    def __init__(self, identity: IdentityStore, denylist: TokenDenylist) -> None:
-        self.identity = identity
-        self.denylist = denylist
-
-    async def authenticate(
-        self,
-        claims: AccessClaims,
-        accounts: AuthRepository,
-        prefetched: list[bytes | None] | None = None,
-    ) -> Principal:
-        """The caller behind verified claims, checked against what the identity store knows
-        (`prefetched`: its values, already read) and, for whatever it doesn't, the database."""
-        known = await self.identity.lookup(claims, prefetched)
-        if await self._revoked(claims, known):
-            raise SessionRevoked()
-        role = known.role if known else None
-        active = known.active if known else None
-        session_open = known.session_open if known else None
-        if role is None or active is None or session_open is None:
-            found = await accounts.account_state(claims.user_id, claims.session_id)
-            if found is None:
-                raise Unauthorized("User no longer exists")
-            role, active, session_open = found
-            if session_open:
-                await self.identity.remember(claims.user_id, role, active, claims.session_id)
-        if not active:
-            raise AccountDeactivated()
-        if not session_open:
-            raise SessionRevoked()
-        return _principal(claims, role, known.cache_version if known is not None else None)
-
-    async def vouch(self, claims: AccessClaims, known: KnownState | None) -> Principal | None:
-        """The caller when the identity store alone shows them in good standing; None when the
-        database must be asked, or the request refused (`authenticate` then says why)."""
-        if known is None or known.role is None or not known.active or not known.session_open:
-            return None
-        if await self._revoked(claims, known):
-            return None
-        return _principal(claims, known.role, known.cache_version)
-
-    async def _revoked(self, claims: AccessClaims, known: KnownState | None) -> bool:
-        if known is not None and known.token_revoked:
-            return True
-        # A shared store reads the denylist with the rest; otherwise the denylist answers.
-        return not self.identity.shared and await self.denylist.contains(claims.jti)
-
-
-def _principal(claims: AccessClaims, role: Role, cache_version: int | None) -> Principal:
-    return Principal(
-        user_id=claims.user_id,
-        session_id=claims.session_id,
-        role=role,
-        jti=claims.jti,
-        expires_at=claims.expires_at,
-        cache_version=cache_version,
-    )

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from taskyard.auth.dependencies import CurrentPrincipal
 from taskyard.errors import documented_errors
 from taskyard.exports.dependencies import ExportServiceDep
 from taskyard.exports.models import Export, ExportStatus
 from taskyard.exports.schemas import ExportOut, ExportRequest
+from taskyard.identity.dependencies import CurrentPrincipal
 from taskyard.schemas import DataEnvelope, MessageEnvelope
 
 router = APIRouter(prefix="/exports", tags=["exports"])

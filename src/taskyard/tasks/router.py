@@ -7,9 +7,9 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic_core import to_json
 from starlette.convertors import Convertor, register_url_convertor
 
-from taskyard.auth.dependencies import AdminPrincipal, CurrentPrincipal
 from taskyard.cache.dependencies import ResponseCacheDep
 from taskyard.errors import documented_errors
+from taskyard.identity.dependencies import AdminPrincipal, CurrentPrincipal
 from taskyard.schemas import CursorListEnvelope, DataEnvelope, MessageEnvelope
 from taskyard.tasks.dependencies import TaskServiceDep
 from taskyard.tasks.schemas import (

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from taskyard.auth.dependencies import require_role
 from taskyard.errors import documented_errors
+from taskyard.identity.dependencies import require_role
 from taskyard.schemas import DataEnvelope, ListEnvelope, MessageEnvelope
 from taskyard.users.dependencies import UserServiceDep
 from taskyard.users.schemas import UserListQuery, UserOut, UserUpdate

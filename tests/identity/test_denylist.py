@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from taskyard.auth.denylist import InProcessDenylist
+from taskyard.identity.denylist import InProcessDenylist
 
 
 async def test_denylisted_until_expiry_then_forgotten() -> None:

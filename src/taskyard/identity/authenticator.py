@@ -1,0 +1,92 @@
+"""Turning verified token claims into the caller: the identity store first, then whoever holds
+the accounts (the auth database in the monolith and the auth service; the task service's read
+model of users in split mode)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+from taskyard.access_tokens import AccessClaims
+from taskyard.errors import Unauthorized
+from taskyard.identity.denylist import TokenDenylist
+from taskyard.identity.store import IdentityStore, KnownState, Principal
+from taskyard.users.models import Role
+
+
+class AccountDeactivated(Unauthorized):
+    message = "Account is deactivated"
+
+
+class SessionRevoked(Unauthorized):
+    message = "Session has been revoked"
+
+
+class AccountStates(Protocol):
+    async def account_state(
+        self, user_id: uuid.UUID, session_id: uuid.UUID
+    ) -> tuple[Role, bool, bool] | None:
+        """(role, active, session open) as stored, or None when there is no such account."""
+        ...
+
+
+class Authenticator:
+    """Turns verified token claims into the caller, asking the database only for what the
+    identity store doesn't know. Cheap to call: it runs on every authenticated request."""
+
+    def __init__(self, identity: IdentityStore, denylist: TokenDenylist) -> None:
+        self.identity = identity
+        self.denylist = denylist
+
+    async def authenticate(
+        self,
+        claims: AccessClaims,
+        accounts: AccountStates,
+        prefetched: list[bytes | None] | None = None,
+    ) -> Principal:
+        """The caller behind verified claims, checked against what the identity store knows
+        (`prefetched`: its values, already read) and, for whatever it doesn't, the database."""
+        known = await self.identity.lookup(claims, prefetched)
+        if await self._revoked(claims, known):
+            raise SessionRevoked()
+        role = known.role if known else None
+        active = known.active if known else None
+        session_open = known.session_open if known else None
+        if role is None or active is None or session_open is None:
+            found = await accounts.account_state(claims.user_id, claims.session_id)
+            if found is None:
+                raise Unauthorized("User no longer exists")
+            role, active, session_open = found
+            if session_open:
+                await self.identity.remember(claims.user_id, role, active, claims.session_id)
+        if not active:
+            raise AccountDeactivated()
+        if not session_open:
+            raise SessionRevoked()
+        return _principal(claims, role, known.cache_version if known is not None else None)
+
+    async def vouch(self, claims: AccessClaims, known: KnownState | None) -> Principal | None:
+        """The caller when the identity store alone shows them in good standing; None when the
+        database must be asked, or the request refused (`authenticate` then says why)."""
+        if known is None or known.role is None or not known.active or not known.session_open:
+            return None
+        if await self._revoked(claims, known):
+            return None
+        return _principal(claims, known.role, known.cache_version)
+
+    async def _revoked(self, claims: AccessClaims, known: KnownState | None) -> bool:
+        if known is not None and known.token_revoked:
+            return True
+        # A shared store reads the denylist with the rest; otherwise the denylist answers.
+        return not self.identity.shared and await self.denylist.contains(claims.jti)
+
+
+def _principal(claims: AccessClaims, role: Role, cache_version: int | None) -> Principal:
+    return Principal(
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        role=role,
+        jti=claims.jti,
+        expires_at=claims.expires_at,
+        cache_version=cache_version,
+    )
