@@ -227,7 +227,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     registry = event_registry(settings)
     app.state.event_handlers = EventHandlers(app.state.database, mailer_for(settings), registry)
-    app.state.broker = broker_for(settings) if settings.broker_url is not None else None
+    app.state.broker = (
+        broker_for(settings, registry.event_types) if settings.broker_url is not None else None
+    )
     if app.state.broker is None:
         # The embedded default: this process carries the events out itself.
         app.state.relay = OutboxRelay(

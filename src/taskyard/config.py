@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = True
     db_pool_ping_after_seconds: float = Field(default=1.0, ge=0)
 
+    # all: one process serves everything. auth or tasks: one of the split services, each with
+    # its own database, behind a gateway (`taskyard serve --service`).
+    service: Literal["all", "auth", "tasks"] = "all"
+    # Where the task service finds the auth service's public keys.
+    auth_jwks_url: str | None = None
+
     secret_key: SecretStr | None = None
     access_token_ttl: int = Field(default=900, ge=5)
     refresh_token_ttl: int = Field(default=604_800, ge=60)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aio_pika
 import pytest
 from sqlalchemy import func, select
 
@@ -29,6 +30,7 @@ from taskyard.jobs.broker import EventMessage
 from taskyard.jobs.models import ProcessedEvent
 from taskyard.jobs.worker import Worker, broker_for
 from taskyard.tasks.notifications import scan_due_soon
+from taskyard.users.events import USER_REGISTERED
 from taskyard.wiring import event_registry
 from tests.helpers import bearer, register, running_app
 from tests.support import TEST_SECRET_KEY, SmtpServer, TcpProxy, make_settings
@@ -250,7 +252,11 @@ async def test_an_event_that_always_fails_ends_in_the_dead_letters(
 ) -> None:
     settings = settings_for()
     async with running_worker(settings) as worker:
-        await worker.broker.publish(EventMessage(uuid.uuid4(), "no.such.event", {}))
+        # An event type no queue takes is refused, so the outbox keeps it; never dropped.
+        with pytest.raises(aio_pika.exceptions.DeliveryError):
+            await worker.broker.publish(EventMessage(uuid.uuid4(), "no.such.event", {}))
+        # One this worker takes but can never carry out (its payload names nobody).
+        await worker.broker.publish(EventMessage(uuid.uuid4(), USER_REGISTERED, {}))
         deadline = time.monotonic() + 20
         while await worker.broker.dead_letters() != 1:
             assert time.monotonic() < deadline

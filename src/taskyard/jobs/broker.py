@@ -1,11 +1,16 @@
 """RabbitMQ: a durable queue of events, retry queues with growing delays, and a dead-letter queue.
 
 Topology, under a prefix (default `taskyard`):
-- exchange `<prefix>.events` (direct, durable) -> queue `<prefix>.events`
-- queues `<prefix>.events.retry.<ms>`: after its n-th failure a message waits in the queue
-  whose delay is 2**n x the retry base, then dead-letters back to the exchange: exponential
-  backoff. Named by their delay, so a changed setting declares new queues, never a conflict.
-- queue `<prefix>.events.dead`: where a message lands after the last attempt, for inspection
+- exchange `<prefix>.events` (direct, durable); an event is published with its type as the
+  routing key, and `mandatory`, so an event that no queue takes is refused, not dropped, and
+  stays in the outbox
+- queue `<prefix>.events` (the monolith), or one per split service, `<prefix>.<service>.events`,
+  bound to the event types that service handles: a `user.*` event from the auth service reaches
+  the task service's queue
+- queues `<queue>.retry.<ms>`: after its n-th failure a message waits in the queue whose delay
+  is 2**n x the retry base, then dead-letters back to its own queue only: exponential backoff.
+  Named by their delay, so a changed setting declares new queues, never a conflict.
+- queue `<queue>.dead`: where a message lands after the last attempt, for inspection
   and replay (`taskyard dead-letters`)
 
 Messages are persistent and published with confirms; nothing counts as sent before the broker
@@ -61,13 +66,18 @@ class Broker:
         max_attempts: int,
         retry_base_seconds: float,
         quorum: bool = False,
+        service: str | None = None,
+        event_types: frozenset[str] = frozenset(),
     ) -> None:
         self.url = url
+        # The monolith's names stay as they always were; a split service has a queue of its own.
+        self.service = service
+        self.event_types = event_types
         # Classic queues are declared as they always were: no argument to conflict with.
         self.queue_type: dict[str, Any] = {"x-queue-type": "quorum"} if quorum else {}
         self.exchange_name = f"{prefix}.events"
-        self.queue_name = f"{prefix}.events"
-        self.dead_queue_name = f"{prefix}.events.dead"
+        self.queue_name = f"{prefix}.events" if service is None else f"{prefix}.{service}.events"
+        self.dead_queue_name = f"{self.queue_name}.dead"
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
         self.connection: AbstractConnection | None = None
@@ -87,7 +97,8 @@ class Broker:
 
     async def connect(self, *, prefetch: int = 0) -> None:
         self.connection = await aio_pika.connect(self.url, timeout=5)
-        self.channel = await self.connection.channel(publisher_confirms=True)
+        # A mandatory message that no queue takes comes back: the publish raises.
+        self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
         if prefetch:
             await self.channel.set_qos(prefetch_count=prefetch)
         self.exchange = await self.channel.declare_exchange(
@@ -96,7 +107,10 @@ class Broker:
         self.queue = await self.channel.declare_queue(
             self.queue_name, durable=True, arguments=self.queue_type
         )
-        await self.queue.bind(self.exchange, routing_key=ROUTING_KEY)
+        if self.service is None:  # what the monolith's retry queues send back
+            await self.queue.bind(self.exchange, routing_key=ROUTING_KEY)
+        for event_type in sorted(self.event_types):
+            await self.queue.bind(self.exchange, routing_key=event_type)
         await self.channel.declare_queue(
             self.dead_queue_name, durable=True, arguments=self.queue_type
         )
@@ -107,10 +121,18 @@ class Broker:
                 arguments={
                     **self.queue_type,
                     "x-message-ttl": self.retry_delay_ms(attempt),
-                    "x-dead-letter-exchange": self.exchange_name,
-                    "x-dead-letter-routing-key": ROUTING_KEY,
+                    **self._back_from_retry(),
                 },
             )
+
+    def _back_from_retry(self) -> dict[str, str]:
+        if self.service is None:  # as the monolith's retry queues were declared
+            return {
+                "x-dead-letter-exchange": self.exchange_name,
+                "x-dead-letter-routing-key": ROUTING_KEY,
+            }
+        # Straight back to this service's queue: a retry is no new event for the others.
+        return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.queue_name}
 
     async def delete_topology(self) -> None:
         """Remove the exchange and every queue `connect` declares, messages and all: for a
@@ -141,7 +163,7 @@ class Broker:
     async def publish(self, event: EventMessage) -> None:
         """Returns once the broker has confirmed the message."""
         assert self.exchange is not None, "connect() first"
-        await self.exchange.publish(self._message(event), routing_key=ROUTING_KEY)
+        await self.exchange.publish(self._message(event), routing_key=event.type, mandatory=True)
 
     async def retry_later(self, event: EventMessage, error: str) -> bool:
         """Send a failed event to wait and come back; False when it has no tries left and
@@ -175,7 +197,10 @@ class Broker:
             if message is None:
                 break
             event = EventMessage.decode(message.body, dict(message.headers or {}))
-            await self.publish(EventMessage(event.event_id, event.type, event.payload, 0))
+            await self.channel.default_exchange.publish(
+                self._message(EventMessage(event.event_id, event.type, event.payload, 0)),
+                routing_key=self.queue_name,  # back to this service only
+            )
             await message.ack()
             moved += 1
         return moved

@@ -27,7 +27,9 @@ SHUTDOWN_STEP_SECONDS = 10
 logger = get_logger("taskyard.worker")
 
 
-def broker_for(settings: Settings) -> Broker:
+def broker_for(settings: Settings, event_types: frozenset[str] = frozenset()) -> Broker:
+    """The broker as this service sees it: its own queue, bound to the event types it handles
+    (none needed to publish, count or replay)."""
     assert settings.broker_url is not None
     return Broker(
         settings.broker_url,
@@ -35,6 +37,8 @@ def broker_for(settings: Settings) -> Broker:
         max_attempts=settings.job_max_attempts,
         retry_base_seconds=settings.job_retry_base_seconds,
         quorum=settings.broker_quorum,
+        service=None if settings.service == "all" else settings.service,
+        event_types=event_types,
     )
 
 
@@ -43,7 +47,7 @@ class Worker:
         self.settings = settings
         self.database = Database(settings)
         self.handlers = EventHandlers(self.database, mailer_for(settings), registry)
-        self.broker = broker_for(settings)
+        self.broker = broker_for(settings, registry.event_types)
         self.periodic = PeriodicJobs(
             self.database, registry, interval_seconds=settings.due_scan_seconds
         )
