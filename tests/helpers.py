@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,8 +15,10 @@ import httpx
 from taskyard.app import create_app
 from taskyard.config import Settings
 from taskyard.db import Database
+from taskyard.jobs.worker import Worker
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
+from taskyard.wiring import event_registry
 from tests.support import truncate_all
 
 PASSWORD = "correct-horse-battery"
@@ -76,3 +81,28 @@ async def running_app(
 def client_from(app: Any, address: str) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://taskyard.test")
+
+
+@asynccontextmanager
+async def running_worker(settings: Any) -> AsyncIterator[Worker]:
+    worker = Worker(settings, event_registry(settings))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await until(lambda: worker.broker.queue is not None or task.done())
+        if task.done():
+            task.result()  # the worker could not start: show why
+        yield worker
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, timeout=10)
+
+
+async def until(condition: Callable[[], bool], relay: Any = None, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        if relay is not None:
+            await relay.drain_once()
+        await asyncio.sleep(0.05)

@@ -27,10 +27,12 @@ from taskyard.config import Settings
 from taskyard.db import Database
 from taskyard.edge.metrics import MULTIPROCESS_ENV
 from taskyard.jobs.repository import OutboxRepository
+from taskyard.jobs.service import EventPublisher
 from taskyard.jobs.worker import broker_for, run_worker
 from taskyard.logging import configure_logging, get_logger
 from taskyard.migrations import upgrade
 from taskyard.startup_checks import Problem, broker_problem, database_problem, redis_problem
+from taskyard.users.feed import feed_for
 from taskyard.users.models import Role, User
 from taskyard.users.repository import EmailTaken, UserRepository
 from taskyard.users.schemas import Email, Password, PersonName
@@ -227,6 +229,8 @@ async def _create_admin(settings: Settings, admin: _AdminInput) -> User:
                 is_active=True,
             )
             await UserRepository(session).add(user)
+            # The auth service tells the task service of the new admin (through its outbox).
+            feed_for(settings.service, EventPublisher(session)).changed(user)
             await session.commit()
             return user
     finally:

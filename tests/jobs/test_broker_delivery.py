@@ -6,7 +6,6 @@ Each test declares its own queues (a unique prefix) on the shared broker and rem
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -14,8 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,11 +26,10 @@ from sqlalchemy import func, select
 from taskyard.db import utc_now
 from taskyard.jobs.broker import EventMessage
 from taskyard.jobs.models import ProcessedEvent
-from taskyard.jobs.worker import Worker, broker_for
+from taskyard.jobs.worker import broker_for
 from taskyard.tasks.notifications import scan_due_soon
 from taskyard.users.events import USER_REGISTERED
-from taskyard.wiring import event_registry
-from tests.helpers import bearer, register, running_app
+from tests.helpers import bearer, register, running_app, running_worker, until
 from tests.support import TEST_SECRET_KEY, SmtpServer, TcpProxy, make_settings
 
 TASKYARD = str(Path(sys.executable).with_name("taskyard"))
@@ -55,31 +52,6 @@ def settings_for(
         return make_settings(database_url, **values)
 
     return build
-
-
-@asynccontextmanager
-async def running_worker(settings: Any) -> AsyncIterator[Worker]:
-    worker = Worker(settings, event_registry(settings))
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    try:
-        await until(lambda: worker.broker.queue is not None or task.done())
-        if task.done():
-            task.result()  # the worker could not start: show why
-        yield worker
-    finally:
-        stop.set()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, timeout=10)
-
-
-async def until(condition: Callable[[], bool], relay: Any = None, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        if relay is not None:
-            await relay.drain_once()
-        await asyncio.sleep(0.05)
 
 
 async def until_equal(

@@ -11,20 +11,23 @@ from taskyard.db import DbSession
 from taskyard.errors import Unauthorized
 from taskyard.identity.dependencies import CurrentPrincipal
 from taskyard.jobs.service import EventPublisher
+from taskyard.users.feed import feed_for
 from taskyard.users.models import User
 from taskyard.users.repository import UserRepository
 
 
 async def get_auth_service(request: Request, session: DbSession) -> AuthService:
     state = request.app.state
+    events = EventPublisher(session, state.relay_wake)
     return AuthService(
         users=UserRepository(session),
         auth=AuthRepository(session),
         shared=state.shared_tasks(session),
+        feed=feed_for(state.settings.service, events),
         passwords=state.passwords,
         tokens=state.tokens,
         denylist=state.denylist,
-        events=EventPublisher(session, state.relay_wake),
+        events=events,
         cache=state.response_cache,
         identity=state.identity,
         limits=state.rate_limits,

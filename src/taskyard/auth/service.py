@@ -20,6 +20,7 @@ from taskyard.identity import (
 )
 from taskyard.jobs.service import EventPublisher
 from taskyard.users.events import USER_REGISTERED
+from taskyard.users.feed import AccountFeed
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
 from taskyard.users.service import SharedTasks, rename
@@ -53,6 +54,7 @@ class AuthService:
         users: UserRepository,
         auth: AuthRepository,
         shared: SharedTasks,
+        feed: AccountFeed,
         passwords: PasswordService,
         tokens: TokenService,
         denylist: TokenDenylist,
@@ -66,6 +68,7 @@ class AuthService:
         self.reuse_grace = reuse_grace
         self.auth = auth
         self.shared = shared
+        self.feed = feed
         self.passwords = passwords
         self.tokens = tokens
         self.denylist = denylist
@@ -90,6 +93,7 @@ class AuthService:
             last_login=utc_now(),  # signing up signs in
         )
         await self.users.add(user)
+        self.feed.changed(user)
         self.events.emit(USER_REGISTERED, {"user_id": str(user.id)})
         return await self._open_session(user)
 
@@ -139,6 +143,7 @@ class AuthService:
         if changes.notifications is not None:
             user.notifications = changes.notifications
         await self.users.flush()
+        self.feed.changed(user)
         return user
 
     async def logout(self, principal: Principal) -> None:

@@ -11,6 +11,7 @@ from taskyard.cache.service import ResponseCache
 from taskyard.db import after_commit
 from taskyard.errors import Conflict, NotFound
 from taskyard.identity import IdentityStore
+from taskyard.users.feed import AccountFeed
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
 from taskyard.users.schemas import UserListQuery, UserUpdate
@@ -61,6 +62,7 @@ class UserService:
         users: UserRepository,
         auth: AuthRepository,
         shared: SharedTasks,
+        feed: AccountFeed,
         cache: ResponseCache,
         identity: IdentityStore,
         access_ttl_seconds: float,
@@ -68,6 +70,7 @@ class UserService:
         self.users = users
         self.auth = auth
         self.shared = shared
+        self.feed = feed
         self.cache = cache
         self.identity = identity
         self.access_ttl_seconds = access_ttl_seconds
@@ -99,6 +102,7 @@ class UserService:
                 after_commit(self.users.session, lambda: self.identity.revoke_sessions(ended, ttl))
             user.is_active = changes.is_active
         await self.users.flush()
+        self.feed.changed(user)
         if changes.role is not None or changes.is_active is not None:
             # Every instance checks this account against the database again from now on.
             after_commit(self.users.session, lambda: self.identity.forget_accounts([user.id]))
@@ -111,6 +115,7 @@ class UserService:
         await self.shared.lock_shared_with(user.id)
         people = await self.shared.people_sharing_with(user.id)
         await self.users.delete(user)
+        self.feed.deleted(user_id)
         # Their tasks went with them: no view may show them any more, their assignees' neither.
         self.cache.after_write(self.users.session, people)
         after_commit(self.users.session, lambda: self.identity.forget_accounts([user.id]))
