@@ -138,9 +138,15 @@ def served_backend(
 
 @contextmanager
 def running_server(
-    database_url: str, workdir: Path, backend: str, extra_env: dict[str, str] | None = None
+    database_url: str,
+    workdir: Path,
+    backend: str,
+    extra_env: dict[str, str] | None = None,
+    *,
+    with_admin: bool = True,
 ) -> Iterator[Server]:
-    """`taskyard serve` on a migrated database, with an admin; stopped on the way out."""
+    """`taskyard serve` on a migrated database, with an admin unless told otherwise (a split
+    task service keeps no accounts); stopped on the way out."""
     port = free_port()
     running = Server(
         f"http://127.0.0.1:{port}",
@@ -162,7 +168,8 @@ def running_server(
         )
     try:
         wait_until_live(running.base_url, process, log)
-        running.admin = create_admin(running)
+        if with_admin:
+            running.admin = create_admin(running)
         yield running
     finally:
         process.terminate()

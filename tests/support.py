@@ -339,8 +339,15 @@ def delete_broker_namespace(url: str, prefix: str, retry_levels: int = 8) -> Non
 
     async def run() -> None:
         for base in (0.05, 1.0):
-            broker = Broker(url, prefix=prefix, max_attempts=retry_levels, retry_base_seconds=base)
-            await broker.delete_topology()
+            for service in (None, "auth", "tasks"):  # the monolith's queues, and split mode's
+                broker = Broker(
+                    url,
+                    prefix=prefix,
+                    max_attempts=retry_levels,
+                    retry_base_seconds=base,
+                    service=service,
+                )
+                await broker.delete_topology()
 
     in_fresh_loop(run)
 

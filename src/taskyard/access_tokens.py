@@ -43,6 +43,10 @@ class AccessClaims:
     role: str
     jti: str
     expires_at: datetime
+    # Carried by the split auth service's tokens, so the task service knows a person who signed
+    # up a moment ago, before their account reached its copy of people.
+    name: str | None = None
+    email: str | None = None
 
 
 class TokenVerifier(Protocol):
@@ -58,6 +62,8 @@ def claims_from(payload: dict[str, Any]) -> AccessClaims:
         role=str(payload["role"]),
         jti=str(payload["jti"]),
         expires_at=datetime.fromtimestamp(int(payload["exp"]), tz=UTC),
+        name=str(payload["name"]) if "name" in payload else None,
+        email=str(payload["email"]) if "email" in payload else None,
     )
 
 

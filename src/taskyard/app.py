@@ -9,18 +9,11 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from taskyard import __version__
-from taskyard.access_tokens import HmacVerifier, KeySetVerifier, TokenVerifier
-from taskyard.auth.keys import KeyRing
-from taskyard.auth.passwords import PasswordService
-from taskyard.auth.repository import AuthRepository
-from taskyard.auth.router import keys_router
-from taskyard.auth.router import router as auth_router
-from taskyard.auth.tokens import TokenService
 from taskyard.cache.backend import CacheBackend, InProcessCache, RedisCache
 from taskyard.cache.early import CacheReadAhead, EarlyCacheMiddleware
 from taskyard.cache.read_your_writes import RecentWriters
@@ -47,7 +40,6 @@ from taskyard.edge.request_id import REQUEST_ID_HEADER
 from taskyard.edge.security_headers import DOCS_CSP, SecurityHeaders
 from taskyard.edge.sentry import init_sentry
 from taskyard.errors import UnhandledErrorMiddleware, documented_errors, install_error_handlers
-from taskyard.exports.router import router as exports_router
 from taskyard.health.router import router as health_router
 from taskyard.identity import (
     Authenticator,
@@ -66,20 +58,17 @@ from taskyard.jobs.scheduler import PeriodicJobs
 from taskyard.jobs.worker import broker_for
 from taskyard.logging import configure_logging
 from taskyard.redis_client import BackendGuard, create_redis
-from taskyard.tasks.repository import TaskRepository
-from taskyard.tasks.router import router as tasks_router
-from taskyard.users.router import router as users_router
 from taskyard.web.router import CLIENT_CSP, client_route, find_client, is_client_path
-from taskyard.wiring import event_registry
+from taskyard.wiring import event_registry, install_service
 
 API_PREFIX = "/api/v1"
 GZIP_LEVEL = 5  # most of the saving at a fraction of level 9's CPU
 
 
-def include_api(app: FastAPI) -> None:
+def include_api(app: FastAPI, routers: list[APIRouter]) -> None:
     """Each domain's routes straight under /api/v1: one level of routers fewer to walk per
     request than an /api/v1 router holding them."""
-    for router in (auth_router, tasks_router, users_router, exports_router):
+    for router in routers:
         # Any API call may meet the rate limiter or a database outage.
         app.include_router(router, prefix=API_PREFIX, responses=documented_errors(429, 503))
 
@@ -125,26 +114,9 @@ def _identity_store(app: FastAPI) -> IdentityStore:
     return NoIdentityStore() if is_multiprocess() else InProcessIdentityStore()
 
 
-def _install_tokens(app: FastAPI, settings: Settings) -> None:
-    """Who signs access tokens here and how they are checked: the shared secret, or this
-    service's Ed25519 keys (published as a JWKS for the services that only verify)."""
-    app.state.keyring = None
-    verifier: TokenVerifier = HmacVerifier(settings.signing_key)
-    if settings.jwt_signing == "ed25519":
-        app.state.keyring = KeyRing(
-            app.state.database,
-            settings.signing_key,
-            reload_seconds=settings.signing_key_reload_seconds,
-        )
-        verifier = KeySetVerifier(app.state.keyring.reloaded_jwks)
-        app.include_router(keys_router)
-    app.state.tokens = TokenService(settings, signer=app.state.keyring)
-    app.state.verifier = verifier
-
-
 def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -> None:
     # Added innermost first: the last one added sees the request first.
-    if settings.cache_enabled:
+    if settings.cache_enabled and settings.service != "auth":  # the early views are task views
         app.add_middleware(
             EarlyCacheMiddleware,
             cache=app.state.response_cache,
@@ -212,14 +184,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     instrument_pool(app.state.database.engine)
     app.state.redis = create_redis(settings)
     app.state.redis_guard = BackendGuard("redis")
-    app.state.passwords = PasswordService(settings)
-    _install_tokens(app, settings)
+    routers = install_service(app, settings)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
-    # What account changes need to know of tasks (users never imports tasks).
-    app.state.shared_tasks = TaskRepository
-    # Where the authenticator reads an account the identity store doesn't know.
-    app.state.account_states = AuthRepository
     app.state.rate_limits = (
         RateLimitService(settings, app.state.redis_guard, app.state.redis)
         if settings.rate_limit_enabled
@@ -285,7 +252,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(docs_router)
     document_real_errors(app)
-    include_api(app)
+    include_api(app, routers)
     app.add_route("/metrics", metrics_response, include_in_schema=False)
     if client_build is not None:
         app.router.routes.append(client_route(client_build))  # last: it answers what's left

@@ -21,8 +21,6 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
 
 from taskyard import __version__
-from taskyard.auth.keys import Rotation, rotate
-from taskyard.auth.passwords import PasswordService
 from taskyard.config import Settings
 from taskyard.db import Database
 from taskyard.edge.metrics import MULTIPROCESS_ENV
@@ -47,7 +45,11 @@ class CommandError(Exception):
     """A failure to report as one line, without a traceback."""
 
 
-def _load_settings() -> Settings:
+def _load_settings(args: argparse.Namespace | None = None) -> Settings:
+    service = getattr(args, "service", None)
+    if service is not None:
+        # Through the environment, so that every `serve` worker process is the same service.
+        os.environ["TASKYARD_SERVICE"] = service
     try:
         return Settings()
     except ValidationError as error:
@@ -116,6 +118,7 @@ def _summary(settings: Settings, workers: int) -> dict[str, object]:
             if settings.rate_limit_enabled
             else "off"
         ),
+        "service": settings.service,
         "workers": workers,
         "token_signing": settings.jwt_signing,
         "web_client": "served" if find_client(settings.web_dir) is not None else "not built",
@@ -142,7 +145,7 @@ def _metrics_directory(workers: int) -> tempfile.TemporaryDirectory[str] | None:
 
 
 def serve(args: argparse.Namespace) -> None:
-    settings = _load_settings()
+    settings = _load_settings(args)
     configure_logging(settings)
     waiting = _refuse_permanent(_service_problems(settings, redis=True, broker=True))
     for problem in waiting:  # the API answers 503 (or runs without Redis) until it answers
@@ -190,8 +193,9 @@ def openapi(_args: argparse.Namespace) -> None:
     print(json.dumps(document, indent=2, ensure_ascii=False))
 
 
-def migrate(_args: argparse.Namespace) -> None:
-    settings = _load_settings()
+def migrate(args: argparse.Namespace) -> None:
+    # Each split service's database gets the one schema and uses its part of it.
+    settings = _load_settings(args)
     _require_services(settings)
     upgrade(settings.database_url)
     print("database is up to date")
@@ -218,6 +222,8 @@ def _admin_password(given: str | None) -> str:
 
 
 async def _create_admin(settings: Settings, admin: _AdminInput) -> User:
+    from taskyard.auth.passwords import PasswordService  # only where accounts are kept
+
     database = Database(settings)
     try:
         async with database.session(write=True) as session:
@@ -265,6 +271,8 @@ def rotate_keys(_args: argparse.Namespace) -> None:
             "which is rotated by changing TASKYARD_SECRET_KEY"
         )
 
+    from taskyard.auth.keys import Rotation, rotate
+
     async def run() -> Rotation:
         database = Database(settings)
         try:
@@ -285,8 +293,8 @@ def rotate_keys(_args: argparse.Namespace) -> None:
     )
 
 
-def worker(_args: argparse.Namespace) -> None:
-    settings = _load_settings()
+def worker(args: argparse.Namespace) -> None:
+    settings = _load_settings(args)
     configure_logging(settings)
     if settings.broker_url is None:
         raise CommandError(
@@ -351,6 +359,8 @@ _README_TABLE = "Every variable, its default and meaning: the Configuration tabl
 # What each command reads from the environment (besides TASKYARD_LOG_LEVEL and _LOG_FORMAT).
 _READS: dict[str, tuple[str, ...]] = {
     "serve": (
+        "TASKYARD_SERVICE",
+        "TASKYARD_AUTH_JWKS_URL",
         "TASKYARD_DATABASE_URL",
         "TASKYARD_DATABASE_REPLICA_URLS",
         "TASKYARD_REDIS_URL",
@@ -367,7 +377,7 @@ _READS: dict[str, tuple[str, ...]] = {
         "TASKYARD_DB_*",
         "and every other TASKYARD_* setting",
     ),
-    "migrate": ("TASKYARD_DATABASE_URL",),
+    "migrate": ("TASKYARD_SERVICE", "TASKYARD_DATABASE_URL"),
     "rotate-keys": (
         "TASKYARD_DATABASE_URL",
         "TASKYARD_SECRET_KEY",
@@ -380,6 +390,7 @@ _READS: dict[str, tuple[str, ...]] = {
         "TASKYARD_ARGON2_*",
     ),
     "worker": (
+        "TASKYARD_SERVICE",
         "TASKYARD_BROKER_URL",
         "TASKYARD_BROKER_PREFIX",
         "TASKYARD_DATABASE_URL",
@@ -418,6 +429,16 @@ def _command(
     return parser
 
 
+def _service_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--service",
+        choices=["all", "auth", "tasks"],
+        default=None,
+        help="all: the one service; auth or tasks: one of the split services, each with its own "
+        "database (default: TASKYARD_SERVICE, else all)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taskyard",
@@ -441,7 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="worker processes (one per core is a good start)"
     )
 
-    _command(commands, "migrate", "apply the database migrations", migrate)
+    _service_option(serve_parser)
+    _service_option(_command(commands, "migrate", "apply the database migrations", migrate))
 
     admin_parser = _command(commands, "create-admin", "create an admin account", create_admin)
     admin_parser.add_argument("--email", required=True, help="the admin's sign-in email")
@@ -457,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
         rotate_keys,
     )
 
-    _command(commands, "worker", "consume background jobs from the broker", worker)
+    _service_option(_command(commands, "worker", "consume background jobs from the broker", worker))
 
     dead_parser = _command(
         commands,

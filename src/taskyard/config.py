@@ -251,6 +251,27 @@ class Settings(BaseSettings):
             self._secret_key_generated = True
         return self
 
+    @model_validator(mode="after")
+    def _check_split(self) -> Settings:
+        if self.service == "all":
+            return self
+        # The services share what makes them one system: events, revocation and cache versions.
+        missing = [
+            name
+            for name, value in (
+                ("TASKYARD_BROKER_URL", self.broker_url),
+                ("TASKYARD_REDIS_URL", self.redis_url),
+            )
+            if value is None
+        ]
+        if self.service == "tasks" and self.auth_jwks_url is None:
+            missing.append("TASKYARD_AUTH_JWKS_URL")
+        if missing:
+            raise ValueError(f"TASKYARD_SERVICE={self.service} needs {', '.join(missing)}")
+        if self.service == "auth":
+            self.jwt_signing = "ed25519"  # the task service verifies without the secret
+        return self
+
     @property
     def secret_key_generated(self) -> bool:
         return self._secret_key_generated

@@ -287,7 +287,8 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
-async def _commit(session: AsyncSession) -> None:
+async def commit(session: AsyncSession) -> None:
+    """Commit, then run what `after_commit` registered: a request's session, or a job's."""
     if session.in_transaction():  # a request that sent no SQL (a cache hit) has nothing to end
         await session.commit()
     for callback in session.info.pop(_AFTER_COMMIT, []):
@@ -330,7 +331,7 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         except AppError as error:
             if error.persist_changes:
-                await _commit(session)
+                await commit(session)
             elif session.in_transaction():
                 await session.rollback()
             raise
@@ -340,7 +341,7 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             reached_database = session.in_transaction()
-            await _commit(session)
+            await commit(session)
             if reached_database:
                 database.outage.record_success()
     except Exception as error:

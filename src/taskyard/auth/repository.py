@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from taskyard.access_tokens import AccessClaims
 from taskyard.auth.models import AuthSession, RefreshToken, SigningKey
 from taskyard.auth.tokens import NewRefreshToken
 from taskyard.db import utc_now
@@ -75,11 +76,10 @@ class AuthRepository:
         )
         return list(ended.all())
 
-    async def account_state(
-        self, user_id: uuid.UUID, session_id: uuid.UUID
-    ) -> tuple[Role, bool, bool] | None:
+    async def account_state(self, claims: AccessClaims) -> tuple[Role, bool, bool] | None:
         """The caller's role, active flag and whether their login session is open: one round
         trip, no ORM objects. None when the account is gone."""
+        user_id, session_id = claims.user_id, claims.session_id
         row = (
             await self.session.execute(
                 select(User.role, User.is_active, AuthSession.id, AuthSession.revoked_at)

@@ -4,7 +4,6 @@ model of users in split mode)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Protocol
 
 from taskyard.access_tokens import AccessClaims
@@ -23,10 +22,9 @@ class SessionRevoked(Unauthorized):
 
 
 class AccountStates(Protocol):
-    async def account_state(
-        self, user_id: uuid.UUID, session_id: uuid.UUID
-    ) -> tuple[Role, bool, bool] | None:
-        """(role, active, session open) as stored, or None when there is no such account."""
+    async def account_state(self, claims: AccessClaims) -> tuple[Role, bool, bool] | None:
+        """(role, active, session open) as stored for the caller behind `claims`, or None when
+        there is no such account."""
         ...
 
 
@@ -53,7 +51,7 @@ class Authenticator:
         active = known.active if known else None
         session_open = known.session_open if known else None
         if role is None or active is None or session_open is None:
-            found = await accounts.account_state(claims.user_id, claims.session_id)
+            found = await accounts.account_state(claims)
             if found is None:
                 raise Unauthorized("User no longer exists")
             role, active, session_open = found

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from taskyard.db import Database
+from taskyard.db import Database, commit
 from taskyard.jobs.broker import EventMessage
 from taskyard.jobs.mail import Mailer
 from taskyard.jobs.registry import EventRegistry, Payload, WorkHandler
@@ -50,5 +50,5 @@ class EventHandlers:
             if not await ProcessedEventRepository(session).first_time(event_id):
                 return False
             await work.run(session, payload)
-            await session.commit()
+            await commit(session)  # and what the work registered to follow it
             return True

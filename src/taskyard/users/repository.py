@@ -4,6 +4,8 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +27,24 @@ class UserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
+
+    async def role_and_active(self, user_id: uuid.UUID) -> tuple[Role, bool] | None:
+        row = (
+            await self.session.execute(select(User.role, User.is_active).where(User.id == user_id))
+        ).one_or_none()
+        return None if row is None else (row[0], row[1])
+
+    async def add_if_absent(self, user: User) -> None:
+        """Insert the person unless someone of that id or email is already there."""
+        insert = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        values = {
+            column.key: getattr(user, column.key)
+            for column in User.__table__.columns
+            if getattr(user, column.key) is not None
+        }
+        await self.session.execute(insert(User).values(**values).on_conflict_do_nothing())
 
     async def add(self, user: User) -> User:
         self.session.add(user)

@@ -41,6 +41,20 @@ class SharedTasks(Protocol):
 SharedTasksFor = Callable[[AsyncSession], SharedTasks]
 
 
+class NoSharedTasks:
+    """The split auth service's: it holds no tasks. The task service freshens the views that
+    show a renamed or deleted person when their `user.*` event reaches it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_shared_with(self, user_id: uuid.UUID) -> None:
+        return None
+
+    async def people_sharing_with(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        return {user_id}
+
+
 async def rename(
     user: User, name: str, users: UserRepository, shared: SharedTasks, cache: ResponseCache
 ) -> None:

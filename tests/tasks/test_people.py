@@ -16,10 +16,11 @@ from taskyard.db import Database, utc_now
 from taskyard.jobs.models import OutboxEvent
 from taskyard.migrations import upgrade
 from taskyard.schemas import format_timestamp
-from taskyard.users.read_model import UNUSABLE_HASH, apply_changed
+from taskyard.tasks.people import UNUSABLE_HASH
+from taskyard.users.events import USER_CHANGED
 from taskyard.users.repository import UserRepository
 from tests.helpers import bearer, make_admin, register, running_app, running_worker
-from tests.support import SmtpServer, make_settings
+from tests.support import SmtpServer, make_settings, unique_prefix
 
 
 async def read_model_user(database: Database, user_id: str) -> Any:
@@ -42,6 +43,7 @@ async def test_account_changes_reach_the_task_service_s_copy(
     broker_url: str,
     broker_prefix: str,
     smtp_server: SmtpServer,
+    redis_url: str,
     tmp_path: Path,
 ) -> None:
     tasks_url = f"sqlite+aiosqlite:///{tmp_path / 'tasks.db'}"
@@ -51,9 +53,13 @@ async def test_account_changes_reach_the_task_service_s_copy(
         "broker_prefix": broker_prefix,
         "smtp_url": smtp_server.url,
         "outbox_poll_seconds": 0.2,
+        "redis_url": redis_url,
+        "redis_key_prefix": unique_prefix(),
     }
-    auth_settings = make_settings(database_url, service="auth", jwt_signing="ed25519", **shared)
-    tasks_settings = make_settings(tasks_url, service="tasks", **shared)
+    auth_settings = make_settings(database_url, service="auth", **shared)
+    tasks_settings = make_settings(
+        tasks_url, service="tasks", auth_jwks_url="http://127.0.0.1:1/unused", **shared
+    )
     async with (
         running_app(auth_settings) as (auth_app, auth),
         running_worker(tasks_settings) as tasks_worker,
@@ -79,8 +85,9 @@ async def test_account_changes_reach_the_task_service_s_copy(
         print(f"rename reached the task service's copy in {delay * 1000:.0f} ms")
 
         # A redelivered older change never undoes a newer one.
+        people_copy = tasks_worker.handlers.registry.work[USER_CHANGED].run
         async with copies.session(write=True) as session:
-            await apply_changed(
+            await people_copy(
                 session,
                 {
                     "user_id": user_id,

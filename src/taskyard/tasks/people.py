@@ -1,0 +1,114 @@
+"""The split task service's copy of people, kept current by the auth service's `user.*` events,
+and the views that show a person freshened when their copy changes.
+
+It is a `users` table of the task service's own database with the same columns, so tasks
+join it for `createdBy` and `assignee` as in the monolith, and deleting a person cascades to
+their tasks as there. No password is ever copied: the column holds a value no hash matches.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from taskyard.access_tokens import AccessClaims
+from taskyard.cache.service import ResponseCache
+from taskyard.db import Database
+from taskyard.jobs.registry import EventRegistry, Payload
+from taskyard.tasks.repository import TaskRepository
+from taskyard.users.events import USER_CHANGED, USER_DELETED
+from taskyard.users.models import Role, User
+from taskyard.users.repository import UserRepository
+
+UNUSABLE_HASH = "!"  # not a hash: nobody signs in against the read model
+
+
+class PeopleCopy:
+    """Applies `user.*` events to the task service's database, in order, and retires the
+    cached views that show the person: their own, those of everyone sharing a task with them,
+    and the admin views."""
+
+    def __init__(self, cache: ResponseCache) -> None:
+        self.cache = cache
+
+    async def changed(self, session: AsyncSession, payload: Payload) -> None:
+        users = UserRepository(session)
+        user_id = uuid.UUID(payload["user_id"])
+        changed_at = datetime.fromisoformat(payload["updated_at"].replace("Z", "+00:00"))
+        user = await users.get(user_id)
+        if user is None:
+            user = User(id=user_id, password_hash=UNUSABLE_HASH)
+            session.add(user)
+        elif user.updated_at >= changed_at:
+            return  # a newer change is already here: this one came late
+        user.name = payload["name"]
+        user.email = payload["email"]
+        user.role = Role(payload["role"])
+        user.is_active = bool(payload["active"])
+        user.notifications = bool(payload["notifications"])
+        user.updated_at = changed_at
+        await users.flush()
+        self.cache.after_write(session, await TaskRepository(session).people_sharing_with(user_id))
+
+    async def deleted(self, session: AsyncSession, payload: Payload) -> None:
+        users = UserRepository(session)
+        user_id = uuid.UUID(payload["user_id"])
+        user = await users.get(user_id)
+        if user is None:
+            return
+        tasks = TaskRepository(session)
+        await tasks.lock_shared_with(user_id)
+        people = await tasks.people_sharing_with(user_id)
+        await users.delete(user)  # their tasks go with them, as in the monolith
+        self.cache.after_write(session, people)
+
+
+def register(registry: EventRegistry, cache: ResponseCache) -> None:
+    people = PeopleCopy(cache)
+    registry.on_work(USER_CHANGED, people.changed)
+    registry.on_work(USER_DELETED, people.deleted)
+
+
+# Older than any real change, so the account's own `user.changed` event always wins.
+FILLED_FROM_TOKEN_AT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class ReadModelAccounts:
+    """The task service's `AccountStates`: its copy of people, filled from the token for
+    someone who signed up a moment ago (before their `user.changed` arrived). Login sessions
+    live in the auth service; their revocation reaches the task service through the shared
+    identity store and denylist, so here a session counts as open.
+
+    It reads and fills in short sessions of its own, before the request's transaction starts:
+    on SQLite that transaction may hold the write lock the fill would wait for."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def _role_and_active(self, user_id: uuid.UUID) -> tuple[Role, bool] | None:
+        async with self.database.session(write=False) as session:
+            return await UserRepository(session).role_and_active(user_id)
+
+    async def account_state(self, claims: AccessClaims) -> tuple[Role, bool, bool] | None:
+        found = await self._role_and_active(claims.user_id)
+        if found is None and claims.name is not None and claims.email is not None:
+            async with self.database.session(write=True) as session:
+                await UserRepository(session).add_if_absent(
+                    User(
+                        id=claims.user_id,
+                        name=claims.name,
+                        email=claims.email,
+                        password_hash=UNUSABLE_HASH,
+                        role=Role(claims.role),
+                        is_active=True,
+                        updated_at=FILLED_FROM_TOKEN_AT,
+                    )
+                )
+                await session.commit()
+            found = await self._role_and_active(claims.user_id)
+        if found is None:
+            return None
+        role, active = found
+        return role, active, True

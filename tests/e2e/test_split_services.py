@@ -1,0 +1,183 @@
+"""Split mode for real: `taskyard serve --service auth` and `--service tasks`, each on its own
+database, a `taskyard worker --service tasks`, RabbitMQ and Redis between them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.serving import TASKYARD, Server, bearer, register, running_server
+from tests.support import delete_broker_namespace, fresh_database, unique_prefix
+
+
+@dataclass
+class Split:
+    auth: Server
+    tasks: Server
+
+    def api(self, server: Server, method: str, path: str, auth: dict[str, Any], **kw: Any) -> Any:
+        return httpx.request(method, f"{server.api}{path}", headers=bearer(auth), timeout=10, **kw)
+
+
+def seconds_until(condition: Callable[[], bool], within: float = 20.0) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < within, "condition not met in time"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def split(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    broker_url: str,
+    redis_url: str,
+) -> Iterator[Split]:
+    workdir = tmp_path_factory.mktemp(f"split-{request.param}")
+    (workdir / "auth").mkdir()
+    (workdir / "tasks").mkdir()
+    auth_db = fresh_database(request.param, workdir / "auth", request)
+    tasks_db = fresh_database(request.param, workdir / "tasks", request)
+    broker_prefix = unique_prefix()
+    shared = {
+        "TASKYARD_BROKER_URL": broker_url,
+        "TASKYARD_BROKER_PREFIX": broker_prefix,
+        "TASKYARD_REDIS_URL": redis_url,
+        "TASKYARD_REDIS_KEY_PREFIX": unique_prefix(),
+        "TASKYARD_OUTBOX_POLL_SECONDS": "0.2",
+    }
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        with running_server(
+            next(auth_db),
+            workdir / "auth",
+            request.param,
+            {**shared, "TASKYARD_SERVICE": "auth"},
+        ) as auth:
+            tasks_env = {
+                **shared,
+                "TASKYARD_SERVICE": "tasks",
+                "TASKYARD_AUTH_JWKS_URL": f"{auth.base_url}/.well-known/jwks.json",
+            }
+            with running_server(
+                next(tasks_db), workdir / "tasks", request.param, tasks_env, with_admin=False
+            ) as tasks:
+                log = (workdir / "worker.log").open("wb")
+                worker = subprocess.Popen(
+                    [TASKYARD, "worker", "--service", "tasks"],
+                    env={**tasks.env, "TASKYARD_LOG_LEVEL": "info"},
+                    cwd=workdir,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+                tasks.admin = auth.admin
+                yield Split(auth, tasks)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=20)
+        next(auth_db, None)
+        next(tasks_db, None)
+        delete_broker_namespace(broker_url, broker_prefix)
+
+
+def test_someone_who_just_signed_up_creates_a_task_at_once(split: Split) -> None:
+    person = register(split.auth, "Quick Starter")
+    created = split.api(split.tasks, "POST", "/tasks", person, json={"title": "Right away"})
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["createdBy"]["name"] == "Quick Starter"
+    assert created.json()["data"]["createdBy"]["email"] == person["user"]["email"]
+    listed = split.api(split.tasks, "GET", "/tasks", person)
+    assert [task["title"] for task in listed.json()["data"]] == ["Right away"]
+    # Each service answers only its own routes.
+    assert split.api(split.auth, "GET", "/tasks", person).status_code == 404
+    assert split.api(split.tasks, "GET", "/auth/me", person).status_code == 404
+
+
+def test_a_rename_through_auth_shows_in_the_task_service(split: Split) -> None:
+    person = register(split.auth, "Old Name")
+    task = split.api(split.tasks, "POST", "/tasks", person, json={"title": "Named"}).json()
+    path = f"/tasks/{task['data']['id']}"
+    assert split.api(split.tasks, "GET", path, person).json()["data"]["createdBy"]["name"] == (
+        "Old Name"
+    )
+    renamed = split.api(split.auth, "PATCH", "/auth/me", person, json={"name": "New Name"})
+    assert renamed.status_code == 200
+    delay = seconds_until(
+        lambda: (
+            split.api(split.tasks, "GET", path, person).json()["data"]["createdBy"]["name"]
+            == "New Name"
+        )
+    )
+    print(f"rename through auth shown by the task service after {delay * 1000:.0f} ms")
+
+
+def test_assignment_by_email_resolves_against_the_read_model(split: Split) -> None:
+    owner, helper = register(split.auth, "Owner"), register(split.auth, "Helper")
+    body = {"title": "For the helper", "assigneeEmail": helper["user"]["email"]}
+    seconds_until(
+        lambda: split.api(split.tasks, "POST", "/tasks", owner, json=body).status_code == 201
+    )
+    assigned = split.api(split.tasks, "GET", "/tasks?scope=assigned", helper).json()["data"]
+    assert [task["title"] for task in assigned][:1] == ["For the helper"]
+    assert assigned[0]["assignee"]["name"] == "Helper"
+
+
+@pytest.mark.parametrize("how", ["logout", "deactivation"])
+def test_revocation_bites_in_the_task_service_within_a_second(split: Split, how: str) -> None:
+    person = register(split.auth, "Leaving Soon")
+    assert split.api(split.tasks, "GET", "/tasks", person).status_code == 200
+    if how == "logout":
+        ended = split.api(split.auth, "POST", "/auth/logout", person)
+    else:
+        ended = split.api(
+            split.auth,
+            "PATCH",
+            f"/users/{person['user']['id']}",
+            split.auth.admin,
+            json={"isActive": False},
+        )
+    assert ended.status_code == 200
+    delay = seconds_until(
+        lambda: split.api(split.tasks, "GET", "/tasks", person).status_code == 401, within=1.0
+    )
+    print(f"{how} refused by the task service after {delay * 1000:.0f} ms")
+
+
+def test_the_task_service_loads_no_password_or_session_code(split: Split) -> None:
+    probe = (
+        "import sys, taskyard.cli\n"
+        "from taskyard.app import create_app\n"
+        "create_app()\n"
+        "names = ('taskyard.auth', 'argon2')\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(names))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**split.tasks.env, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []
+    # The probe can see them: the monolith loads both.
+    monolith = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**split.tasks.env, "TASKYARD_SERVICE": "all"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "taskyard.auth.passwords" in monolith.stdout.split()
