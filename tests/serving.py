@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +19,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import GENEROUS_RATE_LIMITS, TEST_SECRET_KEY, fresh_database
+from tests.support import (
+    GENEROUS_RATE_LIMITS,
+    TEST_SECRET_KEY,
+    PostgresDatabases,
+    delete_broker_namespace,
+    fresh_database,
+    service_unavailable,
+    unique_prefix,
+)
 
 TASKYARD = str(Path(sys.executable).with_name("taskyard"))
 REPO = Path(__file__).resolve().parents[1]
@@ -177,3 +187,50 @@ def running_server(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+LOCAL_CLUSTER = REPO / "deploy" / "local-cluster"
+
+
+def served_split(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Server]:
+    """The split services behind the nginx gateway (`deploy/local-cluster up --split`): two
+    auth and two task instances, each service on its own PostgreSQL database, a worker for
+    each, RabbitMQ and Redis. The Server's commands run against the auth service."""
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        service_unavailable("nginx is not installed")
+    databases: PostgresDatabases = request.getfixturevalue("postgres")
+    broker_url: str = request.getfixturevalue("broker_url")
+    redis_url: str = request.getfixturevalue("redis_url")
+    auth_url, tasks_url = databases.create(), databases.create()
+    broker_prefix = unique_prefix()
+    env = {
+        **server_env(auth_url),
+        "TASKYARD_BIN": TASKYARD,
+        "TASKYARD_AUTH_DATABASE_URL": auth_url,
+        "TASKYARD_TASKS_DATABASE_URL": tasks_url,
+        "TASKYARD_BROKER_URL": broker_url,
+        "TASKYARD_BROKER_PREFIX": broker_prefix,
+        "TASKYARD_REDIS_URL": redis_url,
+        "TASKYARD_REDIS_KEY_PREFIX": unique_prefix(),
+        "TASKYARD_OUTBOX_POLL_SECONDS": "0.2",
+    }
+    command = [sys.executable, str(LOCAL_CLUSTER), "--state-dir", str(workdir / "cluster")]
+    try:
+        started = subprocess.run(
+            [*command, "up", "--split", "--port", "0", "--first-instance-port", "0"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert started.returncode == 0, started.stderr + started.stdout
+        state = json.loads(started.stdout)
+        running = Server(state["url"], {**env, "TASKYARD_SERVICE": "auth"}, "split", workdir)
+        running.admin = create_admin(running)
+        yield running
+    finally:
+        subprocess.run([*command, "down"], env=env, capture_output=True, timeout=60, check=False)
+        databases.drop(auth_url)
+        databases.drop(tasks_url)
+        delete_broker_namespace(broker_url, broker_prefix)

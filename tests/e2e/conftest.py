@@ -8,14 +8,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.serving import Server, register, served_backend
+from tests.serving import Server, register, served_backend, served_split
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", "postgresql", "split"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    yield from served_backend(request, tmp_path_factory, "serve")
+    """The contract runs against the monolith on each backend, and against the split services
+    through their gateway."""
+    if request.param == "split":
+        yield from served_split(request, tmp_path_factory.mktemp("serve-split"))
+    else:
+        yield from served_backend(request, tmp_path_factory, "serve")
 
 
 @pytest.fixture

@@ -49,12 +49,15 @@ class Authenticator:
             raise SessionRevoked()
         role = known.role if known else None
         active = known.active if known else None
-        session_open = known.session_open if known else None
+        session_open = known_open = known.session_open if known else None
         if role is None or active is None or session_open is None:
             found = await accounts.account_state(claims)
             if found is None:
                 raise Unauthorized("User no longer exists")
             role, active, session_open = found
+            # A session the store knows is revoked stays revoked, whatever the accounts say: the
+            # split task service's copy of people knows no sessions, only the store does.
+            session_open = session_open and known_open is not False
             if session_open:
                 await self.identity.remember(claims.user_id, role, active, claims.session_id)
         if not active:
