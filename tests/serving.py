@@ -62,6 +62,8 @@ class Server:
     backend: str
     workdir: Path
     admin: dict[str, Any] = field(default_factory=dict)
+    # What `deploy/local-cluster` reported, for a server behind its nginx.
+    cluster: dict[str, Any] = field(default_factory=dict)
 
     @property
     def api(self) -> str:
@@ -226,7 +228,9 @@ def served_split(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Serv
         )
         assert started.returncode == 0, started.stderr + started.stdout
         state = json.loads(started.stdout)
-        running = Server(state["url"], {**env, "TASKYARD_SERVICE": "auth"}, "split", workdir)
+        running = Server(
+            state["url"], {**env, "TASKYARD_SERVICE": "auth"}, "split", workdir, cluster=state
+        )
         running.admin = create_admin(running)
         yield running
     finally:
