@@ -12,7 +12,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 HAVE_NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-servers \
+.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-servers bench-split \
 	web web-check web-api-types
 
 $(BIN)/python:
@@ -99,3 +99,6 @@ bench-profile: install-dev
 
 bench-servers: install-dev
 	$(BIN)/python bench/servers.py $(RESULTS)
+
+bench-split: install-dev
+	$(BIN)/python bench/split_cost.py $(RESULTS)

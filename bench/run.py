@@ -261,7 +261,13 @@ def wrk(url: str, requests_file: Path, duration: int, connections: int) -> dict[
 
 class Cluster:
     def __init__(
-        self, database_url: str, secret: str, args: argparse.Namespace, *, cache: bool
+        self,
+        database_url: str,
+        secret: str,
+        args: argparse.Namespace,
+        *,
+        cache: bool,
+        topology: list[str] | None = None,
     ) -> None:
         self.state_dir = Path(tempfile.mkdtemp(prefix="taskyard-bench-cluster-"))
         self.command = [
@@ -286,7 +292,8 @@ class Cluster:
             "TASKYARD_CACHE_ENABLED": "true" if cache else "false",
             "TASKYARD_LOG_LEVEL": "warning",
         }
-        self.instances = args.instances
+        # `local-cluster up` options naming what runs: N instances, or the split services.
+        self.topology = topology or ["--instances", str(args.instances)]
         self.url = ""
 
     def __enter__(self) -> Cluster:
@@ -294,8 +301,7 @@ class Cluster:
             [
                 *self.command,
                 "up",
-                "--instances",
-                str(self.instances),
+                *self.topology,
                 "--port",
                 "0",
                 "--first-instance-port",

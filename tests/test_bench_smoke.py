@@ -122,3 +122,23 @@ def test_the_server_comparison_runs_every_server_and_worker_count(
         assert row["requests"] > 0, row
         assert row["error_rate"] == 0, row
     assert "| granian | 2 |" in (tmp_path / "servers.md").read_text()
+
+
+def test_the_split_comparison_measures_both_topologies(
+    postgres: PostgresDatabases, redis_url: str, tmp_path: Path
+) -> None:
+    run_harness(
+        "split_cost.py",
+        ["--duration", "1", "--people", "3", "--results-dir", str(tmp_path)],
+        postgres=postgres,
+        redis_url=redis_url,
+        tools=("wrk", "nginx"),
+    )
+    report = json.loads((tmp_path / "split-cost.json").read_text())
+    assert set(report["results"]) == {"monolith", "split"}
+    for topology, scenarios in report["results"].items():
+        assert set(scenarios) == {"list own tasks", "create a task"}, topology
+        for name, result in scenarios.items():
+            assert result["requests"] > 0, (topology, name)
+            assert result["error_rate"] == 0, (topology, name, result)
+    assert "split ÷ monolith" in (tmp_path / "split-cost.md").read_text()
