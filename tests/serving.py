@@ -194,7 +194,9 @@ def running_server(
 LOCAL_CLUSTER = REPO / "deploy" / "local-cluster"
 
 
-def served_split(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Server]:
+def served_split(
+    request: pytest.FixtureRequest, workdir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """The split services behind the nginx gateway (`deploy/local-cluster up --split`): two
     auth and two task instances, each service on its own PostgreSQL database, a worker for
     each, RabbitMQ and Redis. The Server's commands run against the auth service."""
@@ -215,6 +217,7 @@ def served_split(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Serv
         "TASKYARD_REDIS_URL": redis_url,
         "TASKYARD_REDIS_KEY_PREFIX": unique_prefix(),
         "TASKYARD_OUTBOX_POLL_SECONDS": "0.2",
+        **(extra_env or {}),
     }
     command = [sys.executable, str(LOCAL_CLUSTER), "--state-dir", str(workdir / "cluster")]
     try:

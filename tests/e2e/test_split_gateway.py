@@ -1,19 +1,22 @@
-"""Losing a task-service instance under load, through the gateway: every acknowledged write is
-there afterwards, and no write was sent twice (nginx retries only what it never delivered)."""
+"""The split deployment through its gateway, under load: a key rotation refuses no valid token,
+a demotion bites within a second, and losing a task-service instance loses no acknowledged
+write, nor sends one twice (nginx retries only what it never delivered)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
-from tests.serving import Server, bearer, register, served_split
+from tests.serving import PASSWORD, Server, bearer, login, register, served_split
 
 WRITERS = 4
 WRITES_PER_WRITER = 60
@@ -23,7 +26,64 @@ WRITES_PER_WRITER = 60
 def split(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    yield from served_split(request, tmp_path_factory.mktemp("split-gateway"))
+    # Keys that rotate in a second rather than half a minute, read again five times a second.
+    fast_keys = {
+        "TASKYARD_SIGNING_KEY_LEAD_SECONDS": "1",
+        "TASKYARD_SIGNING_KEY_RELOAD_SECONDS": "0.2",
+    }
+    yield from served_split(request, tmp_path_factory.mktemp("split-gateway"), fast_keys)
+
+
+def test_a_key_rotation_under_traffic_refuses_no_valid_token(split: Server) -> None:
+    person = register(split, "Rotating")
+    kids: set[str] = set()
+    refused: list[int] = []
+    with httpx.Client(base_url=split.api, timeout=10) as client:
+        rotated = split.cli("rotate-keys")
+        assert rotated.returncode == 0, rotated.stderr
+        new_kid = rotated.stdout.split()[3].rstrip(":")
+        deadline = time.monotonic() + 30
+        while new_kid not in kids:
+            assert time.monotonic() < deadline, "the new key never signed"
+            login = client.post(
+                "/auth/login", json={"email": person["user"]["email"], "password": PASSWORD}
+            )
+            token = login.json()["data"]["token"]
+            kids.add(jwt.get_unverified_header(token)["kid"])
+            answer = client.get("/tasks", headers={"Authorization": f"Bearer {token}"})
+            if answer.status_code != 200:
+                refused.append(answer.status_code)
+        # The token from before the rotation still works at the task service.
+        assert client.get("/tasks", headers=bearer(person)).status_code == 200
+    assert refused == []
+    assert len(kids) == 2
+
+
+def test_a_demotion_bites_in_the_task_service_within_a_second(split: Server) -> None:
+    email = f"second-admin-{uuid.uuid4().hex[:8]}@example.com"
+    created = split.cli(
+        "create-admin",
+        "--email",
+        email,
+        "--name",
+        "Second Admin",
+        extra_env={"TASKYARD_ADMIN_PASSWORD": PASSWORD},
+    )
+    assert created.returncode == 0, created.stderr
+    admin = login(split, email)
+    with httpx.Client(base_url=split.api, timeout=10) as client:
+        assert client.get("/tasks/admin/all", headers=bearer(admin)).status_code == 200
+        demoted = client.patch(
+            f"/users/{admin['user']['id']}", json={"role": "user"}, headers=bearer(split.admin)
+        )
+        assert demoted.status_code == 200
+        started = time.monotonic()
+        while client.get("/tasks/admin/all", headers=bearer(admin)).status_code != 403:
+            assert time.monotonic() - started < 1.0, "the demotion took more than a second"
+            time.sleep(0.01)
+    print(
+        f"demotion refused by the task service after {(time.monotonic() - started) * 1000:.0f} ms"
+    )
 
 
 def test_a_task_instance_killed_under_load_loses_no_acknowledged_write(split: Server) -> None:

@@ -199,3 +199,26 @@ async def test_list_rows_serialise_exactly_as_task_out(app: Any, session: AsyncS
         expected = json.loads(TaskOut.model_validate(task).model_dump_json(by_alias=True))
         assert json.loads(json.dumps(list_row_json(row))) == expected
         assert list(list_row_json(row)) == list(expected)  # the same keys in the same order
+
+
+async def test_a_person_s_own_task_statements_name_the_owner(app: Any, client: Any) -> None:
+    """What keeps a person's own views on one shard when tasks are distributed by owner
+    (docs/scaling.md): every statement their create, list and stats send to `tasks` carries
+    `created_by_id` in its conditions, not just among its columns."""
+    from tests.helpers import bearer, register
+
+    person = await register(client)
+    with counted_statements(app.state.database) as statements:
+        created = await client.post(
+            "/api/v1/tasks", json={"title": "Sharded"}, headers=bearer(person)
+        )
+        assert created.status_code == 201
+        for path in ("/api/v1/tasks", "/api/v1/tasks/stats", "/api/v1/tasks?status=pending"):
+            response = await client.get(path, headers=bearer(person))
+            assert response.status_code == 200
+    inserts = [s for s in statements if s.startswith("INSERT INTO tasks")]
+    reads = [s for s in statements if s.startswith("SELECT") and "FROM tasks" in s]
+    assert len(inserts) == 1
+    assert "created_by_id" in inserts[0]
+    assert len(reads) >= 4  # the create's row read back, the two lists, the stats
+    assert all("tasks.created_by_id =" in read.split("WHERE", 1)[1] for read in reads), reads

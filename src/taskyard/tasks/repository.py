@@ -212,7 +212,11 @@ def _list_row_statement() -> Select[*tuple[Any, ...]]:
         select(*LIST_COLUMNS)
         .join(_Owner, Task.created_by_id == _Owner.id)
         .outerjoin(_Assignee, Task.assignee_id == _Assignee.id)
-        .where(Task.id == bindparam("task_id", type_=Task.id.type))
+        # The owner too: the row is found on its owner's shard (docs/scaling.md).
+        .where(
+            Task.created_by_id == bindparam("owner_id", type_=Task.created_by_id.type),
+            Task.id == bindparam("task_id", type_=Task.id.type),
+        )
     )
 
 
@@ -285,7 +289,8 @@ class TaskRepository:
         """Add a task (every column given), and read it back as a list row (`LIST_COLUMNS`):
         two prepared statements, no ORM object and no unit of work."""
         await self.session.execute(_INSERT_TASK, values)
-        return (await self.session.execute(_list_row_statement(), {"task_id": values["id"]})).one()
+        keys = {"owner_id": values["created_by_id"], "task_id": values["id"]}
+        return (await self.session.execute(_list_row_statement(), keys)).one()
 
     async def flush(self) -> None:
         await self.session.flush()
