@@ -351,7 +351,10 @@ class Baseline:
         (self.state_dir / "nginx-temp").mkdir()
         nginx_port = _free_port()
         config = self.state_dir / "nginx.conf"
-        config.write_text(cluster.nginx_config(self.state_dir, nginx_port, ports))
+        site = cluster.nginx_config(
+            self.state_dir, nginx_port, "taskyard.conf", {"taskyard.upstreams": ports}
+        )
+        config.write_text(site)
         subprocess.run(
             [cluster.nginx_binary(), "-c", str(config), "-p", str(self.state_dir)], check=True
         )

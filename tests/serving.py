@@ -99,14 +99,15 @@ def server_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def create_admin(server: Server) -> dict[str, Any]:
+def create_admin(server: Server, name: str = "Ada Admin") -> dict[str, Any]:
+    """A new admin made by `taskyard create-admin`, signed in."""
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     created = server.cli(
         "create-admin",
         "--email",
         email,
         "--name",
-        "Ada Admin",
+        name,
         extra_env={"TASKYARD_ADMIN_PASSWORD": PASSWORD},
     )
     assert created.returncode == 0, created.stderr

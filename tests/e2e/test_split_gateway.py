@@ -16,7 +16,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.serving import PASSWORD, Server, bearer, login, register, served_split
+from tests.serving import PASSWORD, Server, bearer, create_admin, register, served_split
 
 WRITERS = 4
 WRITES_PER_WRITER = 60
@@ -60,17 +60,7 @@ def test_a_key_rotation_under_traffic_refuses_no_valid_token(split: Server) -> N
 
 
 def test_a_demotion_bites_in_the_task_service_within_a_second(split: Server) -> None:
-    email = f"second-admin-{uuid.uuid4().hex[:8]}@example.com"
-    created = split.cli(
-        "create-admin",
-        "--email",
-        email,
-        "--name",
-        "Second Admin",
-        extra_env={"TASKYARD_ADMIN_PASSWORD": PASSWORD},
-    )
-    assert created.returncode == 0, created.stderr
-    admin = login(split, email)
+    admin = create_admin(split, name="Second Admin")
     with httpx.Client(base_url=split.api, timeout=10) as client:
         assert client.get("/tasks/admin/all", headers=bearer(admin)).status_code == 200
         demoted = client.patch(
