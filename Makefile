@@ -12,7 +12,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 HAVE_NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-servers bench-split \
+.PHONY: image run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-servers bench-split \
 	web web-check web-api-types
 
 $(BIN)/python:
@@ -102,3 +102,9 @@ bench-servers: install-dev
 
 bench-split: install-dev
 	$(BIN)/python bench/split_cost.py $(RESULTS)
+
+# The container image (Dockerfile): BASE=python:3.12-slim where a registry is reachable; by
+# default a Debian base built here (deploy/images/build-base), as there is none on this machine.
+IMAGE ?= localhost/taskyard:$(shell $(PYTHON) -c "import re; print(re.search(r'__version__ = \"(.+)\"', open('src/taskyard/__init__.py').read()).group(1))")
+image: web
+	podman build --format docker --build-arg BASE=$${BASE:-$$(deploy/images/build-base)} -t $(IMAGE) .
