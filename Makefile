@@ -12,7 +12,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 HAVE_NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: image run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-servers bench-split \
+.PHONY: compose-test image run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-servers bench-split \
 	web web-check web-api-types
 
 $(BIN)/python:
@@ -108,3 +108,8 @@ bench-split: install-dev
 IMAGE ?= localhost/taskyard:$(shell $(PYTHON) -c "import re; print(re.search(r'__version__ = \"(.+)\"', open('src/taskyard/__init__.py').read()).group(1))")
 image: web
 	podman build --format docker --build-arg BASE=$${BASE:-$$(deploy/images/build-base)} -t $(IMAGE) .
+
+# The Compose stack (deploy/compose.yaml on images built here from Debian), brought up in each
+# profile, smoke-tested through its nginx and torn down; `make test` runs it with the rest.
+compose-test: install-dev web
+	$(BIN)/pytest tests/deploy/test_compose.py -rA

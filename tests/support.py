@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 import redis
 from sqlalchemy import text
@@ -279,8 +281,10 @@ class CapturingSmtpHandler:
 class SmtpServer:
     """A real SMTP server (aiosmtpd) on a free port, for tests to read what was sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, hostname: str = "127.0.0.1") -> None:
+        """`hostname` "0.0.0.0" also takes mail from containers (host.containers.internal)."""
         self.handler = CapturingSmtpHandler()
+        self.hostname = hostname
         self.port = any_free_port()
         self.controller: Any = None
 
@@ -307,7 +311,7 @@ class SmtpServer:
         from aiosmtpd.controller import Controller
 
         # A controller can't be restarted; a new one on the same port keeps the same address.
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.handler, hostname=self.hostname, port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
@@ -460,3 +464,62 @@ class PrivatePostgres:
         if self.data.exists():
             self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class PrivatePrometheus:
+    """A real Prometheus of this test's own (Debian's `prometheus`), scraping given Taskyard
+    instances every second with deploy/compose's rules."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("prometheus")
+        if binary is None:
+            service_unavailable("Prometheus is not installed (apt-get install prometheus)")
+        self.binary = str(binary)
+        self.workdir = workdir
+        self.port = any_free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, targets: list[str]) -> None:
+        rules = Path(__file__).resolve().parents[1] / "deploy/compose/prometheus/taskyard.rules.yml"
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(rules)],
+            "scrape_configs": [
+                {
+                    "job_name": "taskyard",
+                    "static_configs": [{"targets": targets, "labels": {"service": "api"}}],
+                }
+            ],
+        }
+        (self.workdir / "prometheus.yml").write_text(json.dumps(config))
+        log = (self.workdir / "prometheus.log").open("wb")
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                f"--config.file={self.workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={self.workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((self.workdir / "prometheus.log").read_text()[-3000:])
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None

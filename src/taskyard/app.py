@@ -31,7 +31,6 @@ from taskyard.edge.metrics import (
     forget_this_process,
     instrument_pool,
     is_multiprocess,
-    metrics_response,
     sample_process_forever,
 )
 from taskyard.edge.proxy import TrustedProxies
@@ -40,6 +39,7 @@ from taskyard.edge.request_id import REQUEST_ID_HEADER
 from taskyard.edge.security_headers import DOCS_CSP, SecurityHeaders
 from taskyard.edge.sentry import init_sentry
 from taskyard.errors import UnhandledErrorMiddleware, documented_errors, install_error_handlers
+from taskyard.health.router import metrics_router
 from taskyard.health.router import router as health_router
 from taskyard.identity import (
     Authenticator,
@@ -57,6 +57,7 @@ from taskyard.jobs.relay import BrokerDelivery, OutboxRelay
 from taskyard.jobs.scheduler import PeriodicJobs
 from taskyard.jobs.worker import broker_for
 from taskyard.logging import configure_logging
+from taskyard.ops.repository import prometheus_client
 from taskyard.redis_client import BackendGuard, create_redis
 from taskyard.web.router import CLIENT_CSP, client_route, find_client, is_client_path
 from taskyard.wiring import event_registry, install_service
@@ -96,6 +97,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.database.dispose()
         if app.state.redis is not None:
             await app.state.redis.aclose()
+        if app.state.prometheus is not None:
+            await app.state.prometheus.aclose()
         forget_this_process()
 
 
@@ -184,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     instrument_pool(app.state.database.engine)
     app.state.redis = create_redis(settings)
     app.state.redis_guard = BackendGuard("redis")
+    app.state.prometheus = prometheus_client(settings.prometheus_url)
     routers = install_service(app, settings)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
@@ -253,7 +257,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs_router)
     document_real_errors(app)
     include_api(app, routers)
-    app.add_route("/metrics", metrics_response, include_in_schema=False)
+    app.include_router(metrics_router)
     if client_build is not None:
         app.router.routes.append(client_route(client_build))  # last: it answers what's left
     else:

@@ -100,6 +100,19 @@ def _refuse_permanent(problems: list[Problem]) -> list[Problem]:
     return problems
 
 
+def _wait_for_services(settings: Settings, *, deadline: float | None = None, **which: bool) -> None:
+    """Wait out services that don't answer yet (backing off), until `deadline` (monotonic) if
+    given; settings that can never work end the command at once."""
+    delay = 1.0
+    while waiting := _refuse_permanent(_service_problems(settings, **which)):
+        if deadline is not None and time.monotonic() + delay > deadline:
+            raise CommandError("; ".join(map(str, waiting)))
+        for problem in waiting:
+            logger.warning("waiting for a service", problem=str(problem), retry_in=delay)
+        time.sleep(delay)
+        delay = min(delay * 2, MAX_RETRY_SECONDS)
+
+
 def _summary(settings: Settings, workers: int) -> dict[str, object]:
     database = make_url(settings.database_url)
     return {
@@ -196,7 +209,11 @@ def openapi(_args: argparse.Namespace) -> None:
 def migrate(args: argparse.Namespace) -> None:
     # Each split service's database gets the one schema and uses its part of it.
     settings = _load_settings(args)
-    _require_services(settings)
+    if args.wait:
+        configure_logging(settings)
+        _wait_for_services(settings, deadline=time.monotonic() + args.wait)
+    else:
+        _require_services(settings)
     upgrade(settings.database_url)
     print("database is up to date")
 
@@ -300,12 +317,7 @@ def worker(args: argparse.Namespace) -> None:
         raise CommandError(
             "TASKYARD_BROKER_URL is not set: without a broker, `serve` carries events out itself"
         )
-    delay = 1.0
-    while waiting := _refuse_permanent(_service_problems(settings, broker=True)):
-        for problem in waiting:
-            logger.warning("waiting for a service", problem=str(problem), retry_in=delay)
-        time.sleep(delay)
-        delay = min(delay * 2, MAX_RETRY_SECONDS)
+    _wait_for_services(settings, broker=True)
     asyncio.run(run_worker(settings, event_registry(settings)))
 
 
@@ -463,7 +475,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _service_option(serve_parser)
-    _service_option(_command(commands, "migrate", "apply the database migrations", migrate))
+    migrate_parser = _command(commands, "migrate", "apply the database migrations", migrate)
+    migrate_parser.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="wait up to this long for the database to answer (as a container started beside "
+        "it must); default: fail at once",
+    )
+    _service_option(migrate_parser)
 
     admin_parser = _command(commands, "create-admin", "create an admin account", create_admin)
     admin_parser.add_argument("--email", required=True, help="the admin's sign-in email")

@@ -171,10 +171,14 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
     sentry_dsn: SecretStr | None = None
+    # Where the operations panel reads cluster-wide figures (every instance), if set.
+    prometheus_url: str | None = None
 
     _secret_key_generated: bool = PrivateAttr(default=False)
 
-    @field_validator("redis_url", "sentry_dsn", "broker_url", "smtp_url", mode="before")
+    @field_validator(
+        "redis_url", "sentry_dsn", "broker_url", "smtp_url", "prometheus_url", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -124,6 +124,7 @@ _ERROR_DESCRIPTIONS = {
     409: "Conflicts with the current state",
     413: "Request body too large",
     429: "Rate limited: see Retry-After",
+    502: "A service this one reads from did not answer",
     503: "Service temporarily unavailable: see Retry-After",
 }
 

@@ -67,7 +67,9 @@ def install_service(app: FastAPI, settings: Settings) -> list[APIRouter]:
     need of tasks, for the service this process is; returns the routers it answers. Domain
     modules are imported here, per service, so the task service never loads the auth
     service's password hashing or session code."""
-    routers: list[APIRouter] = []
+    from taskyard.ops.router import router as ops_router
+
+    routers: list[APIRouter] = [ops_router]  # every service's panel reads the whole cluster
     app.state.keyring = None
     app.state.verifier = HmacVerifier(settings.signing_key)
     if settings.service in ("all", "auth"):

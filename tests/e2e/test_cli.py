@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from taskyard import __version__
 from tests.serving import PASSWORD, REPO, TASKYARD, Server, free_port, login
-from tests.support import PostgresDatabases, PrivatePostgres
+from tests.support import PostgresDatabases, PrivatePostgres, TcpProxy
 
 
 def test_create_admin_makes_a_working_admin(server: Server) -> None:
@@ -154,6 +156,48 @@ def test_database_mistakes_are_one_line_and_exit_2(postgres: PostgresDatabases) 
     debug = run_cli("--debug", "migrate", TASKYARD_DATABASE_URL=url)
     assert debug.returncode == 2
     assert "Traceback" in debug.stderr
+
+
+def test_migrate_can_wait_for_a_database_that_answers_late(postgres: PostgresDatabases) -> None:
+    """As a one-shot container started beside its database must: `--wait` rides out a database
+    that isn't listening yet, then migrates."""
+    database = make_url(postgres.create())
+    proxy = TcpProxy(database.host or "127.0.0.1", database.port or 5432)
+    late = database.set(drivername="postgresql", host="127.0.0.1", port=proxy.port)
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TASKYARD_")}
+    migrating = subprocess.Popen(
+        [TASKYARD, "migrate", "--wait", "60"],
+        env={**environment, "TASKYARD_DATABASE_URL": late.render_as_string(hide_password=False)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert migrating.stderr is not None
+        for line in migrating.stderr:
+            if "waiting for a service" in line:
+                break
+        assert migrating.poll() is None, "migrate gave up instead of waiting"
+        asyncio.run_coroutine_threadsafe(proxy.start(), loop).result(timeout=5)
+        output, errors = migrating.communicate(timeout=60)
+        assert migrating.returncode == 0, errors
+        assert "database is up to date" in output
+    finally:
+        migrating.kill()
+        asyncio.run_coroutine_threadsafe(proxy.cut(), loop).result(timeout=5)
+        loop.call_soon_threadsafe(loop.stop)
+        postgres.drop(database.render_as_string(hide_password=False))
+
+
+def test_migrate_stops_waiting_at_its_deadline() -> None:
+    unreachable = f"postgresql://taskyard@127.0.0.1:{free_port()}/taskyard"
+    started = time.monotonic()
+    gave_up = run_cli("migrate", "--wait", "3", TASKYARD_DATABASE_URL=unreachable)
+    assert gave_up.returncode == 2
+    assert time.monotonic() - started < 30
+    assert "127.0.0.1" in gave_up.stderr.strip().splitlines()[-1]
 
 
 def test_the_usual_postgresql_url_just_works(postgres_url: str) -> None:

@@ -6,7 +6,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import bearer, register, running_app
-from tests.support import make_settings
+from tests.support import database_behind_proxy, make_settings
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -53,3 +53,16 @@ async def test_requests_are_counted_by_route_template_and_status(sqlite_url: str
     assert "taskyard_db_pool_overflow_connections" in after
     assert "taskyard_rate_limit_backend_errors_total" in after
     assert "process_resident_memory_bytes" in after
+
+
+async def test_each_scrape_samples_whether_the_instance_is_ready(postgres_url: str) -> None:
+    """`taskyard_ready` is the availability SLI: what readiness was at this very scrape."""
+    async with (
+        database_behind_proxy(postgres_url) as (proxy, url),
+        running_app(make_settings(url)) as (_, client),
+    ):
+        assert sample(await scrape(client), "taskyard_ready") == 1
+        await proxy.cut()
+        assert sample(await scrape(client), "taskyard_ready") == 0
+        await proxy.start()
+        assert sample(await scrape(client), "taskyard_ready") == 1

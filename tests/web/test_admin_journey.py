@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.serving import Server
-from tests.web.conftest import TabFactory
+from tests.support import PrivatePrometheus
+from tests.web.conftest import TabFactory, start_web_server
 from tests.web.pages import (
     create_task,
     log_in_through_the_form,
@@ -121,3 +125,41 @@ def test_people_who_are_not_admins_never_see_admin_pages(
     tab.goto("/admin/users")
     expect(tab.page).to_have_url(f"{tab.base_url}/")
     assert tab.app_errors() == []
+
+
+@pytest.fixture(scope="module")
+def cluster_server(
+    client_build: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A server whose panel reads a real Prometheus, which scrapes that server."""
+    prometheus = PrivatePrometheus(tmp_path_factory.mktemp("prometheus"))
+    for server in start_web_server(
+        tmp_path_factory, "web-cluster", {"TASKYARD_PROMETHEUS_URL": prometheus.url}
+    ):
+        prometheus.start([server.base_url.removeprefix("http://")])
+        try:
+            yield server
+        finally:
+            prometheus.stop()
+
+
+def test_with_prometheus_the_panel_shows_every_instance_and_the_alerts(
+    cluster_server: Server, open_tab: TabFactory
+) -> None:
+    admin = open_tab(cluster_server, "ops-cluster", viewport={"width": 1280, "height": 900})
+    page = admin.page
+    admin.goto("/login")
+    log_in_through_the_form(admin, cluster_server.admin["user"]["email"])
+    page.get_by_role("link", name="Operations").click()
+    expect(
+        page.get_by_text("Live from Prometheus, across the 1 instance it scrapes")
+    ).to_be_visible(timeout=15_000)
+    instance = cluster_server.base_url.removeprefix("http://")
+    expect(page.get_by_test_id(f"instance-{instance}")).to_contain_text("ready", timeout=15_000)
+    expect(page.get_by_test_id("metric-Requests per second")).to_have_text(
+        re.compile(r"^\d+\.\d$"), timeout=20_000
+    )
+    expect(page.get_by_test_id("alerts")).to_have_text("None firing.")
+    expect(page.get_by_test_id("component-database")).to_contain_text("up")
+    admin.screenshot("operations-cluster")
+    assert admin.app_errors() == []

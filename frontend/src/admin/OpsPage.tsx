@@ -1,6 +1,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 
+import { opsApi } from "../api/endpoints";
+import type { ClusterOverview, InstanceState } from "../api/types";
 import { messageOf } from "../ui/forms";
 import { Failed, Loading, Page } from "../ui/Page";
 import { parsePrometheus, ratesBetween, snapshotOf, type Rates, type Snapshot } from "./prometheus";
@@ -32,6 +34,25 @@ async function readReadiness(): Promise<Readiness> {
   return (await response.json()) as Readiness;
 }
 
+/** One point of the panel's history from Prometheus' figures (null until it has two scrapes). */
+function ratesOf(cluster: ClusterOverview, at: number): Rates {
+  return {
+    at,
+    requestsPerSecond: cluster.requestsPerSecond ?? 0,
+    errorRate: cluster.errorRate ?? 0,
+    p95Seconds: cluster.p95Seconds ?? null,
+  };
+}
+
+function instancesScraped(count: number): string {
+  return count === 1 ? "1 instance" : `${count} instances`;
+}
+
+function instanceStatus(instance: InstanceState): string {
+  if (!instance.up) return "down";
+  return instance.ready ? "ready" : "degraded";
+}
+
 function details(state: ComponentState): string {
   const parts = [state.required === false ? "optional" : "required"];
   if (state.detail) parts.push(state.detail);
@@ -39,11 +60,28 @@ function details(state: ComponentState): string {
 }
 
 export function OpsPage() {
+  const previous = useRef<Snapshot | null>(null);
+  const [history, setHistory] = useState<Rates[]>([]);
+  // Where the figures come from: Prometheus (every instance) when the server has one, else here.
+  const cluster = useQuery({
+    queryKey: ["ops", "cluster"],
+    queryFn: async ({ signal }) => {
+      const figures = await opsApi.cluster(signal);
+      if (figures.source === "prometheus" && figures.requestsPerSecond != null) {
+        setHistory((current) => [...current.slice(-(HISTORY - 1)), ratesOf(figures, Date.now())]);
+      }
+      return figures;
+    },
+    refetchInterval: POLL_MILLISECONDS,
+    gcTime: 0,
+  });
+  const fromPrometheus = cluster.data?.source === "prometheus";
   const metrics = useQuery({
     queryKey: ["ops", "metrics"],
     queryFn: scrapeMetrics,
     refetchInterval: POLL_MILLISECONDS,
     gcTime: 0,
+    enabled: cluster.data?.source === "instance",
   });
   const readiness = useQuery({
     queryKey: ["ops", "ready"],
@@ -51,8 +89,6 @@ export function OpsPage() {
     refetchInterval: POLL_MILLISECONDS,
     gcTime: 0,
   });
-  const previous = useRef<Snapshot | null>(null);
-  const [history, setHistory] = useState<Rates[]>([]);
 
   useEffect(() => {
     const snapshot = metrics.data;
@@ -69,12 +105,21 @@ export function OpsPage() {
     <Page
       title="Operations"
       intro={
-        <>
-          Live from this instance's <code>/metrics</code> and <code>/health/ready</code>, every{" "}
-          {POLL_MILLISECONDS / 1000} seconds. Probe and metrics requests are left out.
-        </>
+        fromPrometheus ? (
+          <>
+            Live from Prometheus, across the {instancesScraped(cluster.data?.instances.length ?? 0)} it scrapes, every{" "}
+            {POLL_MILLISECONDS / 1000} seconds (rates over the last minute); components from the instance that answered.
+            Probe and metrics requests are left out.
+          </>
+        ) : (
+          <>
+            Live from this instance's <code>/metrics</code> and <code>/health/ready</code>, every{" "}
+            {POLL_MILLISECONDS / 1000} seconds. Probe and metrics requests are left out.
+          </>
+        )
       }
     >
+      {cluster.isError && <Failed>Couldn't read the cluster's figures: {messageOf(cluster.error)}</Failed>}
       {metrics.isError && <Failed>Couldn't read metrics: {messageOf(metrics.error)}</Failed>}
       <section aria-labelledby="traffic-heading">
         <h2 id="traffic-heading">Traffic</h2>
@@ -96,6 +141,41 @@ export function OpsPage() {
           </div>
         )}
       </section>
+      {fromPrometheus && cluster.data && (
+        <section aria-labelledby="instances-heading">
+          <h2 id="instances-heading">Instances</h2>
+          {cluster.data.availability != null && (
+            <p data-testid="availability">
+              Available {(cluster.data.availability * 100).toFixed(2)} % of the last hour (target 99.9 %)
+            </p>
+          )}
+          <ul className="component-list">
+            {cluster.data.instances.map((instance) => (
+              <li key={instance.instance} className="component" data-testid={`instance-${instance.instance}`}>
+                <span className={`status-dot state-${instanceStatus(instance)}`} aria-hidden="true" />
+                <strong>{instance.instance}</strong>{" "}
+                <span className={`badge state-${instanceStatus(instance)}`}>{instanceStatus(instance)}</span>
+                <span className="component-detail">{instance.service}</span>
+              </li>
+            ))}
+          </ul>
+          <h3>Alerts</h3>
+          {cluster.data.alerts.length === 0 ? (
+            <p data-testid="alerts">None firing.</p>
+          ) : (
+            <ul className="component-list" data-testid="alerts">
+              {cluster.data.alerts.map((alert) => (
+                <li key={`${alert.name}-${alert.since ?? ""}`} className="component">
+                  <span className="status-dot state-down" aria-hidden="true" />
+                  <strong>{alert.name}</strong>{" "}
+                  {alert.severity && <span className="badge state-down">{alert.severity}</span>}
+                  <span className="component-detail">{alert.summary}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
       <section aria-labelledby="components-heading">
         <h2 id="components-heading">
           Components{" "}

@@ -52,3 +52,8 @@ export const usersApi = {
     unwrap(api.http.GET("/api/v1/users", { params: { query }, signal })),
   update: (id: string, body: UserUpdate) => unwrap(api.http.PATCH("/api/v1/users/{id}", { ...byId(id), body })),
 };
+
+export const opsApi = {
+  /** Every instance's figures from Prometheus; `source: "instance"` when none is configured. */
+  cluster: async (signal?: AbortSignal) => (await unwrap(api.http.GET("/api/v1/ops/cluster", { signal }))).data,
+};

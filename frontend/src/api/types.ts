@@ -22,6 +22,8 @@ export type ExportRequest = Schemas["ExportRequest"];
 export type ExportFormat = Schemas["ExportFormat"];
 export type MeUpdate = Schemas["MeUpdate"];
 export type UserPage = Schemas["ListEnvelope_UserOut_"];
+export type ClusterOverview = Schemas["ClusterOverview"];
+export type InstanceState = Schemas["InstanceState"];
 
 type QueryOf<Operation> = Operation extends { parameters: { query?: infer Query } } ? NonNullable<Query> : never;
 export type TaskQuery = QueryOf<operations["list_tasks_api_v1_tasks_get"]>;

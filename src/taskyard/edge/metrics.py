@@ -73,6 +73,12 @@ DB_POOL_OVERFLOW = Gauge(
     "Connections open beyond the pool size",
     multiprocess_mode="livesum",
 )
+INSTANCE_READY = Gauge(
+    "taskyard_ready",
+    "1 while every required component answers (as /health/ready says 200), else 0",
+    # The last check in any worker is the instance's state.
+    multiprocess_mode="mostrecent",
+)
 # Process metrics for multiprocess mode, where prometheus-client's own collector can't run.
 PROCESS_RSS = Gauge(
     "taskyard_process_resident_memory_bytes", "Resident memory", multiprocess_mode="livesum"

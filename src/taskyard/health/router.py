@@ -3,20 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from taskyard.db import utc_now
-from taskyard.health.service import (
-    ComponentState,
-    check_broker,
-    check_database,
-    check_redis,
-    overall,
-    rate_limiter_state,
-)
+from taskyard.edge.metrics import metrics_response
+from taskyard.health.service import check_readiness
 from taskyard.schemas import format_timestamp
 
 router = APIRouter(prefix="/health", tags=["health"])
+metrics_router = APIRouter()
 
 
 @router.get("")
@@ -38,25 +33,21 @@ async def live() -> dict[str, Any]:
 )
 async def ready(request: Request) -> JSONResponse:
     """200 while every required component is up (status "ready" or "degraded"), else 503."""
-    state = request.app.state
-    components: dict[str, ComponentState] = {"database": await check_database(state.database)}
-    if state.redis is not None:
-        components["redis"] = await check_redis(state.redis)
-    if state.broker is not None:
-        components["broker"] = await check_broker(state.broker)
-    if state.settings.rate_limit_enabled:
-        components["rateLimiter"] = rate_limiter_state(
-            state.redis_guard,
-            shared=state.redis is not None,
-            store_down=components.get("redis", ComponentState("up", False)).status == "down",
-        )
-    status, code = overall(components)
+    readiness = await check_readiness(request.app.state)
     return JSONResponse(
         {
-            "success": code == 200,
-            "status": status,
+            "success": readiness.code == 200,
+            "status": readiness.status,
             "timestamp": format_timestamp(utc_now()),
-            "components": {name: c.as_json() for name, c in components.items()},
+            "components": {name: c.as_json() for name, c in readiness.components.items()},
         },
-        status_code=code,
+        status_code=readiness.code,
     )
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus' view of this instance; readiness is checked first, so `taskyard_ready` says
+    what it was at this scrape (the availability SLI of deploy/compose/prometheus)."""
+    await check_readiness(request.app.state)
+    return metrics_response(request)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 
 from taskyard.db import Database
+from taskyard.edge.metrics import INSTANCE_READY
 from taskyard.jobs.broker import Broker
 from taskyard.redis_client import BackendGuard
 
@@ -68,3 +70,29 @@ async def check_broker(broker: Broker) -> ComponentState:
             await broker.connect()
 
     return await _probe(connect, required=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    components: dict[str, ComponentState]
+    status: str  # "ready", "degraded" or "not ready"
+    code: int  # 200 or 503
+
+
+async def check_readiness(state: Any) -> Readiness:
+    """Every component of this instance (its `app.state`), and the verdict. Each check also sets
+    the readiness gauge, so each scrape of /metrics samples availability."""
+    components: dict[str, ComponentState] = {"database": await check_database(state.database)}
+    if state.redis is not None:
+        components["redis"] = await check_redis(state.redis)
+    if state.broker is not None:
+        components["broker"] = await check_broker(state.broker)
+    if state.settings.rate_limit_enabled:
+        components["rateLimiter"] = rate_limiter_state(
+            state.redis_guard,
+            shared=state.redis is not None,
+            store_down=components.get("redis", ComponentState("up", False)).status == "down",
+        )
+    status, code = overall(components)
+    INSTANCE_READY.set(1 if code == 200 else 0)
+    return Readiness(components, status, code)
