@@ -466,6 +466,26 @@ class PrivatePostgres:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def wait_for_ok(
+    url: str,
+    *,
+    within: float,
+    gone: Callable[[], bool] = lambda: False,
+    explain: Callable[[], str] = lambda: "",
+) -> None:
+    """Until `url` answers 200; fails with `explain()` past `within` or once `gone()` holds."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if gone() or time.monotonic() > deadline:
+            raise AssertionError(f"{url} never answered 200\n{explain()}")
+        time.sleep(0.2)
+
+
 class PrivatePrometheus:
     """A real Prometheus of this test's own (Debian's `prometheus`), scraping given Taskyard
     instances every second with deploy/compose's rules."""
@@ -507,16 +527,13 @@ class PrivatePrometheus:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((self.workdir / "prometheus.log").read_text()[-3000:])
-            time.sleep(0.2)
+        process = self.process
+        wait_for_ok(
+            f"{self.url}/-/ready",
+            within=30,
+            gone=lambda: process.poll() is not None,
+            explain=lambda: (self.workdir / "prometheus.log").read_text()[-3000:],
+        )
 
     def stop(self) -> None:
         if self.process is not None:

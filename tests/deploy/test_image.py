@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import any_free_port, service_unavailable
+from tests.support import any_free_port, service_unavailable, wait_for_ok
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,15 +73,11 @@ def container(image: str) -> Iterator[str]:
     assert started.returncode == 0, started.stderr
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base_url}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, podman("logs", name).stdout[-3000:]
-            time.sleep(0.5)
+        wait_for_ok(
+            f"{base_url}/health/ready",
+            within=60,
+            explain=lambda: podman("logs", name).stdout[-3000:],
+        )
         yield name
     finally:
         podman("rm", "-f", name)

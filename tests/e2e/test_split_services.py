@@ -3,8 +3,10 @@ database, a `taskyard worker --service tasks`, RabbitMQ and Redis between them."
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from tests.support import delete_broker_namespace, fresh_database, unique_prefix
 class Split:
     auth: Server
     tasks: Server
+    worker: subprocess.Popen[bytes]  # the task service's: it applies user.* events to the copy
 
     def api(self, server: Server, method: str, path: str, auth: dict[str, Any], **kw: Any) -> Any:
         return httpx.request(method, f"{server.api}{path}", headers=bearer(auth), timeout=10, **kw)
@@ -80,7 +83,7 @@ def split(
                     stderr=subprocess.STDOUT,
                 )
                 tasks.admin = auth.admin
-                yield Split(auth, tasks)
+                yield Split(auth, tasks, worker)
     finally:
         if worker is not None:
             worker.terminate()
@@ -130,6 +133,26 @@ def test_assignment_by_email_resolves_against_the_read_model(split: Split) -> No
     assigned = split.api(split.tasks, "GET", "/tasks?scope=assigned", helper).json()["data"]
     assert [task["title"] for task in assigned][:1] == ["For the helper"]
     assert assigned[0]["assignee"]["name"] == "Helper"
+
+
+@pytest.mark.parametrize("split", ["postgresql"], indirect=True)
+def test_assigning_someone_the_copy_has_not_heard_of_yet_waits_for_them(split: Split) -> None:
+    """The `user.changed` event of someone who just signed up is held back (the task service's
+    worker stopped), then let through while the assignment waits: a 201, not a 400. (Not on
+    SQLite, where the request holds the write lock that applying the event needs.)"""
+    owner = register(split.auth, "Owner")
+    split.worker.send_signal(signal.SIGSTOP)
+    try:
+        helper = register(split.auth, "Brand New Helper")
+        release = threading.Timer(0.5, split.worker.send_signal, (signal.SIGCONT,))
+        release.start()
+        body = {"title": "Welcome aboard", "assigneeEmail": helper["user"]["email"]}
+        created = split.api(split.tasks, "POST", "/tasks", owner, json=body)
+        release.join()
+    finally:
+        split.worker.send_signal(signal.SIGCONT)
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["assignee"]["name"] == "Brand New Helper"
 
 
 @pytest.mark.parametrize("how", ["logout", "deactivation"])

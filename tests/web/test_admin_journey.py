@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.serving import Server
 from tests.support import PrivatePrometheus
-from tests.web.conftest import TabFactory, start_web_server
+from tests.web.conftest import Tab, TabFactory, start_web_server
 from tests.web.pages import (
     create_task,
     log_in_through_the_form,
@@ -96,14 +96,20 @@ def test_an_admin_deactivates_a_user_who_is_locked_out_then_let_back_in(
     assert member.app_errors() == []
 
 
+def open_operations_panel(open_tab: TabFactory, server: Server, label: str) -> Tab:
+    """The server's admin, signed in through the form, on the Operations page."""
+    admin = open_tab(server, label, viewport={"width": 1280, "height": 900})
+    admin.goto("/login")
+    log_in_through_the_form(admin, server.admin["user"]["email"])
+    admin.page.get_by_role("link", name="Operations").click()
+    return admin
+
+
 def test_the_operations_panel_shows_live_traffic_and_components(
     web_server: Server, open_tab: TabFactory
 ) -> None:
-    admin = open_tab(web_server, "ops", viewport={"width": 1280, "height": 900})
+    admin = open_operations_panel(open_tab, web_server, "ops")
     page = admin.page
-    admin.goto("/login")
-    log_in_through_the_form(admin, web_server.admin["user"]["email"])
-    page.get_by_role("link", name="Operations").click()
     expect(page.get_by_role("heading", name="Operations", level=1)).to_be_visible()
     expect(page.get_by_test_id("component-database")).to_contain_text("up")
     expect(page.get_by_test_id("metric-Requests per second")).to_have_text(
@@ -146,11 +152,8 @@ def cluster_server(
 def test_with_prometheus_the_panel_shows_every_instance_and_the_alerts(
     cluster_server: Server, open_tab: TabFactory
 ) -> None:
-    admin = open_tab(cluster_server, "ops-cluster", viewport={"width": 1280, "height": 900})
+    admin = open_operations_panel(open_tab, cluster_server, "ops-cluster")
     page = admin.page
-    admin.goto("/login")
-    log_in_through_the_form(admin, cluster_server.admin["user"]["email"])
-    page.get_by_role("link", name="Operations").click()
     expect(
         page.get_by_text("Live from Prometheus, across the 1 instance it scrapes")
     ).to_be_visible(timeout=15_000)

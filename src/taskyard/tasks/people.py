@@ -24,6 +24,10 @@ from taskyard.users.repository import UserRepository
 
 UNUSABLE_HASH = "!"  # not a hash: nobody signs in against the read model
 
+# How long the task service waits for a person its copy hasn't heard of (an assignee who signed
+# up a moment ago): the event normally lands within milliseconds, later under heavy load.
+PEOPLE_CATCH_UP_SECONDS = 3.0
+
 
 class PeopleCopy:
     """Applies `user.*` events to the task service's database, in order, and retires the

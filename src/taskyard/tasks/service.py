@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +45,9 @@ class TaskPage:
     next_cursor: str | None
 
 
+CATCH_UP_FIRST_WAIT_SECONDS = 0.05  # then twice as long each time
+
+
 class OnlyStatusForAssignees(Forbidden):
     message = "An assignee may change only the task's status"
 
@@ -55,7 +60,12 @@ class TaskService:
         cursors: CursorCodec,
         cache: ResponseCache,
         events: EventPublisher,
+        *,
+        people_catch_up_seconds: float = 0.0,
     ) -> None:
+        """`people_catch_up_seconds`: in the task service, how long an assignee missing from
+        its copy of people is waited for (the `user.changed` event may still be on its way)."""
+        self.people_catch_up_seconds = people_catch_up_seconds
         self.tasks = tasks
         self.users = users
         self.events = events
@@ -71,14 +81,27 @@ class TaskService:
         self.cache.after_write(self.tasks.session, {person for person in people if person})
 
     async def _assignee(self, assignment: Assignment) -> User | None:
-        if assignment.assignee_email is not None:
-            user = await self.users.get_by_email(assignment.assignee_email)
+        email, user_id = assignment.assignee_email, assignment.assignee_id
+        if email is not None:
             field = "assigneeEmail"
-        elif assignment.assignee_id is not None:
-            user = await self.users.get(assignment.assignee_id)
+
+            async def look_up() -> User | None:
+                return await self.users.get_by_email(email)
+        elif user_id is not None:
             field = "assigneeId"
+
+            async def look_up() -> User | None:
+                return await self.users.get(user_id)
         else:
             return None
+        user = await look_up()
+        # Someone who signed up a moment ago may not be in the task service's copy yet.
+        deadline = time.monotonic() + self.people_catch_up_seconds
+        delay = CATCH_UP_FIRST_WAIT_SECONDS
+        while user is None and time.monotonic() + delay <= deadline:
+            await asyncio.sleep(delay)
+            delay *= 2
+            user = await look_up()
         if user is None or not user.is_active:
             raise ValidationFailed(field, "No active user to assign the task to")
         return user
