@@ -41,6 +41,8 @@ def offending_imports(place: str, forbidden: tuple[str, ...]) -> dict[str, set[s
     [
         ("jobs", DOMAINS),  # outbox, relay, broker, worker, periodic runner: plumbing only
         ("cache", DOMAINS),
+        ("idempotency", DOMAINS),
+        ("ops", DOMAINS),
         ("edge", DOMAINS),
         ("db.py", DOMAINS),
         ("redis_client.py", DOMAINS),

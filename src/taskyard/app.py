@@ -41,6 +41,7 @@ from taskyard.edge.sentry import init_sentry
 from taskyard.errors import UnhandledErrorMiddleware, documented_errors, install_error_handlers
 from taskyard.health.router import metrics_router
 from taskyard.health.router import router as health_router
+from taskyard.idempotency.service import ResponseSeal
 from taskyard.identity import (
     Authenticator,
     IdentityStore,
@@ -130,7 +131,7 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
     app.add_middleware(
         GZipMiddleware, minimum_size=settings.compression_min_bytes, compresslevel=GZIP_LEVEL
     )
-    app.add_middleware(ETagMiddleware)
+    app.add_middleware(ETagMiddleware, taggers=app.state.etag_taggers)
     app.add_middleware(HeadAsGetMiddleware)
     if app.state.rate_limits is not None:
         app.add_middleware(
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.redis = create_redis(settings)
     app.state.redis_guard = BackendGuard("redis")
     app.state.prometheus = prometheus_client(settings.prometheus_url)
+    app.state.response_seal = ResponseSeal(settings.signing_key)
     routers = install_service(app, settings)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)

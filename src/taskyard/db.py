@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -73,6 +75,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_ignoring_conflicts(session: AsyncSession, model: type[Base]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, in the session's dialect (PostgreSQL or SQLite): the
+    statement's rowcount says whether the row went in."""
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return dialect_insert(model).on_conflict_do_nothing()
 
 
 def str_enum(enum_class: type[enum.Enum], length: int = 16) -> Enum:

@@ -39,10 +39,12 @@ class AppError(Exception):
         *,
         errors: Sequence[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        data: Any = None,
     ) -> None:
         self.message = message or self.message
         self.errors = list(errors) if errors is not None else None
         self.headers = headers
+        self.data = data  # what the client needs to act on the error (a 412's current task)
         super().__init__(self.message)
 
 
@@ -123,6 +125,8 @@ _ERROR_DESCRIPTIONS = {
     404: "No such resource, or not one the caller may see",
     409: "Conflicts with the current state",
     413: "Request body too large",
+    412: "The resource changed since the If-Match version: the body's data is the current one",
+    422: "The Idempotency-Key was already used with a different request",
     429: "Rate limited: see Retry-After",
     502: "A service this one reads from did not answer",
     503: "Service temporarily unavailable: see Retry-After",
@@ -138,11 +142,16 @@ def documented_errors(*status_codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def error_body(
-    request: Request, message: str, errors: Iterable[dict[str, str]] | None = None
+    request: Request,
+    message: str,
+    errors: Iterable[dict[str, str]] | None = None,
+    data: Any = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"success": False, "message": message}
     if errors is not None:
         body["errors"] = list(errors)
+    if data is not None:
+        body["data"] = data
     body["requestId"] = request_id_of(request)
     return body
 
@@ -153,10 +162,11 @@ def error_response(
     message: str,
     errors: Iterable[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    data: Any = None,
 ) -> JSONResponse:
     all_headers = {REQUEST_ID_HEADER: request_id_of(request), **(headers or {})}
     return JSONResponse(
-        error_body(request, message, errors), status_code=status_code, headers=all_headers
+        error_body(request, message, errors, data), status_code=status_code, headers=all_headers
     )
 
 
@@ -193,7 +203,7 @@ def validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, 
 
 async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(request, exc.status_code, exc.message, exc.errors, exc.headers)
+    return error_response(request, exc.status_code, exc.message, exc.errors, exc.headers, exc.data)
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema, to_json
+from starlette.responses import Response
 
 from taskyard.errors import MAX_REPORTED_ERRORS
 
@@ -286,3 +287,16 @@ class PageQuery(RequestModel):
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.limit
+
+
+def envelope_response(
+    envelope: BaseModel, status_code: int, headers: dict[str, str] | None = None
+) -> Response:
+    """An envelope as the JSON FastAPI would send for it (by alias), as a finished response: for
+    a route that must hold the exact bytes it answers with (an idempotent replay stores them)."""
+    return Response(
+        envelope.model_dump_json(by_alias=True),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )

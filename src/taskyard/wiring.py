@@ -14,6 +14,7 @@ from taskyard.cache.backend import RedisCache
 from taskyard.cache.service import ResponseCache
 from taskyard.config import Settings
 from taskyard.exports import jobs as export_jobs
+from taskyard.idempotency.service import purge_expired as purge_expired_keys
 from taskyard.identity import RedisIdentityStore
 from taskyard.jobs.registry import EventRegistry
 from taskyard.redis_client import BackendGuard, create_redis
@@ -26,6 +27,7 @@ def event_registry(settings: Settings) -> EventRegistry:
     """The monolith carries out everything; split, the auth service sends the welcome mail and
     the task service keeps its copy of people and does the rest."""
     registry = EventRegistry()
+    registry.every_round("expired idempotency-key purge", purge_expired_keys)
     if settings.service in ("all", "auth"):
         user_notifications.register(registry)
     if settings.service in ("all", "tasks"):
@@ -71,6 +73,7 @@ def install_service(app: FastAPI, settings: Settings) -> list[APIRouter]:
 
     routers: list[APIRouter] = [ops_router]  # every service's panel reads the whole cluster
     app.state.keyring = None
+    app.state.etag_taggers = []
     app.state.verifier = HmacVerifier(settings.signing_key)
     if settings.service in ("all", "auth"):
         from taskyard.auth.keys import KeyRing
@@ -97,8 +100,10 @@ def install_service(app: FastAPI, settings: Settings) -> list[APIRouter]:
         from taskyard.exports.router import router as exports_router
         from taskyard.tasks.repository import TaskRepository
         from taskyard.tasks.router import router as tasks_router
+        from taskyard.tasks.schemas import task_etag_of
 
         app.state.shared_tasks = TaskRepository
+        app.state.etag_taggers = [task_etag_of]
         routers += [tasks_router, exports_router]
     else:
         # Tasks live in the task service, which freshens its views from `user.*` events.

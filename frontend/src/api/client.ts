@@ -10,13 +10,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly errors: FieldError[];
   readonly requestId: string | undefined;
+  /** What the error carries for the client to act on: a 412's current task, say. */
+  readonly data: unknown;
 
-  constructor(status: number, message: string, errors: FieldError[] = [], requestId?: string) {
+  constructor(status: number, message: string, errors: FieldError[] = [], requestId?: string, data?: unknown) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.errors = errors;
     this.requestId = requestId;
+    this.data = data;
   }
 }
 
@@ -46,7 +49,7 @@ function errorOf(status: number, body: unknown): ApiError {
   const message = typeof envelope.message === "string" ? envelope.message : `Request failed (${String(status)})`;
   const errors = Array.isArray(envelope.errors) ? envelope.errors : [];
   const requestId = typeof envelope.requestId === "string" ? envelope.requestId : undefined;
-  return new ApiError(status, message, errors, requestId);
+  return new ApiError(status, message, errors, requestId, (envelope as { data?: unknown }).data);
 }
 
 /** The success body, typed by the OpenAPI document; anything else becomes an `ApiError`. */

@@ -15,9 +15,15 @@ import type {
 } from "./types";
 
 const byId = (id: string) => ({ params: { path: { id } } });
+const keyed = (key: string | undefined) => ({ header: key === undefined ? {} : { "Idempotency-Key": key } });
+/** If-Match for a task the person read at `version`: the server's ETags are "v<version>-…". */
+const atVersion = (version: number | undefined) => ({
+  header: version === undefined ? {} : { "If-Match": `"v${String(version)}"` },
+});
 
 export const authApi = {
-  register: (body: RegisterInput) => unwrap(api.anonymous.POST("/api/v1/auth/register", { body })),
+  register: (body: RegisterInput, idempotencyKey?: string) =>
+    unwrap(api.anonymous.POST("/api/v1/auth/register", { body, params: keyed(idempotencyKey) })),
   login: (body: LoginInput) => unwrap(api.anonymous.POST("/api/v1/auth/login", { body })),
   logout: () => unwrap(api.http.POST("/api/v1/auth/logout")),
   me: () => unwrap(api.http.GET("/api/v1/auth/me")),
@@ -30,13 +36,17 @@ export const tasksApi = {
   listAll: (query: AdminTaskQuery, signal?: AbortSignal) =>
     unwrap(api.http.GET("/api/v1/tasks/admin/all", { params: { query }, signal })),
   stats: (signal?: AbortSignal) => unwrap(api.http.GET("/api/v1/tasks/stats", { signal })),
-  create: (body: TaskCreate) => unwrap(api.http.POST("/api/v1/tasks", { body })),
-  update: (id: string, body: TaskUpdate) => unwrap(api.http.PATCH("/api/v1/tasks/{id}", { ...byId(id), body })),
+  create: (body: TaskCreate, idempotencyKey?: string) =>
+    unwrap(api.http.POST("/api/v1/tasks", { body, params: keyed(idempotencyKey) })),
+  /** With `version`, only if the task is still that version (else a 412 with the current task). */
+  update: (id: string, body: TaskUpdate, version?: number) =>
+    unwrap(api.http.PATCH("/api/v1/tasks/{id}", { params: { path: { id }, ...atVersion(version) }, body })),
   remove: (id: string) => unwrap(api.http.DELETE("/api/v1/tasks/{id}", byId(id))),
 };
 
 export const exportsApi = {
-  request: (body: ExportRequest) => unwrap(api.http.POST("/api/v1/exports", { body })),
+  request: (body: ExportRequest, idempotencyKey?: string) =>
+    unwrap(api.http.POST("/api/v1/exports", { body, params: keyed(idempotencyKey) })),
   get: (id: string, signal?: AbortSignal) => unwrap(api.http.GET("/api/v1/exports/{id}", { ...byId(id), signal })),
   /** The file the API streams, with the name the server gave it. */
   download: async (id: string) => {

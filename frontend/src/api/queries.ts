@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { tasksApi, usersApi } from "./endpoints";
+import { useSubmissionKeys } from "./idempotency";
 import type { AdminTaskQuery, TaskCreate, TaskQuery, TaskUpdate, UserPage, UserQuery, UserUpdate } from "./types";
 
 export const queryKeys = {
@@ -51,15 +52,25 @@ function useInvalidateTasks() {
   return () => client.invalidateQueries({ queryKey: queryKeys.tasks });
 }
 
+/** Each submission carries an Idempotency-Key: a retry can't create the task twice. */
 export function useCreateTask() {
   const invalidate = useInvalidateTasks();
-  return useMutation({ mutationFn: (input: TaskCreate) => tasksApi.create(input), onSuccess: invalidate });
+  const keys = useSubmissionKeys();
+  return useMutation({
+    mutationFn: (input: TaskCreate) => tasksApi.create(input, keys.keyFor(input)),
+    onSuccess: () => {
+      keys.done();
+      return invalidate();
+    },
+  });
 }
 
+/** `version`: the one the person edited (If-Match); a 412 then carries the task as it is now. */
 export function useUpdateTask() {
   const invalidate = useInvalidateTasks();
   return useMutation({
-    mutationFn: ({ id, changes }: { id: string; changes: TaskUpdate }) => tasksApi.update(id, changes),
+    mutationFn: ({ id, changes, version }: { id: string; changes: TaskUpdate; version?: number }) =>
+      tasksApi.update(id, changes, version),
     onSuccess: invalidate,
   });
 }

@@ -758,6 +758,11 @@ export interface components {
             createdAt: string;
             /** Updatedat */
             updatedAt: string;
+            /**
+             * Version
+             * @description One more on every write; GET's ETag and If-Match use it
+             */
+            version: number;
         };
         /**
          * TaskPriority
@@ -1015,7 +1020,10 @@ export interface operations {
     register_api_v1_auth_register_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with the same key and body gets the first response and writes nothing new; keys are kept 24 hours */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1791,7 +1799,10 @@ export interface operations {
     create_task_api_v1_tasks_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with the same key and body gets the first response and writes nothing new; keys are kept 24 hours */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1821,6 +1832,15 @@ export interface operations {
             };
             /** @description Missing, invalid or expired token; or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2050,7 +2070,10 @@ export interface operations {
     update_task_put_api_v1_tasks__id__put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The task's ETag from GET: the write goes ahead only if the task is still that version, else 412 with the current task. Without it, the last writer wins. */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description The task's id */
                 id: string;
@@ -2108,6 +2131,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The resource changed since the If-Match version: the body's data is the current one */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -2140,7 +2172,10 @@ export interface operations {
     delete_task_api_v1_tasks__id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The task's ETag from GET: the write goes ahead only if the task is still that version, else 412 with the current task. Without it, the last writer wins. */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description The task's id */
                 id: string;
@@ -2194,6 +2229,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The resource changed since the If-Match version: the body's data is the current one */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Rate limited: see Retry-After */
             429: {
                 headers: {
@@ -2217,7 +2261,10 @@ export interface operations {
     update_task_api_v1_tasks__id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The task's ETag from GET: the write goes ahead only if the task is still that version, else 412 with the current task. Without it, the last writer wins. */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description The task's id */
                 id: string;
@@ -2275,6 +2322,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The resource changed since the If-Match version: the body's data is the current one */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -2307,7 +2363,10 @@ export interface operations {
     request_export_api_v1_exports_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with the same key and body gets the first response and writes nothing new; keys are kept 24 hours */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2346,6 +2405,15 @@ export interface operations {
             };
             /** @description The caller's role or relation to the resource doesn't allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

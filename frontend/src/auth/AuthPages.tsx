@@ -2,6 +2,7 @@ import { zodResolver } from "@hookform/resolvers/zod";
 import { useForm } from "react-hook-form";
 import { Link, useLocation, useNavigate } from "react-router";
 
+import { useSubmissionKeys } from "../api/idempotency";
 import type { User } from "../api/types";
 import { FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
 import { Page } from "../ui/Page";
@@ -67,8 +68,9 @@ export function RegisterPage() {
     resolver: zodResolver(registerSchema),
     defaultValues: { name: "", email: "", password: "" },
   });
+  const keys = useSubmissionKeys();
   const { submit, formError } = useServerSubmit(form, ["name", "email", "password"], async (values) => {
-    signedIn(await session.register(values), "Welcome to Taskyard");
+    signedIn(await session.register(values, keys.keyFor(values)), "Welcome to Taskyard");
   });
 
   return (

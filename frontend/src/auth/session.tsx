@@ -12,7 +12,8 @@ export type SessionState =
 interface Session {
   state: SessionState;
   login: (input: LoginInput) => Promise<User>;
-  register: (input: RegisterInput) => Promise<User>;
+  /** `idempotencyKey`: the same for a retry of one submission, so it makes one account. */
+  register: (input: RegisterInput, idempotencyKey?: string) => Promise<User>;
   logout: () => Promise<void>;
   /** After the person changed their own profile. */
   replaceUser: (user: User) => void;
@@ -99,7 +100,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     () => ({
       state,
       login: async (input) => start((await authApi.login(input)).data),
-      register: async (input) => start((await authApi.register(input)).data),
+      register: async (input, idempotencyKey) => start((await authApi.register(input, idempotencyKey)).data),
       logout: async () => {
         try {
           await authApi.logout();

@@ -2,6 +2,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { exportsApi } from "../api/endpoints";
+import { useSubmissionKeys } from "../api/idempotency";
 import type { ExportFormat, ExportRequest } from "../api/types";
 import { messageOf } from "../ui/forms";
 import { useToast } from "../ui/toast";
@@ -29,9 +30,14 @@ export function ExportControl({ filters }: { filters: ExportFilters }) {
   const [exportId, setExportId] = useState<string | null>(null);
   const toast = useToast();
 
+  const keys = useSubmissionKeys();
   const start = useMutation({
-    mutationFn: () => exportsApi.request({ ...filters, format }),
+    mutationFn: () => {
+      const request = { ...filters, format };
+      return exportsApi.request(request, keys.keyFor(request));
+    },
     onSuccess: (answer) => {
+      keys.done();
       setExportId(answer.data.id);
     },
     onError: (error) => {

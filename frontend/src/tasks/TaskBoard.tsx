@@ -19,6 +19,7 @@ import { useToast } from "../ui/toast";
 import { ExportControl } from "./ExportControl";
 import { TaskCard } from "./TaskCard";
 import { SORT_LABELS, TaskFilters, type TaskFilterValues } from "./TaskFilters";
+import { TaskConflict } from "./TaskConflict";
 import { TaskForm } from "./TaskForm";
 import { EMPTY_TASK, formValuesOf, toCreate, toUpdate, type TaskFormValues } from "./taskSchema";
 
@@ -90,17 +91,40 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
     [setParams],
   );
 
+  // An edit that met a newer version: the person's values, and the task as it is now.
+  const [conflict, setConflict] = useState<{ mine: TaskFormValues; current: Task } | null>(null);
+
+  /** Sends the edit only if the task is still the version `base` was (If-Match). */
+  const sendEdit = async (base: Task, values: TaskFormValues) => {
+    const changes = toUpdate(base, values);
+    if (Object.keys(changes).length > 0) {
+      try {
+        const answer = await updateTask.mutateAsync({ id: base.id, changes, version: base.version });
+        toast.show(answer.message);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 412 && error.data) {
+          setConflict({ mine: values, current: error.data as Task });
+          return;
+        }
+        throw error;
+      }
+    }
+    setConflict(null);
+    setEditing(null);
+  };
+
   const saveTask = async (values: TaskFormValues) => {
     if (editing === "new") {
       const answer = await createTask.mutateAsync(toCreate(values));
       toast.show(answer.message);
+      setEditing(null);
     } else if (editing !== null) {
-      const changes = toUpdate(editing, values);
-      if (Object.keys(changes).length > 0) {
-        const answer = await updateTask.mutateAsync({ id: editing.id, changes });
-        toast.show(answer.message);
-      }
+      await sendEdit(editing, values);
     }
+  };
+
+  const closeEditor = () => {
+    setConflict(null);
     setEditing(null);
   };
 
@@ -209,17 +233,30 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
           label="Task pages"
         />
       )}
-      <Dialog
-        title={editing === "new" ? "New task" : "Edit task"}
-        open={editing !== null}
-        onClose={() => setEditing(null)}
-      >
+      <Dialog title={editing === "new" ? "New task" : "Edit task"} open={editing !== null} onClose={closeEditor}>
+        {editing !== null && editing !== "new" && conflict !== null && (
+          <TaskConflict
+            before={editing}
+            current={conflict.current}
+            busy={updateTask.isPending}
+            onKeepMine={() => {
+              sendEdit(conflict.current, conflict.mine).catch((error: unknown) => {
+                toast.show(messageOf(error), "error");
+              });
+            }}
+            onUseTheirs={() => {
+              setEditing(conflict.current);
+              setConflict(null);
+            }}
+          />
+        )}
         {editing !== null && (
           <TaskForm
+            key={editing === "new" ? "new" : `${editing.id}-${String(editing.version)}`}
             initial={editing === "new" ? EMPTY_TASK : formValuesOf(editing)}
             submitLabel={editing === "new" ? "Create task" : "Save changes"}
             onSubmit={saveTask}
-            onCancel={() => setEditing(null)}
+            onCancel={closeEditor}
           />
         )}
       </Dialog>

@@ -34,6 +34,7 @@ const TASK: Task = {
   assignee: { id: "u2", _id: "u2", name: "Helper", email: "helper@example.com" },
   createdAt: "2026-11-01T10:00:00.000Z",
   updatedAt: "2026-11-01T10:00:00.000Z",
+  version: 1,
 };
 
 describe("toUpdate", () => {

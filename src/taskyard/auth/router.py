@@ -20,8 +20,9 @@ from taskyard.auth.schemas import (
 )
 from taskyard.auth.service import IssuedTokens
 from taskyard.errors import Unauthorized, documented_errors
+from taskyard.idempotency.dependencies import IdempotencyDep
 from taskyard.identity.dependencies import CurrentPrincipal
-from taskyard.schemas import DataEnvelope, MessageEnvelope, MessageOnly
+from taskyard.schemas import DataEnvelope, MessageEnvelope, MessageOnly, envelope_response
 from taskyard.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -48,15 +49,25 @@ def _auth_payload(issued: IssuedTokens) -> AuthPayload:
 
 
 @router.post(
-    "/register", status_code=status.HTTP_201_CREATED, responses=documented_errors(400, 409, 413)
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MessageEnvelope[AuthPayload],
+    responses=documented_errors(400, 409, 413, 422),
 )
 async def register(
-    request: Request, response: Response, body: RegisterInput, service: AuthServiceDep
-) -> MessageEnvelope[AuthPayload]:
-    issued = await service.register(body, client_ip=client_ip(request))
-    request.state.user_id = str(issued.user.id)
-    _remember_refresh_token(request, response, issued)
-    return MessageEnvelope(message="User registered successfully", data=_auth_payload(issued))
+    request: Request, body: RegisterInput, service: AuthServiceDep, idempotency: IdempotencyDep
+) -> Response:
+    async def sign_up() -> Response:
+        issued = await service.register(body, client_ip=client_ip(request))
+        request.state.user_id = str(issued.user.id)
+        response = envelope_response(
+            MessageEnvelope(message="User registered successfully", data=_auth_payload(issued)),
+            status.HTTP_201_CREATED,
+        )
+        _remember_refresh_token(request, response, issued)
+        return response
+
+    return await idempotency.run(body, sign_up)
 
 
 @router.post("/login", responses=documented_errors(400, 401, 413))

@@ -6,10 +6,12 @@ of the same body carry different tags, as strong validators must.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+from collections.abc import Callable, Sequence
 
 from starlette.datastructures import Headers
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskyard.edge.asgi import HttpMiddleware
 
@@ -26,9 +28,27 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return etag in candidates
 
 
+# A route's own kind of tag (a task's version) for a body, given as sent before compression;
+# None leaves the body to the default content hash.
+Tagger = Callable[[Scope, bytes], str | None]
+
+
 class ETagMiddleware(HttpMiddleware):
+    def __init__(self, app: ASGIApp, taggers: Sequence[Tagger] = ()) -> None:
+        super().__init__(app)
+        self.taggers = taggers
+
     def applies_to(self, scope: Scope) -> bool:
         return scope["method"] in {"GET", "HEAD"}
+
+    def _tag(self, scope: Scope, start: Message, body: bytes) -> str:
+        for tagger in self.taggers:
+            gzipped = Headers(raw=start.get("headers", [])).get("content-encoding") == "gzip"
+            tag = tagger(scope, gzip.decompress(body) if gzipped else body)
+            if tag is not None:
+                # Strong tags name exact bytes: the compressed copy's differs from the plain one.
+                return tag[:-1] + '-gzip"' if gzipped else tag
+        return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
@@ -51,14 +71,15 @@ class ETagMiddleware(HttpMiddleware):
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            await self._finish(scope, start, b"".join(chunks), send)
+            assert start is not None
+            await self._finish(
+                scope, start, self._tag(scope, start, body := b"".join(chunks)), body, send
+            )
 
         await self.app(scope, receive, buffering_send)
 
     @staticmethod
-    async def _finish(scope: Scope, start: Message | None, body: bytes, send: Send) -> None:
-        assert start is not None
-        etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    async def _finish(scope: Scope, start: Message, etag: str, body: bytes, send: Send) -> None:
         headers = [*start.get("headers", []), (_ETAG, etag.encode())]
         if_none_match = Headers(scope=scope).get("if-none-match")
         if if_none_match is not None and _matches(if_none_match, etag):

@@ -11,8 +11,9 @@ from taskyard.errors import documented_errors
 from taskyard.exports.dependencies import ExportServiceDep
 from taskyard.exports.models import Export, ExportStatus
 from taskyard.exports.schemas import ExportOut, ExportRequest
+from taskyard.idempotency.dependencies import IdempotencyDep
 from taskyard.identity.dependencies import CurrentPrincipal
-from taskyard.schemas import DataEnvelope, MessageEnvelope
+from taskyard.schemas import DataEnvelope, MessageEnvelope, envelope_response
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
@@ -28,18 +29,27 @@ def _out(export: Export, request: Request) -> ExportOut:
 
 
 @router.post(
-    "", status_code=status.HTTP_202_ACCEPTED, responses=documented_errors(400, 401, 403, 413)
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageEnvelope[ExportOut],
+    responses=documented_errors(400, 401, 403, 409, 413, 422),
 )
 async def request_export(
     body: ExportRequest,
     user: CurrentPrincipal,
     service: ExportServiceDep,
     request: Request,
-    response: Response,
-) -> MessageEnvelope[ExportOut]:
-    export = await service.request(user, body)
-    response.headers["Location"] = str(request.url_for("get_export", id=str(export.id)).path)
-    return MessageEnvelope(message="Export queued", data=_out(export, request))
+    idempotency: IdempotencyDep,
+) -> Response:
+    async def queue() -> Response:
+        export = await service.request(user, body)
+        return envelope_response(
+            MessageEnvelope(message="Export queued", data=_out(export, request)),
+            status.HTTP_202_ACCEPTED,
+            headers={"Location": str(request.url_for("get_export", id=str(export.id)).path)},
+        )
+
+    return await idempotency.run(body, queue)
 
 
 @router.get("/{id}", responses=documented_errors(400, 401, 404))

@@ -6,11 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from taskyard.db import utc_now
+from taskyard.db import insert_ignoring_conflicts, utc_now
 from taskyard.jobs.models import OutboxEvent, ProcessedEvent
 
 
@@ -110,11 +108,9 @@ class ProcessedEventRepository:
 
     async def first_time(self, event_id: uuid.UUID) -> bool:
         """Record the event as processed; False when it was processed already."""
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         result = await self.session.execute(
-            insert(ProcessedEvent)
-            .values(event_id=event_id, processed_at=utc_now())
-            .on_conflict_do_nothing(index_elements=["event_id"])
+            insert_ignoring_conflicts(self.session, ProcessedEvent).values(
+                event_id=event_id, processed_at=utc_now()
+            )
         )
         return bool(getattr(result, "rowcount", 0) == 1)

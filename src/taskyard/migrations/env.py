@@ -9,6 +9,7 @@ from sqlalchemy.pool import NullPool
 
 import taskyard.auth.models
 import taskyard.exports.models
+import taskyard.idempotency.models
 import taskyard.jobs.models
 import taskyard.tasks.models
 import taskyard.users.models  # noqa: F401  (each import registers its tables)

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taskyard.db import Base, UTCDateTime, str_enum, utc_now
@@ -43,6 +43,8 @@ class Task(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    # 1 when created, one more on every write: the ETag, and what If-Match is checked against.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     # lazy="raise": an accidental per-row owner load (N+1) fails loudly instead of running.
     owner: Mapped[User] = relationship(foreign_keys=[created_by_id], lazy="raise")

@@ -11,11 +11,9 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from taskyard.db import Database, utc_now
+from taskyard.db import Database, insert_ignoring_conflicts, utc_now
 from taskyard.jobs.mail import Mail
 from taskyard.jobs.registry import EventRegistry, Payload
 from taskyard.jobs.service import EventPublisher
@@ -77,11 +75,10 @@ async def _due_soon_mail(session: AsyncSession, payload: Payload) -> Mail | None
 
 
 async def _claim(session: AsyncSession, task: Task) -> bool:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(
-        insert(DueReminder)
-        .values(task_id=task.id, due_date=task.due_date, created_at=utc_now())
-        .on_conflict_do_nothing()
+        insert_ignoring_conflicts(session, DueReminder).values(
+            task_id=task.id, due_date=task.due_date, created_at=utc_now()
+        )
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 

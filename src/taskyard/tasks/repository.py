@@ -44,6 +44,7 @@ LIST_COLUMNS = (
     Task.due_date.label("due_date"),
     Task.created_at.label("created_at"),
     Task.updated_at.label("updated_at"),
+    Task.version.label("version"),
     _Owner.id.label("owner_id"),
     _Owner.name.label("owner_name"),
     _Owner.email.label("owner_email"),

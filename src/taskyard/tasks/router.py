@@ -3,17 +3,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic_core import to_json
 from starlette.convertors import Convertor, register_url_convertor
 
 from taskyard.cache.dependencies import ResponseCacheDep
 from taskyard.errors import documented_errors
+from taskyard.idempotency.dependencies import IdempotencyDep
 from taskyard.identity.dependencies import AdminPrincipal, CurrentPrincipal
 from taskyard.schemas import CursorListEnvelope, DataEnvelope, MessageEnvelope
 from taskyard.tasks.dependencies import TaskServiceDep
 from taskyard.tasks.schemas import (
     AdminTaskListQuery,
+    Precondition,
     TaskCreate,
     TaskListQuery,
     TaskOut,
@@ -42,7 +44,15 @@ class TaskIdConvertor(Convertor[str]):
 register_url_convertor("taskid", TaskIdConvertor())
 
 TaskId = Annotated[uuid.UUID, Path(alias="id", description="The task's id")]
-TASK_WRITE_ERRORS = documented_errors(400, 401, 403, 404, 413)
+TASK_WRITE_ERRORS = documented_errors(400, 401, 403, 404, 412, 413)
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The task's ETag from GET: the write goes ahead only if the task is still "
+        "that version, else 412 with the current task. Without it, the last writer wins.",
+    ),
+]
 
 
 def _task_list(page: TaskPage, query: TaskListQuery) -> bytes:
@@ -117,32 +127,43 @@ async def get_task(
         if not user.is_admin
         else await cache.key_for_admin(f"task:{task_id}")
     )
-    return await cache.respond("task", key, produce)
+    return await cache.respond("task", key, produce)  # its ETag: tasks.schemas.task_etag_of
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=MessageEnvelope[TaskOut],
-    responses=documented_errors(400, 401, 413),
+    responses=documented_errors(400, 401, 409, 413, 422),
 )
 async def create_task(
-    body: TaskCreate, user: CurrentPrincipal, service: TaskServiceDep, request: Request
+    body: TaskCreate,
+    user: CurrentPrincipal,
+    service: TaskServiceDep,
+    request: Request,
+    idempotency: IdempotencyDep,
 ) -> Response:
-    task = list_row_json(await service.create(user, body))
-    return Response(
-        to_json({"success": True, "message": "Task created successfully", "data": task}),
-        status_code=status.HTTP_201_CREATED,
-        media_type="application/json",
-        headers={"Location": f"{request.url.path.rstrip('/')}/{task['id']}"},
-    )
+    async def create() -> Response:
+        task = list_row_json(await service.create(user, body))
+        return Response(
+            to_json({"success": True, "message": "Task created successfully", "data": task}),
+            status_code=status.HTTP_201_CREATED,
+            media_type="application/json",
+            headers={"Location": f"{request.url.path.rstrip('/')}/{task['id']}"},
+        )
+
+    return await idempotency.run(body, create)
 
 
 @router.patch("/{id:taskid}", responses=TASK_WRITE_ERRORS)
 async def update_task(
-    task_id: TaskId, body: TaskUpdate, user: CurrentPrincipal, service: TaskServiceDep
+    task_id: TaskId,
+    body: TaskUpdate,
+    user: CurrentPrincipal,
+    service: TaskServiceDep,
+    if_match: IfMatch = None,
 ) -> MessageEnvelope[TaskOut]:
-    task = await service.update(task_id, user, body)
+    task = await service.update(task_id, user, body, if_match=Precondition.parse(if_match))
     return MessageEnvelope(message="Task updated successfully", data=TaskOut.model_validate(task))
 
 
@@ -152,14 +173,18 @@ async def update_task(
     responses=TASK_WRITE_ERRORS,
 )
 async def update_task_put(
-    task_id: TaskId, body: TaskUpdate, user: CurrentPrincipal, service: TaskServiceDep
+    task_id: TaskId,
+    body: TaskUpdate,
+    user: CurrentPrincipal,
+    service: TaskServiceDep,
+    if_match: IfMatch = None,
 ) -> MessageEnvelope[TaskOut]:
-    return await update_task(task_id, body, user, service)
+    return await update_task(task_id, body, user, service, if_match)
 
 
-@router.delete("/{id:taskid}", responses=documented_errors(400, 401, 403, 404))
+@router.delete("/{id:taskid}", responses=documented_errors(400, 401, 403, 404, 412))
 async def delete_task(
-    task_id: TaskId, user: CurrentPrincipal, service: TaskServiceDep
+    task_id: TaskId, user: CurrentPrincipal, service: TaskServiceDep, if_match: IfMatch = None
 ) -> MessageEnvelope[dict[str, object]]:
-    await service.delete(task_id, user)
+    await service.delete(task_id, user, if_match=Precondition.parse(if_match))
     return MessageEnvelope(message="Task deleted successfully", data={})

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -93,6 +96,7 @@ class TaskOut(Resource):
     assignee: UserRef | None
     created_at: Timestamp
     updated_at: Timestamp
+    version: int = Field(description="One more on every write; GET's ETag and If-Match use it")
 
 
 def _person(person_id: uuid.UUID | None, name: str | None, email: str | None) -> Any:
@@ -118,6 +122,7 @@ def list_row_json(row: Any) -> dict[str, Any]:
         "assignee": _person(row.assignee_id, row.assignee_name, row.assignee_email),
         "createdAt": format_timestamp(row.created_at),
         "updatedAt": format_timestamp(row.updated_at),
+        "version": row.version,
     }
 
 
@@ -193,3 +198,38 @@ class TaskStats(APIModel):
     total: int
     by_status: list[GroupCount]
     by_priority: list[GroupCount]
+
+
+_VERSION_TAG = re.compile(r'^(?:W/)?"v(\d+)(?:-[0-9a-z]+)*"$')
+_ONE_TASK = re.compile(r"^/api/v1/tasks/(?!stats$)[^/]+$")
+
+
+def task_etag_of(scope: Any, body: bytes) -> str | None:
+    """The ETag of GET /tasks/{id}: `"v<version>-<digest>"`. The version is what If-Match is
+    checked against; the digest of the body changes as well when only a name shown in it did,
+    so If-None-Match never keeps a stale copy. None for any other response."""
+    if not _ONE_TASK.match(scope["path"]):
+        return None
+    version = json.loads(body)["data"]["version"]
+    return f'"v{version}-{hashlib.sha256(body).hexdigest()[:16]}"'
+
+
+@dataclass(frozen=True, slots=True)
+class Precondition:
+    """An If-Match header: `*`, or the ETags (versions) a write may go ahead on."""
+
+    versions: frozenset[int]
+    anything: bool = False
+
+    @classmethod
+    def parse(cls, header: str | None) -> Precondition | None:
+        if header is None:
+            return None
+        if header.strip() == "*":
+            return cls(frozenset(), anything=True)
+        tags = (_VERSION_TAG.match(tag.strip()) for tag in header.split(","))
+        # A tag that names no version of ours can never match: the write is refused (412).
+        return cls(frozenset(int(tag.group(1)) for tag in tags if tag is not None))
+
+    def allows(self, version: int) -> bool:
+        return self.anything or version in self.versions

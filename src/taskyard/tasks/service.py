@@ -13,7 +13,7 @@ from sqlalchemy.engine import Row
 from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
 from taskyard.db import utc_now
-from taskyard.errors import Forbidden, NotFound, ValidationFailed
+from taskyard.errors import AppError, Forbidden, NotFound, ValidationFailed
 from taskyard.identity import Viewer
 from taskyard.jobs.service import EventPublisher
 from taskyard.tasks.events import TASK_ASSIGNED
@@ -24,8 +24,10 @@ from taskyard.tasks.schemas import (
     AdminTaskListQuery,
     Assignment,
     GroupCount,
+    Precondition,
     TaskCreate,
     TaskListQuery,
+    TaskOut,
     TaskStats,
     TaskUpdate,
 )
@@ -147,16 +149,25 @@ class TaskService:
                 "assignee_id": assignee.id if assignee is not None else None,
                 "created_at": now,
                 "updated_at": now,
+                "version": 1,
             }
         )
         self._people_changed(row.owner_id, row.assignee_id)
         self._announce_assignment(row.id, row.assignee_id, actor=owner, previous=None)
         return row
 
-    async def update(self, task_id: uuid.UUID, viewer: Viewer, changes: TaskUpdate) -> Task:
+    async def update(
+        self,
+        task_id: uuid.UUID,
+        viewer: Viewer,
+        changes: TaskUpdate,
+        *,
+        if_match: Precondition | None = None,
+    ) -> Task:
         # Every write locks the task first, then (in _changed) its people: one lock order, and
         # a writer that lost a race with a delete finds nothing (404).
         task = await self.get(task_id, viewer, for_update=True)
+        _check(if_match, task)
         fields = changes.field_changes()
         if not _may_edit(task, viewer) and (changes.touches_assignment or set(fields) - {"status"}):
             raise OnlyStatusForAssignees()
@@ -165,6 +176,7 @@ class TaskService:
             setattr(task, field, value)
         if changes.touches_assignment:
             task.assignee = await self._assignee(changes)
+        task.version += 1
         await self.tasks.flush()
         self._changed(task, previous_assignee)
         self._announce_assignment(
@@ -185,8 +197,11 @@ class TaskService:
             return
         self.events.emit(TASK_ASSIGNED, {"task_id": str(task_id), "assignee_id": str(assignee_id)})
 
-    async def delete(self, task_id: uuid.UUID, viewer: Viewer) -> None:
+    async def delete(
+        self, task_id: uuid.UUID, viewer: Viewer, *, if_match: Precondition | None = None
+    ) -> None:
         task = await self.get(task_id, viewer, for_update=True)
+        _check(if_match, task)
         if not _may_edit(task, viewer):
             raise Forbidden("Only the task's owner can delete it")
         self._changed(task)
@@ -221,6 +236,17 @@ class TaskService:
             return _from_json(field, position["key"]), uuid.UUID(str(position["id"]))
         except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise InvalidCursor() from error
+
+
+class TaskChanged(AppError):
+    status_code = 412
+    message = "The task changed since you read it; here is how it is now"
+
+
+def _check(if_match: Precondition | None, task: Task) -> None:
+    """A write with If-Match goes ahead only on the version it names (the lock is held)."""
+    if if_match is not None and not if_match.allows(task.version):
+        raise TaskChanged(data=TaskOut.model_validate(task).model_dump(mode="json", by_alias=True))
 
 
 def _may_edit(task: Task, viewer: Viewer) -> bool:

@@ -4,12 +4,10 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from taskyard.db import LIKE_ESCAPE, contains_pattern
+from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
 from taskyard.errors import Conflict
 from taskyard.users.models import Role, User
 
@@ -36,15 +34,12 @@ class UserRepository:
 
     async def add_if_absent(self, user: User) -> None:
         """Insert the person unless someone of that id or email is already there."""
-        insert = (
-            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
         values = {
             column.key: getattr(user, column.key)
             for column in User.__table__.columns
             if getattr(user, column.key) is not None
         }
-        await self.session.execute(insert(User).values(**values).on_conflict_do_nothing())
+        await self.session.execute(insert_ignoring_conflicts(self.session, User).values(**values))
 
     async def add(self, user: User) -> User:
         self.session.add(user)
