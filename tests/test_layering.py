@@ -77,7 +77,11 @@ def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() ->
         EXPORT_REQUESTED,
         EXPORT_READY,
     }
-    assert set(registry.periodic) == {"due-soon scan", "expired-export purge"}
+    assert set(registry.periodic) == {
+        "due-soon scan",
+        "expired-export purge",
+        "expired idempotency-key purge",
+    }
     assert registry.mails[TASK_ASSIGNED].__module__ == "taskyard.tasks.notifications"
     assert registry.mails[USER_REGISTERED].__module__ == "taskyard.users.notifications"
     assert registry.work[EXPORT_REQUESTED].run.__module__ == "taskyard.exports.jobs"

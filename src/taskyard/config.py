@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     )
     # Addresses (or networks) of proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # After this many failed logins for one email or from one address within the window, login
+    # and register need a solved proof-of-work challenge (0: never).
+    challenge_after_failures: int = Field(default=5, ge=0)
+    challenge_window_seconds: int = Field(default=900, ge=1)
+    challenge_ttl_seconds: int = Field(default=300, ge=10)
+    challenge_cost: int = Field(default=5_000, ge=1)  # PBKDF2 iterations per attempt
 
     cache_enabled: bool = True
     # At most a day: version counters are kept a week past their last use (cache/backend.py).

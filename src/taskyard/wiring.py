@@ -76,6 +76,7 @@ def install_service(app: FastAPI, settings: Settings) -> list[APIRouter]:
     app.state.etag_taggers = []
     app.state.verifier = HmacVerifier(settings.signing_key)
     if settings.service in ("all", "auth"):
+        from taskyard.auth.challenge import challenge_gate
         from taskyard.auth.keys import KeyRing
         from taskyard.auth.passwords import PasswordService
         from taskyard.auth.repository import AuthRepository
@@ -85,6 +86,7 @@ def install_service(app: FastAPI, settings: Settings) -> list[APIRouter]:
         from taskyard.users.router import router as users_router
 
         app.state.passwords = PasswordService(settings)
+        app.state.challenge_gate = challenge_gate(settings, app.state.redis)
         if settings.jwt_signing == "ed25519":
             app.state.keyring = KeyRing(
                 app.state.database,

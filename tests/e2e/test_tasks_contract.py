@@ -23,6 +23,7 @@ TASK_FIELDS = {
     "createdAt",
     "updatedAt",
     "assignee",
+    "version",  # added for If-Match; the original clients ignore it
 }
 
 

@@ -4,10 +4,10 @@ it then shows what changed and lets the person keep their changes or take the ot
 from __future__ import annotations
 
 import httpx
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
 from tests.serving import Server, bearer, login
-from tests.web.conftest import TabFactory
+from tests.web.conftest import Tab, TabFactory
 from tests.web.pages import create_task, register_through_the_form, task_card
 
 
@@ -20,21 +20,41 @@ def change_elsewhere(server: Server, email: str, title: str, changes: dict[str, 
     assert changed.status_code == 200, changed.text
 
 
+def save_over_a_change_elsewhere(
+    tab: Tab,
+    server: Server,
+    *,
+    title: str,
+    priority: str,
+    mine: tuple[str, str],
+    theirs: dict[str, str],
+) -> tuple[Locator, Locator]:
+    """A new person's task, opened for editing, changed elsewhere meanwhile, then saved: the
+    dialog and its conflict notice."""
+    page = tab.page
+    email = register_through_the_form(tab, "Clash Person")
+    create_task(page, title, priority)
+    task_card(page, title).get_by_role("button", name=f"Edit {title}").click()
+    dialog = page.get_by_role("dialog", name="Edit task")
+    dialog.get_by_label(mine[0]).fill(mine[1])
+    change_elsewhere(server, email, title, theirs)
+    dialog.get_by_role("button", name="Save changes").click()
+    return dialog, dialog.get_by_test_id("task-conflict")
+
+
 def test_a_conflicting_edit_shows_what_changed_and_keeps_mine(
     web_server: Server, open_tab: TabFactory
 ) -> None:
     tab = open_tab(web_server, "conflict")
     page = tab.page
-    email = register_through_the_form(tab, "Clash Person")
-    create_task(page, "Original title", "Medium")
-
-    task_card(page, "Original title").get_by_role("button", name="Edit Original title").click()
-    dialog = page.get_by_role("dialog", name="Edit task")
-    dialog.get_by_label("Description").fill("My careful notes")
-    change_elsewhere(web_server, email, "Original title", {"title": "Renamed elsewhere"})
-    dialog.get_by_role("button", name="Save changes").click()
-
-    conflict = dialog.get_by_test_id("task-conflict")
+    dialog, conflict = save_over_a_change_elsewhere(
+        tab,
+        web_server,
+        title="Original title",
+        priority="Medium",
+        mine=("Description", "My careful notes"),
+        theirs={"title": "Renamed elsewhere"},
+    )
     expect(conflict).to_contain_text("Someone changed this task while you were editing it.")
     expect(conflict).to_contain_text("Title: “Original title” → “Renamed elsewhere”")
     tab.screenshot("conflict")
@@ -49,21 +69,19 @@ def test_use_theirs_reloads_the_form_with_the_current_task(
     web_server: Server, open_tab: TabFactory
 ) -> None:
     tab = open_tab(web_server, "conflict-theirs")
-    page = tab.page
-    email = register_through_the_form(tab, "Yield Person")
-    create_task(page, "Draft", "Low")
-
-    task_card(page, "Draft").get_by_role("button", name="Edit Draft").click()
-    dialog = page.get_by_role("dialog", name="Edit task")
-    dialog.get_by_label("Title").fill("My draft")
-    change_elsewhere(web_server, email, "Draft", {"title": "Their draft", "priority": "high"})
-    dialog.get_by_role("button", name="Save changes").click()
-    conflict = dialog.get_by_test_id("task-conflict")
+    dialog, conflict = save_over_a_change_elsewhere(
+        tab,
+        web_server,
+        title="Draft",
+        priority="Low",
+        mine=("Title", "My draft"),
+        theirs={"title": "Their draft", "priority": "high"},
+    )
     expect(conflict).to_contain_text("Priority: “low” → “high”")
     conflict.get_by_role("button", name="Use theirs").click()
     expect(dialog.get_by_test_id("task-conflict")).to_have_count(0)
     expect(dialog.get_by_label("Title")).to_have_value("Their draft")
     expect(dialog.get_by_label("Priority")).to_have_value("high")
     dialog.get_by_role("button", name="Cancel").click()
-    expect(task_card(page, "Their draft")).to_be_visible()
+    expect(task_card(tab.page, "Their draft")).to_be_visible()
     assert tab.app_errors() == []

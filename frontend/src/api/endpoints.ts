@@ -16,15 +16,22 @@ import type {
 
 const byId = (id: string) => ({ params: { path: { id } } });
 const keyed = (key: string | undefined) => ({ header: key === undefined ? {} : { "Idempotency-Key": key } });
+const solved = (challenge: string | undefined) => (challenge === undefined ? {} : { "X-Altcha": challenge });
 /** If-Match for a task the person read at `version`: the server's ETags are "v<version>-…". */
 const atVersion = (version: number | undefined) => ({
   header: version === undefined ? {} : { "If-Match": `"v${String(version)}"` },
 });
 
 export const authApi = {
-  register: (body: RegisterInput, idempotencyKey?: string) =>
-    unwrap(api.anonymous.POST("/api/v1/auth/register", { body, params: keyed(idempotencyKey) })),
-  login: (body: LoginInput) => unwrap(api.anonymous.POST("/api/v1/auth/login", { body })),
+  register: (body: RegisterInput, idempotencyKey?: string, challenge?: string) =>
+    unwrap(
+      api.anonymous.POST("/api/v1/auth/register", {
+        body,
+        params: { header: { ...keyed(idempotencyKey).header, ...solved(challenge) } },
+      }),
+    ),
+  login: (body: LoginInput, challenge?: string) =>
+    unwrap(api.anonymous.POST("/api/v1/auth/login", { body, params: { header: solved(challenge) } })),
   logout: () => unwrap(api.http.POST("/api/v1/auth/logout")),
   me: () => unwrap(api.http.GET("/api/v1/auth/me")),
   updateMe: (body: MeUpdate) => unwrap(api.http.PATCH("/api/v1/auth/me", { body })),

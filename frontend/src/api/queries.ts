@@ -71,7 +71,8 @@ export function useUpdateTask() {
   return useMutation({
     mutationFn: ({ id, changes, version }: { id: string; changes: TaskUpdate; version?: number }) =>
       tasksApi.update(id, changes, version),
-    onSuccess: invalidate,
+    // A refusal too: a 412 means the lists show a version that is gone.
+    onSettled: invalidate,
   });
 }
 

@@ -96,6 +96,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Challenge
+         * @description A proof-of-work challenge (ALTCHA), as the widget reads it: the bare challenge, not the
+         *     envelope. Solve it and send the solution in X-Altcha when login or register ask for one.
+         */
+        get: operations["challenge_api_v1_auth_challenge_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -1021,6 +1042,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A solved challenge (GET /auth/challenge), needed only after repeated failed sign-ins for this email or from this address */
+                "X-Altcha"?: string | null;
                 /** @description Any unique string (a UUID): a retry with the same key and body gets the first response and writes nothing new; keys are kept 24 hours */
                 "Idempotency-Key"?: string | null;
             };
@@ -1089,10 +1112,51 @@ export interface operations {
             };
         };
     };
-    login_api_v1_auth_login_post: {
+    challenge_api_v1_auth_challenge_get: {
         parameters: {
             query?: never;
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Rate limited: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service temporarily unavailable: see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    login_api_v1_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A solved challenge (GET /auth/challenge), needed only after repeated failed sign-ins for this email or from this address */
+                "X-Altcha"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };

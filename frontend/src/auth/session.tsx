@@ -11,9 +11,10 @@ export type SessionState =
 
 interface Session {
   state: SessionState;
-  login: (input: LoginInput) => Promise<User>;
+  /** `challenge`: a solved check, once the server asks for one after failed sign-ins. */
+  login: (input: LoginInput, challenge?: string) => Promise<User>;
   /** `idempotencyKey`: the same for a retry of one submission, so it makes one account. */
-  register: (input: RegisterInput, idempotencyKey?: string) => Promise<User>;
+  register: (input: RegisterInput, idempotencyKey?: string, challenge?: string) => Promise<User>;
   logout: () => Promise<void>;
   /** After the person changed their own profile. */
   replaceUser: (user: User) => void;
@@ -99,8 +100,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const value = useMemo<Session>(
     () => ({
       state,
-      login: async (input) => start((await authApi.login(input)).data),
-      register: async (input, idempotencyKey) => start((await authApi.register(input, idempotencyKey)).data),
+      login: async (input, challenge) => start((await authApi.login(input, challenge)).data),
+      register: async (input, idempotencyKey, challenge) =>
+        start((await authApi.register(input, idempotencyKey, challenge)).data),
       logout: async () => {
         try {
           await authApi.logout();

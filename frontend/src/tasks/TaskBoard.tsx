@@ -94,12 +94,12 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
   // An edit that met a newer version: the person's values, and the task as it is now.
   const [conflict, setConflict] = useState<{ mine: TaskFormValues; current: Task } | null>(null);
 
-  /** Sends the edit only if the task is still the version `base` was (If-Match). */
-  const sendEdit = async (base: Task, values: TaskFormValues) => {
-    const changes = toUpdate(base, values);
+  /** Sends what the person changed from `opened`, only if the task is still `version`. */
+  const sendEdit = async (opened: Task, values: TaskFormValues, version: number) => {
+    const changes = toUpdate(opened, values);
     if (Object.keys(changes).length > 0) {
       try {
-        const answer = await updateTask.mutateAsync({ id: base.id, changes, version: base.version });
+        const answer = await updateTask.mutateAsync({ id: opened.id, changes, version });
         toast.show(answer.message);
       } catch (error) {
         if (error instanceof ApiError && error.status === 412 && error.data) {
@@ -119,7 +119,7 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
       toast.show(answer.message);
       setEditing(null);
     } else if (editing !== null) {
-      await sendEdit(editing, values);
+      await sendEdit(editing, values, editing.version);
     }
   };
 
@@ -240,7 +240,8 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
             current={conflict.current}
             busy={updateTask.isPending}
             onKeepMine={() => {
-              sendEdit(conflict.current, conflict.mine).catch((error: unknown) => {
+              // Their other changes stay; the fields this person changed take this person's values.
+              sendEdit(editing, conflict.mine, conflict.current.version).catch((error: unknown) => {
                 toast.show(messageOf(error), "error");
               });
             }}

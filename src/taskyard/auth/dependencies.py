@@ -32,6 +32,7 @@ async def get_auth_service(request: Request, session: DbSession) -> AuthService:
         identity=state.identity,
         limits=state.rate_limits,
         reuse_grace=timedelta(seconds=state.settings.refresh_reuse_grace_seconds),
+        challenge=state.challenge_gate,
     )
 
 

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
 
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from taskyard.auth.challenge import SOLUTION_HEADER
 from taskyard.auth.cookies import (
     clear_refresh_cookie,
     refresh_cookie,
@@ -30,6 +34,16 @@ keys_router = APIRouter(tags=["auth"])
 JWKS_PATH = "/.well-known/jwks.json"
 
 
+ChallengeSolution = Annotated[
+    str | None,
+    Header(
+        alias=SOLUTION_HEADER,
+        description="A solved challenge (GET /auth/challenge), needed only after repeated "
+        "failed sign-ins for this email or from this address",
+    ),
+]
+
+
 def client_ip(request: Request) -> str:
     """The caller's address, as the proxy layer established it (trusted proxies only)."""
     return request.client.host if request.client else "unknown"
@@ -55,10 +69,14 @@ def _auth_payload(issued: IssuedTokens) -> AuthPayload:
     responses=documented_errors(400, 409, 413, 422),
 )
 async def register(
-    request: Request, body: RegisterInput, service: AuthServiceDep, idempotency: IdempotencyDep
+    request: Request,
+    body: RegisterInput,
+    service: AuthServiceDep,
+    idempotency: IdempotencyDep,
+    solution: ChallengeSolution = None,
 ) -> Response:
     async def sign_up() -> Response:
-        issued = await service.register(body, client_ip=client_ip(request))
+        issued = await service.register(body, client_ip=client_ip(request), solution=solution)
         request.state.user_id = str(issued.user.id)
         response = envelope_response(
             MessageEnvelope(message="User registered successfully", data=_auth_payload(issued)),
@@ -70,11 +88,24 @@ async def register(
     return await idempotency.run(body, sign_up)
 
 
+@router.get("/challenge", response_class=JSONResponse)
+async def challenge(request: Request) -> JSONResponse:
+    """A proof-of-work challenge (ALTCHA), as the widget reads it: the bare challenge, not the
+    envelope. Solve it and send the solution in X-Altcha when login or register ask for one."""
+    return JSONResponse(
+        request.app.state.challenge_gate.issue(), headers={"Cache-Control": "no-store"}
+    )
+
+
 @router.post("/login", responses=documented_errors(400, 401, 413))
 async def login(
-    request: Request, response: Response, body: LoginInput, service: AuthServiceDep
+    request: Request,
+    response: Response,
+    body: LoginInput,
+    service: AuthServiceDep,
+    solution: ChallengeSolution = None,
 ) -> MessageEnvelope[AuthPayload]:
-    issued = await service.login(body, client_ip=client_ip(request))
+    issued = await service.login(body, client_ip=client_ip(request), solution=solution)
     request.state.user_id = str(issued.user.id)
     _remember_refresh_token(request, response, issued)
     return MessageEnvelope(message="Login successful", data=_auth_payload(issued))

@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from taskyard.auth.challenge import ChallengeGate
 from taskyard.auth.passwords import PasswordService
 from taskyard.auth.repository import AuthRepository
 from taskyard.auth.schemas import LoginInput, MeUpdate, RegisterInput
@@ -63,7 +64,9 @@ class AuthService:
         identity: IdentityStore,
         limits: RateLimitService | None = None,
         reuse_grace: timedelta = timedelta(0),
+        challenge: ChallengeGate | None = None,
     ) -> None:
+        self.challenge = challenge
         self.users = users
         self.reuse_grace = reuse_grace
         self.auth = auth
@@ -81,9 +84,16 @@ class AuthService:
         if self.limits is not None:
             await self.limits.enforce(budget, key)
 
-    async def register(self, data: RegisterInput, *, client_ip: str) -> IssuedTokens:
+    async def _pass_challenge(self, email: str, client_ip: str, solution: str | None) -> None:
+        if self.challenge is not None:
+            await self.challenge.require(email=email, address=client_ip, solution=solution)
+
+    async def register(
+        self, data: RegisterInput, *, client_ip: str, solution: str | None = None
+    ) -> IssuedTokens:
         await self.tokens.prepare()
         await self._spend("register", client_ip)
+        await self._pass_challenge(data.email, client_ip, solution)
         user = User(
             name=data.name,
             email=data.email,
@@ -97,17 +107,21 @@ class AuthService:
         self.events.emit(USER_REGISTERED, {"user_id": str(user.id)})
         return await self._open_session(user)
 
-    async def login(self, data: LoginInput, *, client_ip: str) -> IssuedTokens:
+    async def login(
+        self, data: LoginInput, *, client_ip: str, solution: str | None = None
+    ) -> IssuedTokens:
         # A ceiling per address against credential stuffing, and a tighter budget per address
         # and account against guessing one password; both before any password is hashed.
         await self.tokens.prepare()
         await self._spend("login_ip", client_ip)
         await self._spend("login", f"{client_ip}|{data.email}")
+        await self._pass_challenge(data.email, client_ip, solution)
         user = await self.users.get_by_email(data.email)
         if user is None:
             await self.passwords.burn_time(data.password)
-            raise InvalidCredentials()
-        if not await self.passwords.verify(user.password_hash, data.password):
+        if user is None or not await self.passwords.verify(user.password_hash, data.password):
+            if self.challenge is not None:
+                await self.challenge.failed(email=data.email, address=client_ip)
             raise InvalidCredentials()
         if not user.is_active:
             raise AccountDeactivated()
