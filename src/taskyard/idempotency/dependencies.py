@@ -12,7 +12,7 @@ from taskyard.idempotency.service import Idempotency
 from taskyard.identity import claims_of
 
 # What clients send in practice (UUIDs, ULIDs, random tokens): printable ASCII, no spaces.
-KEY_PATTERN = re.compile(r"[!-~]{1,255}")
+KEY_PATTERN = re.compile(r"^[!-~]{1,255}$")
 
 
 async def _scope(request: Request) -> str:
@@ -31,6 +31,7 @@ async def get_idempotency(
             alias="Idempotency-Key",
             description="Any unique string (a UUID): a retry with the same key and body gets "
             "the first response and writes nothing new; keys are kept 24 hours",
+            json_schema_extra={"pattern": KEY_PATTERN.pattern, "minLength": 1, "maxLength": 255},
         ),
     ] = None,
 ) -> Idempotency:
