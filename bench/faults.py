@@ -28,6 +28,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -443,8 +445,11 @@ def cluster_command(stack: Stack, *args: str) -> list[str]:
     return [sys.executable, str(LOCAL_CLUSTER), "--state-dir", str(stack.state_dir), *args]
 
 
-async def measure(args: argparse.Namespace) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix="taskyard-faults-"))
+@asynccontextmanager
+async def running_stack(instances: int = 3) -> AsyncIterator[tuple[Stack, MailSink]]:
+    """nginx over `instances` instances and a worker, on private PostgreSQL, Redis and RabbitMQ
+    servers and an SMTP sink, all on free ports; everything is removed afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix="taskyard-stack-"))
     os.chmod(workdir, 0o755)  # noqa: S103 - servers run as their own users and must reach it
     redis_port, rabbitmq_port = _free_port(), _free_port()
     (workdir / "redis").mkdir()
@@ -473,7 +478,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "TASKYARD_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
             "TASKYARD_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{rabbitmq_port}/",
             "TASKYARD_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
-            "TASKYARD_SECRET_KEY": "faults-" + "k" * 40,
+            "TASKYARD_SECRET_KEY": "private-stack-" + "k" * 40,
             "TASKYARD_LOG_LEVEL": "warning",
             "TASKYARD_OUTBOX_POLL_SECONDS": "0.2",
             "TASKYARD_CHALLENGE_AFTER_FAILURES": "0",
@@ -491,7 +496,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         started = await asyncio.to_thread(
             subprocess.run,
             cluster_command(
-                stack, "up", "--instances", "3", "--port", "0", "--first-instance-port", "0"
+                stack,
+                "up",
+                "--instances",
+                str(instances),
+                "--port",
+                "0",
+                "--first-instance-port",
+                "0",
             ),
             env=stack.env,
             capture_output=True,
@@ -504,32 +516,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         stack.cluster = json.loads(started.stdout)
         stack.worker = PrivateProcess([TASKYARD, "worker"], stack.env)
         stack.worker.start()
-
-        ledger = Ledger()
-        traffic = Traffic(stack.cluster["url"], args.rate, ledger)
-        flowing = asyncio.create_task(traffic.run())
-        await asyncio.sleep(args.settle)
-        rows = []
-        windows: list[tuple[float, float]] = []  # each fault, until it had recovered
-        for fault in args.faults:
-            broke, back = await inject(stack, fault, args.window)
-            await asyncio.sleep(args.settle)
-            row = summarize(ledger, fault, broke, back, time.monotonic())
-            rows.append(row)
-            windows.append((broke, back + (row["recovery_seconds"] or args.settle)))
-        traffic.running = False
-        await flowing
-        outcome = await verify(stack, ledger, sink)
-        quiet = [a for a in ledger.attempts if not any(b <= a.at < e for b, e in windows)]
-        quiet_errors = sum(1 for a in quiet if not _ok(a))
-        return {
-            "rate_per_second": args.rate,
-            "attempts": len(ledger.attempts),
-            "attempts_outside_faults": len(quiet),
-            "error_rate_outside_faults": round(quiet_errors / max(1, len(quiet)), 5),
-            "faults": rows,
-            "outcome": outcome,
-        }
+        yield stack, sink
     finally:
         await asyncio.to_thread(
             subprocess.run,
@@ -546,6 +533,35 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         stack.postgres.remove()
         sink.controller.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    async with running_stack(instances=3) as (stack, sink):
+        ledger = Ledger()
+        traffic = Traffic(stack.cluster["url"], args.rate, ledger)
+        flowing = asyncio.create_task(traffic.run())
+        await asyncio.sleep(args.settle)
+        rows = []
+        windows: list[tuple[float, float]] = []  # each fault, until it had recovered
+        for fault in args.faults:
+            broke, back = await inject(stack, fault, args.window)
+            await asyncio.sleep(args.settle)
+            row = summarize(ledger, fault, broke, back, time.monotonic())
+            rows.append(row)
+            windows.append((broke, back + (row["recovery_seconds"] or args.settle)))
+        traffic.running = False
+        await flowing
+        outcome = await verify(stack, ledger, sink)
+    quiet = [a for a in ledger.attempts if not any(b <= a.at < e for b, e in windows)]
+    quiet_errors = sum(1 for a in quiet if not _ok(a))
+    return {
+        "rate_per_second": args.rate,
+        "attempts": len(ledger.attempts),
+        "attempts_outside_faults": len(quiet),
+        "error_rate_outside_faults": round(quiet_errors / max(1, len(quiet)), 5),
+        "faults": rows,
+        "outcome": outcome,
+    }
 
 
 ALL_FAULTS = [

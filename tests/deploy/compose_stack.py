@@ -31,6 +31,11 @@ def podman(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     )
 
 
+def env_options(env: dict[str, str]) -> list[str]:
+    """`podman exec -e` options for these variables."""
+    return [part for key, value in env.items() for part in ("-e", f"{key}={value}")]
+
+
 def dependency_levels(services: dict[str, Any]) -> list[list[str]]:
     """The services in start order: each level depends only on the levels before it."""
     remaining = {
@@ -136,8 +141,7 @@ class ComposeStack:
         return shown.stdout + shown.stderr
 
     def exec(self, container: str, *command: str, env: dict[str, str] | None = None) -> str:
-        options = [part for key, value in (env or {}).items() for part in ("-e", f"{key}={value}")]
-        ran = podman("exec", *options, container, *command, timeout=120)
+        ran = podman("exec", *env_options(env or {}), container, *command, timeout=120)
         assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
         return ran.stdout
 

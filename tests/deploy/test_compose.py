@@ -22,7 +22,14 @@ import httpx
 import pytest
 import yaml
 
-from tests.deploy.compose_stack import DEPLOY, REPO, ComposeStack, podman, podman_problem
+from tests.deploy.compose_stack import (
+    DEPLOY,
+    REPO,
+    ComposeStack,
+    env_options,
+    podman,
+    podman_problem,
+)
 from tests.postman import run_collection
 from tests.serving import PASSWORD
 from tests.support import GENEROUS_RATE_LIMITS, SmtpServer, any_free_port, service_unavailable
@@ -153,8 +160,12 @@ def stack(
     limits = {f"TASKYARD_{name.upper()}": value for name, value in GENEROUS_RATE_LIMITS.items()}
     serving = PROFILES[profile].serving
     test_override = workdir / "compose.test.yaml"
+    # One uvicorn worker an instance: the whole stack shares this machine's two cores.
+    one_worker = ["serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"]  # noqa: S104
     test_override.write_text(
-        yaml.safe_dump({"services": {name: {"environment": limits} for name in serving}})
+        yaml.safe_dump(
+            {"services": {name: {"environment": limits, "command": one_worker} for name in serving}}
+        )
     )
     compose = ComposeStack(
         project=f"taskyard-test-{uuid.uuid4().hex[:6]}",
@@ -183,15 +194,16 @@ def stack(
 def admin_email(stack: Stack) -> str:
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     container = stack.compose.containers(stack.expected.accounts)[0]
-    stack.compose.exec(
-        container,
-        "taskyard",
-        "create-admin",
-        "--email",
-        email,
-        "--name",
-        "Compose Admin",
-        env={"TASKYARD_ADMIN_PASSWORD": PASSWORD},
+    command = ["taskyard", "create-admin", "--email", email, "--name", "Compose Admin"]
+    # A one-shot command fails at once if the database is slow to answer on a loaded machine.
+    env = {"TASKYARD_ADMIN_PASSWORD": PASSWORD, "TASKYARD_DB_CONNECT_TIMEOUT": "30"}
+    eventually(
+        lambda: (
+            podman("exec", *env_options(env), container, *command, timeout=120).returncode == 0
+            or None
+        ),
+        "create-admin succeeded",
+        within=120,
     )
     return email
 
