@@ -1,15 +1,17 @@
 """Faults injected while traffic flows, and proof that nothing was lost.
 
-Steady traffic (reads, creates, updates and registrations) goes through nginx to 3 instances,
-with a worker sending mail, all on private PostgreSQL, Redis and RabbitMQ servers on free
+Steady traffic (reads, creates, updates and registrations) goes through nginx to 3 instances
+(or, split, to auth x 2 and tasks x 3 behind the gateway), with workers sending mail, all on
+private PostgreSQL (a primary and a streaming replica), Redis and RabbitMQ servers on free
 ports. Clients retry as real ones would, with their Idempotency-Keys. One fault at a time:
 an API instance SIGKILLed, Redis killed, RabbitMQ killed, PostgreSQL restarted or stopped, the
-worker SIGKILLed mid-batch. For each: errors during the fault and after it, by status; the time
-to recovery after the service returns; p95 during the fault. Then, from the database and the
+replica stopped, 200 ms of delay on the database link (a delaying TCP proxy), the worker
+SIGKILLed mid-batch. For each: errors during the fault and after it, by status; the time to
+recovery after the service returns; p95 during the fault. Then, from the databases and the
 mail sink: every create acknowledged with 201 exists, every registration's welcome mail arrived
 exactly once, and the outbox drained.
 
-    make bench-faults                          # every fault, 10 s windows, 100 operations/s
+    make bench-faults                          # every fault, both topologies, 10 s windows
     python bench/faults.py --reduced --json    # three faults, short windows (run by make test)
 """
 
@@ -27,10 +29,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,8 @@ from aiosmtpd.controller import Controller
 from run import REPO, TASKYARD, _free_port, save_results
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from taskyard.db import REPLICA_APPLICATION_NAME
 
 LOCAL_CLUSTER = REPO / "deploy" / "local-cluster"
 PASSWORD = "correct-horse-battery"
@@ -59,33 +64,53 @@ def _pg_binary(name: str) -> str:
     return found
 
 
+STATEMENT_STATISTICS = bool(
+    list(Path("/usr/share/postgresql").glob("*/extension/pg_stat_statements.control"))
+)
+
+
 class PrivatePostgres:
-    def __init__(self) -> None:
+    """A PostgreSQL server of the benchmark's own; given a primary, a streaming replica of it."""
+
+    def __init__(self, primary: PrivatePostgres | None = None) -> None:
         self.port = _free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix="taskyard-faults-pg-"))
         self.data = self.workdir / "data"
         if os.geteuid() == 0:
             shutil.chown(self.workdir, "postgres")
+        if primary is None:
+            create = [_pg_binary("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust"]
+        else:  # initdb's trust rules admit replication connections from loopback
+            create = [
+                _pg_binary("pg_basebackup"),
+                *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
+                *("-D", str(self.data), "--write-recovery-conf", "--wal-method=stream"),
+            ]
+        subprocess.run([*_as_postgres(), *create], check=True, capture_output=True, timeout=120)
+
+    def url(self, database: str = "postgres", port: int | None = None) -> str:
+        return f"postgresql://postgres@127.0.0.1:{port or self.port}/{database}"
+
+    def create_database(self, name: str) -> None:
         subprocess.run(
             [
-                *_as_postgres(),
-                _pg_binary("initdb"),
-                "-D",
-                str(self.data),
+                _pg_binary("createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
                 "-U",
                 "postgres",
-                "--auth=trust",
+                name,
             ],
             check=True,
             capture_output=True,
         )
 
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
     def _ctl(self, *args: str) -> None:
         options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
+        if STATEMENT_STATISTICS:  # where the database's time goes, for the soak's profile
+            options += " -c shared_preload_libraries=pg_stat_statements"
         subprocess.run(
             [
                 *_as_postgres(),
@@ -106,6 +131,10 @@ class PrivatePostgres:
 
     def start(self) -> None:
         self._ctl("start")
+
+    @property
+    def postmaster_pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
 
     def stop(self) -> None:
         self._ctl("-m", "fast", "stop")
@@ -146,6 +175,10 @@ class PrivateProcess:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+    def signal(self, number: signal.Signals) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, number)
 
     def kill(self) -> None:
         if self.process is not None:
@@ -216,14 +249,20 @@ async def tcp_open(port: int) -> bool:
 
 
 class MailSink:
+    """Counts what arrives for each recipient: transmissions, and distinct mails by Message-ID
+    (a mail sent again after a crash keeps its Message-ID, and a mailbox shows it once)."""
+
     def __init__(self) -> None:
         self.to: Counter[str] = Counter()
+        self.message_ids: defaultdict[str, set[str]] = defaultdict(set)
         self.port = _free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        message_id = BytesParser().parsebytes(envelope.content, headersonly=True)["Message-ID"]
         for recipient in envelope.rcpt_tos:
             self.to[recipient.lower()] += 1
+            self.message_ids[recipient.lower()].add(str(message_id))
         return "250 OK"
 
 
@@ -332,6 +371,7 @@ class Traffic:
 
 @dataclass
 class Stack:
+    topology: str  # "monolith" or "split"
     postgres: PrivatePostgres
     redis: PrivateProcess
     rabbitmq: PrivateProcess
@@ -339,21 +379,38 @@ class Stack:
     rabbitmq_port: int
     env: dict[str, str]
     state_dir: Path
+    replica: PrivatePostgres | None = None
+    database_link: PrivateProcess | None = None  # the delaying proxy in front of the primary
+    database_urls: dict[str, str] = field(default_factory=dict)  # service -> its database
     cluster: dict[str, Any] = field(default_factory=dict)
-    worker: PrivateProcess | None = None
+    workers: dict[str, PrivateProcess] = field(default_factory=dict)
+
+    @property
+    def services(self) -> list[str]:
+        return ["auth", "tasks"] if self.topology == "split" else ["all"]
+
+    @property
+    def mail_worker(self) -> PrivateProcess:
+        """The worker that sends the welcome mail."""
+        return self.workers["auth" if self.topology == "split" else "all"]
 
 
 def instance_pids(stack: Stack) -> list[int]:
-    return [int(pid) for pid in stack.cluster["services"]["all"].values()]
+    return [int(pid) for urls in stack.cluster["services"].values() for pid in urls.values()]
+
+
+def busiest_instance_pid(stack: Stack) -> int:
+    """An instance of the service most of the traffic goes to."""
+    urls = stack.cluster["services"]["tasks" if stack.topology == "split" else "all"]
+    return int(next(iter(urls.values())))
 
 
 async def inject(stack: Stack, fault: str, window: float) -> tuple[float, float]:
     """Breaks one thing for `window` seconds and brings it back: (when it broke, when back)."""
     broke = time.monotonic()
     if fault == "api-instance":
-        pid = instance_pids(stack)[0]
-        os.kill(pid, signal.SIGKILL)
-        await asyncio.sleep(window)  # nginx sends the traffic to the other two meanwhile
+        os.kill(busiest_instance_pid(stack), signal.SIGKILL)
+        await asyncio.sleep(window)  # nginx sends the traffic to the other instances meanwhile
     elif fault == "redis":
         stack.redis.kill()
         await asyncio.sleep(window)
@@ -371,13 +428,39 @@ async def inject(stack: Stack, fault: str, window: float) -> tuple[float, float]
         await asyncio.sleep(window)
         await asyncio.to_thread(stack.postgres.start)
     elif fault == "worker":
-        assert stack.worker is not None
-        stack.worker.kill()
+        stack.mail_worker.kill()
         await asyncio.sleep(window)
-        stack.worker.start()
+        stack.mail_worker.start()
+    elif fault == "replica":
+        assert stack.replica is not None
+        await asyncio.to_thread(stack.replica.stop)
+        await asyncio.sleep(window)
+        await asyncio.to_thread(stack.replica.start)
+    elif fault == "network-delay":
+        assert stack.database_link is not None
+        stack.database_link.signal(signal.SIGUSR1)
+        await asyncio.sleep(window)
+        stack.database_link.signal(signal.SIGUSR2)
     else:
         raise ValueError(fault)
     return broke, time.monotonic()
+
+
+async def replica_connections(stack: Stack) -> int:
+    """The instances' open connections to the replica."""
+    assert stack.replica is not None
+    engine = create_async_engine(
+        stack.replica.url().replace("postgresql://", "postgresql+asyncpg://")
+    )
+    try:
+        async with engine.connect() as connection:
+            count = await connection.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": REPLICA_APPLICATION_NAME},
+            )
+    finally:
+        await engine.dispose()
+    return int(count or 0)
 
 
 def summarize(
@@ -409,33 +492,42 @@ def _ok(attempt: Attempt) -> bool:
 
 
 async def verify(stack: Stack, ledger: Ledger, sink: MailSink) -> dict[str, Any]:
-    engine = create_async_engine(
-        stack.env["TASKYARD_DATABASE_URL"].replace("postgresql://", "postgresql+asyncpg://")
-    )
+    engines = {
+        service: create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
+        for service, url in stack.database_urls.items()
+    }
 
-    async def scalar(statement: str) -> Any:
-        async with engine.connect() as connection:
-            return (await connection.execute(text(statement))).scalar()
+    async def undelivered() -> int:
+        total = 0
+        for engine in engines.values():
+            async with engine.connect() as connection:
+                total += int((await connection.execute(text(UNDELIVERED))).scalar() or 0)
+        return total
 
     async def drained() -> bool:
-        undelivered = await scalar(UNDELIVERED)
         mailed = all(sink.to[email] >= 1 for email in ledger.registered)
-        return int(undelivered) == 0 and mailed
+        return mailed and await undelivered() == 0
 
     try:
         await wait_until(drained, 120, "the outbox drained and every welcome mail arrived")
         outbox_left = 0
     except RuntimeError:
-        outbox_left = int(await scalar(UNDELIVERED))
-    async with engine.connect() as connection:
+        outbox_left = await undelivered()
+    async with engines["tasks" if stack.topology == "split" else "all"].connect() as connection:
         ids = {str(row[0]) for row in await connection.execute(text("SELECT id FROM tasks"))}
-    await engine.dispose()
+    for engine in engines.values():
+        await engine.dispose()
     return {
         "acknowledged_creates": len(ledger.created),
         "lost_creates": len(ledger.created - ids),
         "registrations": len(ledger.registered),
         "welcome_mails_missing": sum(1 for e in ledger.registered if sink.to[e] == 0),
-        "welcome_mails_duplicated": sum(1 for e in ledger.registered if sink.to[e] > 1),
+        "welcome_mails_duplicated": sum(
+            1 for e in ledger.registered if len(sink.message_ids[e]) > 1
+        ),
+        "welcome_mails_resent": sum(
+            1 for e in ledger.registered if sink.to[e] > len(sink.message_ids[e])
+        ),
         "outbox_left": outbox_left,
         "operations_given_up": ledger.gave_up,
     }
@@ -445,16 +537,69 @@ def cluster_command(stack: Stack, *args: str) -> list[str]:
     return [sys.executable, str(LOCAL_CLUSTER), "--state-dir", str(stack.state_dir), *args]
 
 
+def copy_logs(state_dir: Path, into: Path) -> None:
+    """The instances' logs, kept past the stack."""
+    into.mkdir(parents=True, exist_ok=True)
+    for log in state_dir.glob("*.log"):
+        shutil.copy(log, into / log.name)
+
+
+DELAY_PROXY = REPO / "bench" / "delay_proxy.py"
+NETWORK_DELAY_MS = 200
+
+
+def cluster_up_arguments(topology: str, instances: int) -> list[str]:
+    if topology == "split":
+        return [
+            *("--split", "--no-service-workers"),
+            *("--auth-instances", "2", "--task-instances", str(instances)),
+        ]
+    return ["--instances", str(instances)]
+
+
+def service_databases(
+    stack: Stack, link_port: int | None
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Each service's database URL (through the delaying link when there is one), its replica's
+    URL, and the variables local-cluster takes them from."""
+    names = (
+        {"auth": "taskyard_auth", "tasks": "taskyard_tasks"}
+        if stack.topology == "split"
+        else {"all": "postgres"}
+    )
+    urls, replicas, variables = {}, {}, {}
+    for service, name in names.items():
+        if name != "postgres":
+            stack.postgres.create_database(name)
+        urls[service] = stack.postgres.url(name, port=link_port)
+        prefix = "TASKYARD_" if service == "all" else f"TASKYARD_{service.upper()}_"
+        variables[f"{prefix}DATABASE_URL"] = urls[service]
+        if stack.replica is not None:
+            replicas[service] = stack.replica.url(name)
+            variables[f"{prefix}DATABASE_REPLICA_URLS"] = replicas[service]
+    return urls, replicas, variables
+
+
 @asynccontextmanager
-async def running_stack(instances: int = 3) -> AsyncIterator[tuple[Stack, MailSink]]:
-    """nginx over `instances` instances and a worker, on private PostgreSQL, Redis and RabbitMQ
-    servers and an SMTP sink, all on free ports; everything is removed afterwards."""
+async def running_stack(
+    instances: int = 3,
+    topology: str = "monolith",
+    *,
+    replica: bool = False,
+    delayed_link: bool = False,
+    keep_logs: Path | None = None,
+) -> AsyncIterator[tuple[Stack, MailSink]]:
+    """nginx over `instances` instances (split: auth x 2 and tasks x `instances`) and the
+    workers, on private PostgreSQL (with a streaming replica, and behind a link that can be
+    slowed, if asked), Redis and RabbitMQ servers and an SMTP sink, all on free ports;
+    everything is removed afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix="taskyard-stack-"))
     os.chmod(workdir, 0o755)  # noqa: S103 - servers run as their own users and must reach it
     redis_port, rabbitmq_port = _free_port(), _free_port()
     (workdir / "redis").mkdir()
     (workdir / "rabbitmq").mkdir()
     stack = Stack(
+        topology=topology,
         postgres=PrivatePostgres(),
         redis=private_redis(redis_port, workdir / "redis"),
         rabbitmq=private_rabbitmq(rabbitmq_port, workdir / "rabbitmq"),
@@ -467,6 +612,23 @@ async def running_stack(instances: int = 3) -> AsyncIterator[tuple[Stack, MailSi
     sink.controller.start()
     try:
         stack.postgres.start()
+        if replica:
+            stack.replica = PrivatePostgres(primary=stack.postgres)
+            stack.replica.start()
+        link_port = None
+        if delayed_link:
+            link_port = _free_port()
+            stack.database_link = PrivateProcess(
+                [
+                    sys.executable,
+                    str(DELAY_PROXY),
+                    *("--listen", str(link_port), "--target", str(stack.postgres.port)),
+                    *("--delay-ms", str(NETWORK_DELAY_MS)),
+                ]
+            )
+            stack.database_link.start()
+            await wait_until(lambda: tcp_open(link_port), 20, "the database link up")
+        stack.database_urls, replica_urls, database_variables = service_databases(stack, link_port)
         stack.redis.start()
         stack.rabbitmq.start()
         await wait_until(lambda: tcp_open(redis_port), 20, "Redis up")
@@ -474,7 +636,7 @@ async def running_stack(instances: int = 3) -> AsyncIterator[tuple[Stack, MailSi
         stack.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("TASKYARD_")},
             "TASKYARD_BIN": TASKYARD,
-            "TASKYARD_DATABASE_URL": stack.postgres.url,
+            **database_variables,
             "TASKYARD_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
             "TASKYARD_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{rabbitmq_port}/",
             "TASKYARD_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
@@ -482,8 +644,10 @@ async def running_stack(instances: int = 3) -> AsyncIterator[tuple[Stack, MailSi
             "TASKYARD_LOG_LEVEL": "warning",
             "TASKYARD_OUTBOX_POLL_SECONDS": "0.2",
             "TASKYARD_CHALLENGE_AFTER_FAILURES": "0",
+            # Out of the way but small: a moving window keeps up to its limit's hits in Redis,
+            # and each check reads them all, so a huge limit would make Redis the bottleneck.
             **{
-                f"TASKYARD_{name}": "1000000/minute"
+                f"TASKYARD_{name}": "2000/second"
                 for name in (
                     "RATE_LIMIT",
                     "RATE_LIMIT_LOGIN",
@@ -498,12 +662,8 @@ async def running_stack(instances: int = 3) -> AsyncIterator[tuple[Stack, MailSi
             cluster_command(
                 stack,
                 "up",
-                "--instances",
-                str(instances),
-                "--port",
-                "0",
-                "--first-instance-port",
-                "0",
+                *cluster_up_arguments(topology, instances),
+                *("--port", "0", "--first-instance-port", "0"),
             ),
             env=stack.env,
             capture_output=True,
@@ -514,10 +674,22 @@ async def running_stack(instances: int = 3) -> AsyncIterator[tuple[Stack, MailSi
         if started.returncode != 0:
             raise RuntimeError(started.stderr + started.stdout)
         stack.cluster = json.loads(started.stdout)
-        stack.worker = PrivateProcess([TASKYARD, "worker"], stack.env)
-        stack.worker.start()
+        for service in stack.services:
+            worker_env = {**stack.env}
+            if service != "all":
+                auth_url = next(iter(stack.cluster["services"]["auth"]))
+                worker_env |= {
+                    "TASKYARD_SERVICE": service,
+                    "TASKYARD_DATABASE_URL": stack.database_urls[service],
+                    "TASKYARD_DATABASE_REPLICA_URLS": replica_urls.get(service, ""),
+                    "TASKYARD_AUTH_JWKS_URL": f"{auth_url}/.well-known/jwks.json",
+                }
+            stack.workers[service] = PrivateProcess([TASKYARD, "worker"], worker_env)
+            stack.workers[service].start()
         yield stack, sink
     finally:
+        if keep_logs is not None:
+            await asyncio.to_thread(copy_logs, stack.state_dir, keep_logs)
         await asyncio.to_thread(
             subprocess.run,
             cluster_command(stack, "down"),
@@ -526,17 +698,25 @@ async def running_stack(instances: int = 3) -> AsyncIterator[tuple[Stack, MailSi
             timeout=60,
             check=False,
         )
-        if stack.worker is not None:
-            stack.worker.kill()
-        stack.rabbitmq.kill()
-        stack.redis.kill()
-        stack.postgres.remove()
+        for process in [*stack.workers.values(), stack.rabbitmq, stack.redis]:
+            process.kill()
+        if stack.database_link is not None:
+            stack.database_link.kill()
+        for server in (stack.replica, stack.postgres):
+            if server is not None:
+                server.remove()
         sink.controller.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-async def measure(args: argparse.Namespace) -> dict[str, Any]:
-    async with running_stack(instances=3) as (stack, sink):
+async def measure(args: argparse.Namespace, topology: str) -> dict[str, Any]:
+    async with running_stack(
+        instances=3,
+        topology=topology,
+        replica="replica" in args.faults,
+        delayed_link="network-delay" in args.faults,
+        keep_logs=args.keep_logs and args.keep_logs / topology,
+    ) as (stack, sink):
         ledger = Ledger()
         traffic = Traffic(stack.cluster["url"], args.rate, ledger)
         flowing = asyncio.create_task(traffic.run())
@@ -544,9 +724,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         rows = []
         windows: list[tuple[float, float]] = []  # each fault, until it had recovered
         for fault in args.faults:
+            # Reads really go to the replica, so that stopping it is a fault worth the name.
+            serving = await replica_connections(stack) if fault == "replica" else None
             broke, back = await inject(stack, fault, args.window)
             await asyncio.sleep(args.settle)
             row = summarize(ledger, fault, broke, back, time.monotonic())
+            if serving is not None:
+                row["replica_connections_before"] = serving
             rows.append(row)
             windows.append((broke, back + (row["recovery_seconds"] or args.settle)))
         traffic.running = False
@@ -555,6 +739,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     quiet = [a for a in ledger.attempts if not any(b <= a.at < e for b, e in windows)]
     quiet_errors = sum(1 for a in quiet if not _ok(a))
     return {
+        "topology": topology,
         "rate_per_second": args.rate,
         "attempts": len(ledger.attempts),
         "attempts_outside_faults": len(quiet),
@@ -570,53 +755,170 @@ ALL_FAULTS = [
     "rabbitmq",
     "postgresql-restart",
     "postgresql-stop",
+    "replica",
+    "network-delay",
     "worker",
 ]
 REDUCED_FAULTS = ["api-instance", "redis", "postgresql-restart"]
 
 
+TOPOLOGY_NAMES = {
+    "monolith": "3 instances",
+    "split": "auth x 2 and tasks x 3 behind the gateway",
+}
+
+
 def report(results: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for run in results["runs"]:
+        lines += [
+            f"# Faults under load: {run['topology']} ({TOPOLOGY_NAMES[run['topology']]}, "
+            f"{run['rate_per_second']:.0f} operations/s through nginx)",
+            "",
+            "| Fault | Window | Requests | Errors during | Errors after | Recovery | p95 during |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for row in run["faults"]:
+            recovery = "—" if row["recovery_seconds"] is None else f"{row['recovery_seconds']} s"
+            lines.append(
+                f"| {row['fault']} | {row['window_seconds']} s | {row['requests_during']} | "
+                f"{row['errors_during'] or 'none'} | {row['errors_after'] or 'none'} | "
+                f"{recovery} | {row['p95_during_ms']} ms |"
+            )
+        lines += [
+            f"\nBefore it stopped, the replica served reads on {row['replica_connections_before']} "
+            "of the instances' connections."
+            for row in run["faults"]
+            if "replica_connections_before" in row
+        ]
+        lines += [
+            "",
+            f"Errors outside the fault windows: {run['error_rate_outside_faults']:.3%} of "
+            f"{run['attempts_outside_faults']} requests (target: under 0.1 %).",
+            "",
+            "Nothing lost:",
+            *(f"- {key}: {value}" for key, value in run["outcome"].items()),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+async def measure_all(args: argparse.Namespace) -> dict[str, Any]:
+    return {"runs": [await measure(args, topology) for topology in args.topologies]}
+
+
+PEAK_RESULTS = REPO / "bench" / "results" / "peak.json"
+PEAK_WHEN_UNMEASURED = 150.0  # this 2-core machine's, measured with --peak
+
+
+def share_of_peak(share: float) -> float:
+    """That share of the peak measured last (`--peak SAVE=1`), in whole operations a second."""
+    peak = PEAK_WHEN_UNMEASURED
+    if PEAK_RESULTS.exists():
+        peak = json.loads(PEAK_RESULTS.read_text()).get("peak_per_second") or peak
+    return float(round(share * peak))
+
+
+def peak_report(peak: dict[str, Any]) -> str:
     lines = [
-        f"# Faults under load ({results['rate_per_second']:.0f} operations/s through nginx, "
-        "3 instances)",
+        "# The fault and soak traffic's peak (nginx over 3 instances, load generator on the same "
+        "machine)",
         "",
-        "| Fault | Window | Requests | Errors during | Errors after | Recovery | p95 during |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in results["faults"]:
-        recovery = "—" if row["recovery_seconds"] is None else f"{row['recovery_seconds']} s"
-        lines.append(
-            f"| {row['fault']} | {row['window_seconds']} s | {row['requests_during']} | "
-            f"{row['errors_during'] or 'none'} | {row['errors_after'] or 'none'} | {recovery} | "
-            f"{row['p95_during_ms']} ms |"
-        )
-    outcome = results["outcome"]
-    lines += [
+        "| Offered /s | Served /s | p95 | Errors |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {step['offered_per_second']:.0f} | {step['served_per_second']} | "
+            f"{step['p95_ms']} ms | {step['errors']} |"
+            for step in peak["steps"]
+        ),
         "",
-        f"Errors outside the fault windows: {results['error_rate_outside_faults']:.3%} of "
-        f"{results['attempts_outside_faults']} requests (target: under 0.1 %).",
-        "",
-        "Nothing lost:",
-        *(f"- {key}: {value}" for key, value in outcome.items()),
+        f"Peak: {peak['peak_per_second']} operations/s, the highest rate served in full with "
+        "p95 under 200 ms and no errors. The fault run goes at half of it, the soak at 70 %.",
     ]
     return "\n".join(lines) + "\n"
+
+
+PEAK_STEP_SECONDS = 20.0
+PEAK_P95_SECONDS = 0.2  # the plan's target: beyond it the stack is past its peak
+
+
+async def find_peak(rates: list[float]) -> dict[str, Any]:
+    """The same traffic, offered at rising rates on a fresh monolith stack: the peak is the
+    highest rate served in full with p95 under 200 ms and no errors. The fault run goes at
+    about half of it, the soak at about 70 %."""
+    steps = []
+    async with running_stack(instances=3) as (stack, _sink):
+        for rate in rates:
+            ledger = Ledger()
+            traffic = Traffic(stack.cluster["url"], rate, ledger)
+            flowing = asyncio.create_task(traffic.run())
+            await asyncio.sleep(PEAK_STEP_SECONDS)
+            traffic.running = False
+            started = min(a.at for a in ledger.attempts)
+            await flowing
+            latencies = sorted(a.seconds for a in ledger.attempts)
+            served = sum(1 for a in ledger.attempts if _ok(a))
+            span = max(a.at + a.seconds for a in ledger.attempts) - started
+            steps.append(
+                {
+                    "offered_per_second": rate,
+                    "served_per_second": round(served / span, 1),
+                    "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))] * 1000, 1),
+                    "errors": len(ledger.attempts) - served,
+                }
+            )
+            if steps[-1]["p95_ms"] > PEAK_P95_SECONDS * 1000:
+                break
+    within = [
+        step
+        for step in steps
+        if step["p95_ms"] <= PEAK_P95_SECONDS * 1000
+        and step["errors"] == 0
+        and step["served_per_second"] >= 0.95 * step["offered_per_second"]
+    ]
+    peak = max((step["offered_per_second"] for step in within), default=None)
+    return {"steps": steps, "peak_per_second": peak}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reduced", action="store_true", help="three faults, short windows")
+    parser.add_argument(
+        "--topology",
+        choices=["monolith", "split", "both"],
+        default=None,
+        help="default: both, or the monolith with --reduced",
+    )
+    parser.add_argument(
+        "--faults", default=None, help=f"comma-separated, of: {', '.join(ALL_FAULTS)}"
+    )
+    parser.add_argument("--keep-logs", type=Path, default=None, help="copy the logs here")
     parser.add_argument("--rate", type=float, default=None, help="operations per second")
     parser.add_argument("--window", type=float, default=None, help="seconds each fault lasts")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--results-dir", type=Path, default=REPO / "build" / "bench")
+    parser.add_argument(
+        "--peak",
+        action="store_true",
+        help="instead of faults: offer rising rates and report the peak (about 3 minutes)",
+    )
     args = parser.parse_args()
-    args.faults = REDUCED_FAULTS if args.reduced else ALL_FAULTS
-    args.rate = args.rate or (20.0 if args.reduced else 100.0)
+    if args.peak:
+        peak = asyncio.run(find_peak([60.0 + 20 * n for n in range(18)]))
+        save_results(args.results_dir, "peak", peak_report(peak), peak)
+        return
+    chosen = args.faults.split(",") if args.faults else None
+    if chosen and not set(chosen) <= set(ALL_FAULTS):
+        parser.error(f"unknown faults: {', '.join(sorted(set(chosen) - set(ALL_FAULTS)))}")
+    args.faults = chosen or (REDUCED_FAULTS if args.reduced else ALL_FAULTS)
+    topology = args.topology or ("monolith" if args.reduced else "both")
+    args.topologies = ["monolith", "split"] if topology == "both" else [topology]
+    args.rate = args.rate or (20.0 if args.reduced else share_of_peak(0.5))
     args.window = args.window or (2.0 if args.reduced else 10.0)
     args.settle = 3.0 if args.reduced else 10.0
-    results = asyncio.run(measure(args))
+    results = asyncio.run(measure_all(args))
     markdown = report(results)
-    if not args.reduced:
+    if not args.reduced and args.faults == ALL_FAULTS:
         save_results(args.results_dir, "faults", markdown, results)
     print(json.dumps(results, indent=2) if args.json else markdown)
 

@@ -86,6 +86,16 @@ def service_unavailable(reason: str) -> None:
     pytest.skip(reason)  # local only: under CI=true the line above fails instead
 
 
+def require_private_stack_programs() -> None:
+    """What the benchmarks' private stack (bench/faults.py) runs: nginx, Redis, RabbitMQ and
+    PostgreSQL's server programs."""
+    for tool in ("nginx", "redis-server", "rabbitmq-server"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            service_unavailable(f"{tool} is not installed")
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) and not shutil.which("initdb"):
+        service_unavailable("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+
+
 class PostgresDatabases:
     """Creates and drops throwaway databases on the PostgreSQL server under test."""
 

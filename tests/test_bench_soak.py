@@ -4,20 +4,17 @@ while traffic flows, draws the plot, and judges the goals. The 30-minute run is 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import service_unavailable
+from tests.support import require_private_stack_programs
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_a_short_soak_samples_draws_and_judges(tmp_path: Path) -> None:
-    for tool in ("nginx", "redis-server", "rabbitmq-server"):
-        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
-            service_unavailable(f"{tool} is not installed")
+    require_private_stack_programs()
     ran = subprocess.run(
         [
             sys.executable,

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
+from redis.asyncio import Redis
 
 from taskyard.config import Settings
 from taskyard.logging import configure_logging
-from taskyard.redis_client import BackendGuard
+from taskyard.redis_client import BackendGuard, create_redis
 
 
 def test_guard_logs_an_outage_once_per_interval_and_skips_briefly(
@@ -31,3 +33,33 @@ def test_guard_retries_after_the_pause() -> None:
     guard = BackendGuard("redis", retry_after=0)
     guard.record_failure("denylist_check", TimeoutError())
     assert not guard.should_skip()
+
+
+async def test_the_pool_never_opens_more_connections_than_its_bound(redis_url: str) -> None:
+    bound = 3
+    client = create_redis(Settings(redis_url=redis_url, redis_max_connections=bound))
+    observer = Redis.from_url(redis_url)
+    assert client is not None
+    try:
+        baseline = (await observer.info("clients"))["connected_clients"]
+        peak = baseline
+        done = asyncio.Event()
+
+        async def watch() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, (await observer.info("clients"))["connected_clients"])
+                await asyncio.sleep(0.01)
+
+        watching = asyncio.create_task(watch())
+        # Each command holds its connection 0.1 s; twelve at once take four turns of three.
+        answers = await asyncio.gather(
+            *(client.blpop([f"taskyard-test-empty-{n}"], timeout=0.1) for n in range(12))
+        )
+        done.set()
+        await watching
+        assert answers == [None] * 12
+        assert 1 <= peak - baseline <= bound
+    finally:
+        await client.aclose()
+        await observer.aclose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from taskyard.config import Settings
 from taskyard.logging import get_logger
@@ -16,14 +16,19 @@ logger = get_logger("taskyard.redis")
 
 
 def create_redis(settings: Settings) -> Redis | None:
+    """A client on a bounded pool: under a burst, connections stop at the bound rather than
+    growing with every request in flight."""
     if not settings.redis_url:
         return None
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=SOCKET_TIMEOUT_SECONDS,
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
         socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
         health_check_interval=30,
     )
+    return Redis.from_pool(pool)
 
 
 class BackendGuard:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from taskyard.jobs.models import OutboxEvent
+from taskyard.db import utc_now
+from taskyard.jobs.models import MailClaim, OutboxEvent
 from taskyard.jobs.repository import OutboxRepository
 from tests.helpers import bearer, register, running_app
 from tests.support import SmtpServer, make_settings
@@ -22,6 +24,10 @@ async def drain(app: Any, until: Any, within: float = 15.0) -> None:
         assert time.monotonic() < deadline, "the expected mail never arrived"
         if await app.state.relay.drain_once() == 0:
             await asyncio.sleep(0.1)
+
+
+def mails_of_event(smtp_server: SmtpServer, address: str, event_id: uuid.UUID) -> list[Any]:
+    return [m for m in smtp_server.to(address) if str(event_id) in (m["Message-ID"] or "")]
 
 
 @pytest.fixture
@@ -175,3 +181,54 @@ async def test_titles_with_control_characters_never_reach_a_mail_header(
         )
         assert kept.status_code == 201
         assert kept.json()["data"]["description"] == "first line\r\nsecond\tline"
+
+
+async def test_two_copies_of_one_event_handled_side_by_side_send_one_mail(
+    mail_settings: Any, smtp_server: SmtpServer
+) -> None:
+    """A relay that republished, or a redelivery, while the first copy is still being sent."""
+    async with running_app(mail_settings) as (app, client):
+        auth = await register(client, "Twice Told")
+        await drain(app, lambda: smtp_server.to(auth["user"]["email"]))
+        event_id, payload = uuid.uuid4(), {"user_id": auth["user"]["id"]}
+        handlers = app.state.event_handlers
+        held = smtp_server.hold_first_message()
+        first = asyncio.create_task(handlers.handle(event_id, "user.registered", payload))
+        assert await asyncio.to_thread(held.wait, 10)
+        second = asyncio.create_task(handlers.handle(event_id, "user.registered", payload))
+        # While the first sender holds the claim, the second copy waits and sends nothing.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(second), timeout=1.0)
+        assert smtp_server.handler.attempts == 2  # the welcome, then the held send
+        smtp_server.release_held()
+        # The held send is turned away: the first copy fails, and the second sends the mail.
+        with pytest.raises(Exception, match="451"):
+            await first
+        assert await second is True
+        sent = mails_of_event(smtp_server, auth["user"]["email"], event_id)
+        assert len(sent) == 1
+        assert sent[0]["Message-ID"] == f"<{event_id}@taskyard.local>"
+        assert await handlers.handle(event_id, "user.registered", payload) is False
+        async with app.state.database.session(write=False) as session:
+            assert await session.get(MailClaim, event_id) is None
+
+
+async def test_a_claim_left_by_a_sender_that_died_is_taken_over_when_its_lease_runs_out(
+    mail_settings: Any, smtp_server: SmtpServer
+) -> None:
+    async with running_app(mail_settings) as (app, client):
+        auth = await register(client, "Left Behind")
+        await drain(app, lambda: smtp_server.to(auth["user"]["email"]))
+        event_id = uuid.uuid4()
+        async with app.state.database.session(write=True) as session:
+            stale_until = utc_now() + timedelta(seconds=1.5)
+            session.add(MailClaim(event_id=event_id, claimed_until=stale_until))
+            await session.commit()
+        started = time.monotonic()
+        handled = await app.state.event_handlers.handle(
+            event_id, "user.registered", {"user_id": auth["user"]["id"]}
+        )
+        assert handled is True
+        assert time.monotonic() - started >= 1.0  # not before the dead sender's lease ran out
+        sent = mails_of_event(smtp_server, auth["user"]["email"], event_id)
+        assert len(sent) == 1

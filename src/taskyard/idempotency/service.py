@@ -61,9 +61,9 @@ class ResponseSeal:
     def open(self, status_code: int, sealed: bytes) -> Response:
         stored = json.loads(self._cipher.decrypt(sealed[:12], sealed[12:], None))
         response = Response(stored["body"], status_code=status_code)
-        del response.headers["content-length"]
         for name, value in stored["headers"]:
             response.raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        # Exactly one Content-Length, the body's, whatever the stored headers carried.
         response.headers["content-length"] = str(len(response.body))
         response.headers[REPLAY_HEADER] = "true"
         return response

@@ -3,13 +3,30 @@ event id, whoever delivers it."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import time
 import uuid
+from datetime import timedelta
 
-from taskyard.db import Database, commit
+from taskyard.db import Database, commit, is_outage
 from taskyard.jobs.broker import EventMessage
-from taskyard.jobs.mail import Mailer
-from taskyard.jobs.registry import EventRegistry, Payload, WorkHandler
-from taskyard.jobs.repository import ProcessedEventRepository
+from taskyard.jobs.mail import SMTP_TIMEOUT_SECONDS, Mail, Mailer, message_id_for
+from taskyard.jobs.registry import ComposeMail, EventRegistry, Payload, WorkHandler
+from taskyard.jobs.repository import MailClaimRepository, ProcessedEventRepository
+from taskyard.logging import get_logger
+
+# Long enough for a send that hangs until its timeout; a sender that died frees it after this.
+MAIL_CLAIM_LEASE = timedelta(seconds=3 * SMTP_TIMEOUT_SECONDS)
+CLAIM_POLL_SECONDS = 0.25
+# A mail that went out is recorded through a database outage of up to this long, rather than
+# being left to a retry that would send it again.
+RECORD_PATIENCE_SECONDS = 300.0
+logger = get_logger("taskyard.worker")
+
+
+class MailInFlight(Exception):
+    """Another sender still holds the event's mail; the event is retried later."""
 
 
 class EventHandlers:
@@ -18,10 +35,14 @@ class EventHandlers:
         self.mailer = mailer
         self.registry = registry
 
-    async def handle_message(self, event: EventMessage) -> bool:
-        return await self.handle(event.event_id, event.type, event.payload)
+    async def handle_message(self, event: EventMessage, *, redelivered: bool = False) -> bool:
+        # RabbitMQ redelivers a message only once its consumer is gone: a mail that consumer
+        # claimed is taken over at once rather than after the lease.
+        return await self.handle(event.event_id, event.type, event.payload, sender_gone=redelivered)
 
-    async def handle(self, event_id: uuid.UUID, event_type: str, payload: Payload) -> bool:
+    async def handle(
+        self, event_id: uuid.UUID, event_type: str, payload: Payload, *, sender_gone: bool = False
+    ) -> bool:
         """Carry out one event; False when it had been carried out already (a redelivery)."""
         work = self.registry.work.get(event_type)
         if work is not None:
@@ -29,19 +50,72 @@ class EventHandlers:
         compose = self.registry.mails.get(event_type)
         if compose is None:
             raise ValueError(f"unknown event type {event_type!r}")
+        return await self._mail(event_id, compose, payload, sender_gone)
+
+    async def _mail(
+        self, event_id: uuid.UUID, compose: ComposeMail, payload: Payload, sender_gone: bool
+    ) -> bool:
         # No write transaction is held while the mail goes out: on SQLite it would block every
         # other writer for as long as the mail server takes.
         async with self.database.session(write=False) as session:
             if await ProcessedEventRepository(session).seen(event_id):
                 return False
             mail = await compose(session, payload)
-        if mail is not None:
-            await self.mailer.send(mail)
-        # Recorded only after the mail went out: a failure before this leaves the event to retry.
-        async with self.database.session(write=True) as session:
-            first = await ProcessedEventRepository(session).first_time(event_id)
-            await session.commit()
-        return first
+        if mail is None:
+            return await self._record(event_id)
+        if not await self._claim(event_id, take_over=sender_gone):
+            return False
+        try:
+            await self.mailer.send(self._stamped(mail, event_id))
+        except Exception:
+            await self._release_claim(event_id)
+            raise
+        return await self._record(event_id, patience=RECORD_PATIENCE_SECONDS)
+
+    def _stamped(self, mail: Mail, event_id: uuid.UUID) -> Mail:
+        return dataclasses.replace(mail, message_id=message_id_for(event_id, self.mailer.sender))
+
+    async def _claim(self, event_id: uuid.UUID, *, take_over: bool) -> bool:
+        """Claim the event's mail; False when another copy of the event sent it meanwhile."""
+        deadline = time.monotonic() + 2 * MAIL_CLAIM_LEASE.total_seconds()
+        while time.monotonic() < deadline:
+            async with self.database.session(write=True) as session:
+                if await ProcessedEventRepository(session).seen(event_id):
+                    return False
+                claimed = await MailClaimRepository(session).claim(
+                    event_id, MAIL_CLAIM_LEASE, take_over=take_over
+                )
+                await session.commit()
+            if claimed:
+                return True
+            await asyncio.sleep(CLAIM_POLL_SECONDS)
+        raise MailInFlight(f"the mail of event {event_id} is still being sent elsewhere")
+
+    async def _release_claim(self, event_id: uuid.UUID) -> None:
+        """After a failed send, so the retry needn't wait out the lease (best effort)."""
+        try:
+            async with self.database.session(write=True) as session:
+                await MailClaimRepository(session).release(event_id)
+                await session.commit()
+        except Exception as error:  # the lease runs out by itself
+            logger.warning("mail claim not released", event_id=str(event_id), error=repr(error))
+
+    async def _record(self, event_id: uuid.UUID, patience: float = 0.0) -> bool:
+        """Record the event as processed, through a database outage of up to `patience`."""
+        deadline = time.monotonic() + patience
+        pause = 0.1
+        while True:
+            try:
+                async with self.database.session(write=True) as session:
+                    first = await ProcessedEventRepository(session).first_time(event_id)
+                    await MailClaimRepository(session).release(event_id)
+                    await session.commit()
+                return first
+            except Exception as error:
+                if not is_outage(error) or time.monotonic() + pause > deadline:
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, 2.0)
 
     async def _work(self, event_id: uuid.UUID, work: WorkHandler, payload: Payload) -> bool:
         if work.prepare is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -22,9 +23,13 @@ class Mail:
     subject: str
     text: str
     html: str
+    # Stable across resends of one event's mail, so a mailbox shows it once.
+    message_id: str | None = None
 
 
 class Mailer(Protocol):
+    sender: str
+
     async def send(self, mail: Mail) -> None: ...
 
 
@@ -33,9 +38,16 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = mail.to
     message["Subject"] = mail.subject
+    if mail.message_id is not None:
+        message["Message-ID"] = mail.message_id
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     return message
+
+
+def message_id_for(event_id: uuid.UUID, sender: str) -> str:
+    domain = sender.rpartition("@")[2].strip("<> ") or "taskyard.invalid"
+    return f"<{event_id}@{domain}>"
 
 
 class LogMailer:

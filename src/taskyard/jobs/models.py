@@ -40,3 +40,14 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class MailClaim(Base):
+    """A mail on its way out for one event: claimed, with a lease, before it is sent and removed
+    once the event is recorded as processed. Two copies of an event handled side by side (a
+    relay that republished, a redelivery) find the claim, and only one sends."""
+
+    __tablename__ = "mail_claims"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    claimed_until: Mapped[datetime] = mapped_column(UTCDateTime)

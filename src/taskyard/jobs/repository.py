@@ -5,11 +5,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import insert_ignoring_conflicts, utc_now
-from taskyard.jobs.models import OutboxEvent, ProcessedEvent
+from taskyard.jobs.models import MailClaim, OutboxEvent, ProcessedEvent
 
 
 class OutboxRepository:
@@ -114,3 +114,31 @@ class ProcessedEventRepository:
             )
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+
+class MailClaimRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, event_id: uuid.UUID, lease: timedelta, *, take_over: bool) -> bool:
+        """Claim the event's mail for `lease`; False while another sender's lease runs. A lease
+        that ran out is taken over: its sender died or hung, and the mail may not be out.
+        `take_over` takes it over at once, for a sender known to be gone."""
+        now = utc_now()
+        inserted = await self.session.execute(
+            insert_ignoring_conflicts(self.session, MailClaim).values(
+                event_id=event_id, claimed_until=now + lease
+            )
+        )
+        if getattr(inserted, "rowcount", 0) == 1:
+            return True
+        held_by_another = MailClaim.claimed_until >= now
+        taken_over = await self.session.execute(
+            update(MailClaim)
+            .where(MailClaim.event_id == event_id, true() if take_over else ~held_by_another)
+            .values(claimed_until=now + lease)
+        )
+        return bool(getattr(taken_over, "rowcount", 0) == 1)
+
+    async def release(self, event_id: uuid.UUID) -> None:
+        await self.session.execute(delete(MailClaim).where(MailClaim.event_id == event_id))

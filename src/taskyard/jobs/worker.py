@@ -3,7 +3,10 @@
 Manual acks with a prefetch limit. A message is acked only after its handler finished, or after
 it was handed to a retry queue (or, after the last try, to the dead-letter queue) with a
 confirm, so a worker that dies mid-way leaves it to be redelivered. Handlers are idempotent by
-event id, so a redelivery never sends the same email twice.
+event id: a mail is claimed before it is sent and recorded once it went out (through a database
+outage, if need be), so redeliveries and copies handled side by side send it once. Only a
+worker killed between the mail server's acceptance and that record sends it again, with the
+same Message-ID.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class Worker:
             await message.reject(requeue=False)
             return
         try:
-            await self.handlers.handle_message(event)
+            await self.handlers.handle_message(event, redelivered=bool(message.redelivered))
         except Exception as error:
             retrying = await self.broker.retry_later(event, repr(error))
             logger.warning(
