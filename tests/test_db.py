@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import APIRouter
-from sqlalchemy import func, select, text
+from sqlalchemy import func, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 
 from taskyard.db import Database, DbSession, is_outage
@@ -122,3 +123,25 @@ async def test_a_connection_used_a_moment_ago_goes_unchecked(postgres_url: str) 
             assert await _select_one(database) == 1
         finally:
             await database.dispose()
+
+
+async def test_a_database_with_no_connection_to_spare_is_an_outage(postgres_url: str) -> None:
+    """PostgreSQL refusing a connection (too many clients) is an outage to wait out, a 503,
+    not a 500: under a slow link, pools hold connections longer and can fill the server."""
+    role = f"taskyard_full_{uuid.uuid4().hex[:8]}"
+    admin = Database(make_settings(postgres_url))
+    async with admin.engine.connect() as connection:
+        await connection.execute(text(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
+    try:
+        full = Database(make_settings(str(make_url(postgres_url).set(username=role))))
+        try:
+            with pytest.raises(DBAPIError) as failure:
+                await _select_one(full)
+            assert "too many connections" in str(failure.value)
+            assert is_outage(failure.value)
+        finally:
+            await full.dispose()
+    finally:
+        async with admin.engine.connect() as connection:
+            await connection.execute(text(f"DROP ROLE {role}"))
+        await admin.dispose()

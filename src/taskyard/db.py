@@ -180,6 +180,7 @@ _OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     PoolTimeout,
     asyncpg.PostgresConnectionError,  # includes a connection closed mid-query
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+    asyncpg.exceptions.TooManyConnectionsError,  # full: every connection slot taken
     asyncpg.InterfaceError,
 )
 
