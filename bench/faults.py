@@ -41,8 +41,9 @@ import httpx
 from aiosmtpd.controller import Controller
 from run import REPO, TASKYARD, _free_port, save_results
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from taskyard.config import async_database_url
 from taskyard.db import REPLICA_APPLICATION_NAME
 
 LOCAL_CLUSTER = REPO / "deploy" / "local-cluster"
@@ -446,12 +447,15 @@ async def inject(stack: Stack, fault: str, window: float) -> tuple[float, float]
     return broke, time.monotonic()
 
 
+def database_engine(url: str, **options: Any) -> AsyncEngine:
+    """An engine on one of the stack's databases, for the benchmark's own checks."""
+    return create_async_engine(async_database_url(url), **options)
+
+
 async def replica_connections(stack: Stack) -> int:
     """The instances' open connections to the replica."""
     assert stack.replica is not None
-    engine = create_async_engine(
-        stack.replica.url().replace("postgresql://", "postgresql+asyncpg://")
-    )
+    engine = database_engine(stack.replica.url())
     try:
         async with engine.connect() as connection:
             count = await connection.scalar(
@@ -492,10 +496,7 @@ def _ok(attempt: Attempt) -> bool:
 
 
 async def verify(stack: Stack, ledger: Ledger, sink: MailSink) -> dict[str, Any]:
-    engines = {
-        service: create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
-        for service, url in stack.database_urls.items()
-    }
+    engines = {service: database_engine(url) for service, url in stack.database_urls.items()}
 
     async def undelivered() -> int:
         total = 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -30,13 +31,14 @@ from faults import (
     UNDELIVERED,
     Ledger,
     Traffic,
+    database_engine,
     instance_pids,
     running_stack,
     share_of_peak,
 )
 from run import REPO
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
@@ -159,12 +161,12 @@ def p95(values: list[float]) -> float:
 
 
 async def sample_forever(
-    stack: Any, ledger: Ledger, interval: float, samples: list[dict[str, Any]]
+    stack: Any,
+    database: AsyncEngine,
+    ledger: Ledger,
+    interval: float,
+    samples: list[dict[str, Any]],
 ) -> None:
-    database = create_async_engine(
-        stack.env["TASKYARD_DATABASE_URL"].replace("postgresql://", "postgresql+asyncpg://"),
-        pool_size=1,
-    )
     shared = redis_asyncio.Redis.from_url(stack.env["TASKYARD_REDIS_URL"])
     started = time.monotonic()
     parts = components(stack)
@@ -208,7 +210,6 @@ async def sample_forever(
                 }
             )
     finally:
-        await database.dispose()
         await shared.aclose()
 
 
@@ -281,24 +282,25 @@ def draw(samples: list[dict[str, Any]], rate: float, output: Path) -> None:
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     warmup, window = min(120.0, args.duration / 4), min(300.0, args.duration / 4)
     async with running_stack(instances=3) as (stack, _sink):
-        statistics_engine = create_async_engine(
-            stack.env["TASKYARD_DATABASE_URL"].replace("postgresql://", "postgresql+asyncpg://"),
-            pool_size=1,
-        )
+        database = database_engine(stack.env["TASKYARD_DATABASE_URL"], pool_size=1)
         if STATEMENT_STATISTICS:
-            async with statistics_engine.begin() as connection:
+            async with database.begin() as connection:
                 await connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
         ledger = Ledger()
         traffic = Traffic(stack.cluster["url"], args.rate, ledger)
         samples: list[dict[str, Any]] = []
         flowing = asyncio.create_task(traffic.run())
-        sampler = asyncio.create_task(sample_forever(stack, ledger, args.interval, samples))
+        sampler = asyncio.create_task(
+            sample_forever(stack, database, ledger, args.interval, samples)
+        )
         await asyncio.sleep(warmup + window)
-        early = await statement_totals(statistics_engine) if STATEMENT_STATISTICS else {}
+        early = await statement_totals(database) if STATEMENT_STATISTICS else {}
         await asyncio.sleep(max(0.0, args.duration - warmup - window))
-        late = await statement_totals(statistics_engine) if STATEMENT_STATISTICS else {}
-        await statistics_engine.dispose()
+        late = await statement_totals(database) if STATEMENT_STATISTICS else {}
         sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
+        await database.dispose()
         traffic.running = False
         await flowing
         errors = sum(1 for a in ledger.attempts if not 0 < a.status < 500)

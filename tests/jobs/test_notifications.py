@@ -26,6 +26,13 @@ async def drain(app: Any, until: Any, within: float = 15.0) -> None:
             await asyncio.sleep(0.1)
 
 
+async def welcomed(app: Any, client: Any, smtp_server: SmtpServer, name: str) -> Any:
+    """A person who registered and whose welcome mail arrived."""
+    auth = await register(client, name)
+    await drain(app, lambda: smtp_server.to(auth["user"]["email"]))
+    return auth
+
+
 def mails_of_event(smtp_server: SmtpServer, address: str, event_id: uuid.UUID) -> list[Any]:
     return [m for m in smtp_server.to(address) if str(event_id) in (m["Message-ID"] or "")]
 
@@ -188,8 +195,7 @@ async def test_two_copies_of_one_event_handled_side_by_side_send_one_mail(
 ) -> None:
     """A relay that republished, or a redelivery, while the first copy is still being sent."""
     async with running_app(mail_settings) as (app, client):
-        auth = await register(client, "Twice Told")
-        await drain(app, lambda: smtp_server.to(auth["user"]["email"]))
+        auth = await welcomed(app, client, smtp_server, "Twice Told")
         event_id, payload = uuid.uuid4(), {"user_id": auth["user"]["id"]}
         handlers = app.state.event_handlers
         held = smtp_server.hold_first_message()
@@ -217,8 +223,7 @@ async def test_a_claim_left_by_a_sender_that_died_is_taken_over_when_its_lease_r
     mail_settings: Any, smtp_server: SmtpServer
 ) -> None:
     async with running_app(mail_settings) as (app, client):
-        auth = await register(client, "Left Behind")
-        await drain(app, lambda: smtp_server.to(auth["user"]["email"]))
+        auth = await welcomed(app, client, smtp_server, "Left Behind")
         event_id = uuid.uuid4()
         async with app.state.database.session(write=True) as session:
             stale_until = utc_now() + timedelta(seconds=1.5)

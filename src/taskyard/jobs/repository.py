@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import insert_ignoring_conflicts, utc_now
@@ -132,12 +132,10 @@ class MailClaimRepository:
         )
         if getattr(inserted, "rowcount", 0) == 1:
             return True
-        held_by_another = MailClaim.claimed_until >= now
-        taken_over = await self.session.execute(
-            update(MailClaim)
-            .where(MailClaim.event_id == event_id, true() if take_over else ~held_by_another)
-            .values(claimed_until=now + lease)
-        )
+        statement = update(MailClaim).where(MailClaim.event_id == event_id)
+        if not take_over:
+            statement = statement.where(MailClaim.claimed_until < now)
+        taken_over = await self.session.execute(statement.values(claimed_until=now + lease))
         return bool(getattr(taken_over, "rowcount", 0) == 1)
 
     async def release(self, event_id: uuid.UUID) -> None:
