@@ -126,6 +126,17 @@ async def test_a_grace_of_zero_treats_any_reuse_as_theft(database_url: str) -> N
         assert (await refresh(client, winner.json()["data"]["refreshToken"])).status_code == 401
 
 
+async def test_a_grace_of_zero_holds_when_another_instance_clock_runs_ahead(
+    database_url: str,
+) -> None:
+    settings = make_settings(database_url, refresh_reuse_grace_seconds=0)
+    async with running_app(settings) as (app, client):
+        auth = await register(client)
+        assert (await refresh(client, auth["refreshToken"])).status_code == 200
+        await _spent_long_ago(app.state.database, seconds=-2)  # stamped in "the future"
+        assert (await refresh(client, auth["refreshToken"])).status_code == 401
+
+
 async def test_expired_refresh_token_is_refused(app: Any, client: httpx.AsyncClient) -> None:
     auth = await register(client)
     database: Database = app.state.database

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from taskyard.auth.challenge import ChallengeGate
 from taskyard.auth.passwords import PasswordService
@@ -142,7 +142,7 @@ class AuthService:
         spent_at = stored.used_at
         if spent_at is None and not await self.auth.spend_refresh_token(stored.id):
             spent_at = utc_now()  # a concurrent request spent it just now
-        if spent_at is not None and utc_now() - spent_at > self.reuse_grace:
+        if spent_at is not None and not self._reuse_tolerated(spent_at):
             # A spent token came back long after: someone holds a copy. End the whole login.
             await self._end_sessions([login.id])
             raise RefreshTokenReused()
@@ -150,6 +150,13 @@ class AuthService:
             raise InvalidRefreshToken()
         await self.auth.touch_session(login.id)
         return await self._issue(user, login.id)
+
+    def _reuse_tolerated(self, spent_at: datetime) -> bool:
+        """A spent token back within the grace is a retry (a lost response, a second tab).
+
+        A grace of zero tolerates no reuse at all, however close the two requests came.
+        """
+        return self.reuse_grace > timedelta(0) and utc_now() - spent_at < self.reuse_grace
 
     async def update_me(self, user: User, changes: MeUpdate) -> User:
         if changes.name is not None:
