@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from run import ADMIN_URL, REPO, TARGETS, execute, save_results, wrk
+from run import ADMIN_URL, POOL_SIZE, REPO, TARGETS, execute, save_results, wrk
 from sqlalchemy.engine import make_url
 
 RESULTS = REPO / "build" / "bench"  # untracked; `make bench-edge SAVE=1` writes bench/results
@@ -47,6 +47,7 @@ def measure(database_url: str, limiter: bool, args: argparse.Namespace) -> dict[
     env = {
         **os.environ,
         "TASKYARD_DATABASE_URL": database_url,
+        "TASKYARD_DB_POOL_SIZE": POOL_SIZE,
         "TASKYARD_REDIS_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
         "TASKYARD_RATE_LIMIT_ENABLED": "true" if limiter else "false",
         "TASKYARD_RATE_LIMIT": "100000000/hour",

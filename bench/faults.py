@@ -49,6 +49,10 @@ from taskyard.db import REPLICA_APPLICATION_NAME
 LOCAL_CLUSTER = REPO / "deploy" / "local-cluster"
 PASSWORD = "correct-horse-battery"
 RETRY_DEADLINE_SECONDS = 60.0
+# The connection budget, as deploy/compose.yaml sets it: the split stack's 7 processes at
+# 10 + 10 connections each stay within the server's 200 (3 of them reserved for superusers).
+POOL_OVERFLOW = 10
+MAX_CONNECTIONS = 200
 UNDELIVERED = "SELECT count(*) FROM outbox_events WHERE published_at IS NULL AND dead_at IS NULL"
 
 
@@ -109,7 +113,10 @@ class PrivatePostgres:
         )
 
     def _ctl(self, *args: str) -> None:
-        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
+        options = (
+            f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
+            f" -c max_connections={MAX_CONNECTIONS}"
+        )
         if STATEMENT_STATISTICS:  # where the database's time goes, for the soak's profile
             options += " -c shared_preload_libraries=pg_stat_statements"
         subprocess.run(
@@ -163,15 +170,20 @@ class PrivatePostgres:
 class PrivateProcess:
     """A server of the benchmark's own, started again by `start()` after a kill."""
 
-    def __init__(self, command: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, command: list[str], env: dict[str, str] | None = None, user: str | None = None
+    ) -> None:
         self.command = command
         self.env = env
+        self.user = user
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        # Its own process group, which `kill()` takes down whole: nothing in it may leave it.
         self.process = subprocess.Popen(
             self.command,
             env=self.env,
+            user=self.user,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -224,10 +236,15 @@ def private_rabbitmq(port: int, workdir: Path) -> PrivateProcess:
     (workdir / "enabled_plugins").write_text("[].\n")
     (workdir / "rabbitmq-env.conf").write_text("")
     (workdir / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{port}\n")
-    if os.geteuid() == 0:  # Debian's rabbitmq-server runs as the rabbitmq user when root
+    user = None
+    if os.geteuid() == 0:  # the broker runs as its own user
+        user = "rabbitmq"
         for path in [workdir, *workdir.rglob("*")]:
-            shutil.chown(path, "rabbitmq", "rabbitmq")
-    return PrivateProcess(["rabbitmq-server"], env)
+            shutil.chown(path, user, user)
+    # Not Debian's /usr/sbin wrapper: as root it re-runs the server through su, in a session
+    # of its own that a kill of this process group would miss (the broker would live on).
+    server = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+    return PrivateProcess([str(server) if server.exists() else "rabbitmq-server"], env, user)
 
 
 async def wait_until(probe: Any, within: float, what: str) -> None:
@@ -249,6 +266,15 @@ async def tcp_open(port: int) -> bool:
     return True
 
 
+async def tcp_closed(port: int) -> bool:
+    """Nothing listens: a killed server really is gone, not living on outside its group."""
+    try:
+        await tcp_open(port)
+    except OSError:
+        return True
+    return False
+
+
 class MailSink:
     """Counts what arrives for each recipient: transmissions, and distinct mails by Message-ID
     (a mail sent again after a crash keeps its Message-ID, and a mailbox shows it once)."""
@@ -256,6 +282,7 @@ class MailSink:
     def __init__(self) -> None:
         self.to: Counter[str] = Counter()
         self.message_ids: defaultdict[str, set[str]] = defaultdict(set)
+        self.arrivals: defaultdict[str, list[float]] = defaultdict(list)  # monotonic times
         self.port = _free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
@@ -264,6 +291,7 @@ class MailSink:
         for recipient in envelope.rcpt_tos:
             self.to[recipient.lower()] += 1
             self.message_ids[recipient.lower()].add(str(message_id))
+            self.arrivals[recipient.lower()].append(time.monotonic())
         return "250 OK"
 
 
@@ -272,6 +300,11 @@ class Attempt:
     at: float
     seconds: float
     status: int  # 0: no answer
+
+    def overlaps(self, start: float, end: float) -> bool:
+        """In flight at some moment of [start, end): a request the fault hit started before
+        it, or during it."""
+        return self.at < end and self.at + self.seconds >= start
 
 
 @dataclass
@@ -414,11 +447,13 @@ async def inject(stack: Stack, fault: str, window: float) -> tuple[float, float]
         await asyncio.sleep(window)  # nginx sends the traffic to the other instances meanwhile
     elif fault == "redis":
         stack.redis.kill()
+        await wait_until(lambda: tcp_closed(stack.redis_port), 10, "Redis down")
         await asyncio.sleep(window)
         stack.redis.start()
         await wait_until(lambda: tcp_open(stack.redis_port), 20, "Redis back")
     elif fault == "rabbitmq":
         stack.rabbitmq.kill()
+        await wait_until(lambda: tcp_closed(stack.rabbitmq_port), 10, "RabbitMQ down")
         await asyncio.sleep(window)
         stack.rabbitmq.start()
         await wait_until(lambda: tcp_open(stack.rabbitmq_port), 60, "RabbitMQ back")
@@ -470,7 +505,7 @@ async def replica_connections(stack: Stack) -> int:
 def summarize(
     ledger: Ledger, fault: str, broke: float, back: float, until: float
 ) -> dict[str, Any]:
-    during = [a for a in ledger.attempts if broke <= a.at < back]
+    during = [a for a in ledger.attempts if a.overlaps(broke, back)]
     after = [a for a in ledger.attempts if back <= a.at < until]
     # Recovered: the first success after the last failure once the service was back.
     last_failure = max((a.at for a in after if not _ok(a)), default=back)
@@ -644,6 +679,8 @@ async def running_stack(
             "TASKYARD_SECRET_KEY": "private-stack-" + "k" * 40,
             "TASKYARD_LOG_LEVEL": "warning",
             "TASKYARD_OUTBOX_POLL_SECONDS": "0.2",
+            # As deployed: every process's pool ceiling within the server's connections.
+            "TASKYARD_DB_MAX_OVERFLOW": str(POOL_OVERFLOW),
             "TASKYARD_CHALLENGE_AFTER_FAILURES": "0",
             # Out of the way but small: a moving window keeps up to its limit's hits in Redis,
             # and each check reads them all, so a huge limit would make Redis the bottleneck.
@@ -737,16 +774,47 @@ async def measure(args: argparse.Namespace, topology: str) -> dict[str, Any]:
         traffic.running = False
         await flowing
         outcome = await verify(stack, ledger, sink)
-    quiet = [a for a in ledger.attempts if not any(b <= a.at < e for b, e in windows)]
-    quiet_errors = sum(1 for a in quiet if not _ok(a))
+    quiet = [a for a in ledger.attempts if not any(a.overlaps(b, e) for b, e in windows)]
+    quiet_failures = [a for a in quiet if not _ok(a)]
+    quiet_errors = len(quiet_failures)
     return {
         "topology": topology,
         "rate_per_second": args.rate,
         "attempts": len(ledger.attempts),
         "attempts_outside_faults": len(quiet),
         "error_rate_outside_faults": round(quiet_errors / max(1, len(quiet)), 5),
+        "errors_outside_faults": [
+            {
+                "status": failure.status,
+                "seconds": round(failure.seconds, 3),
+                **nearest_fault(failure.at, args.faults, windows),
+            }
+            for failure in quiet_failures
+        ],
+        # A welcome mail that arrived more than once: when its second copy came.
+        "mails_again": [
+            {"second_copy": "same Message-ID" if len(sink.message_ids[email]) == 1 else "new"}
+            | nearest_fault(sink.arrivals[email][1], args.faults, windows)
+            for email in sorted(ledger.registered)
+            if sink.to[email] > 1
+        ],
         "faults": rows,
         "outcome": outcome,
+    }
+
+
+def nearest_fault(
+    at: float, faults: list[str], windows: list[tuple[float, float]]
+) -> dict[str, Any]:
+    """The fault whose window starts or ends nearest to `at`, and how far from each."""
+    _, fault, from_start, from_end = min(
+        (min(abs(at - start), abs(at - end)), fault, at - start, at - end)
+        for fault, (start, end) in zip(faults, windows, strict=True)
+    )
+    return {
+        "nearest_fault": fault,
+        "seconds_from_its_start": round(from_start, 2),
+        "seconds_from_its_end": round(from_end, 2),
     }
 
 
@@ -796,9 +864,21 @@ def report(results: dict[str, Any]) -> str:
             "",
             f"Errors outside the fault windows: {run['error_rate_outside_faults']:.3%} of "
             f"{run['attempts_outside_faults']} requests (target: under 0.1 %).",
+            *(
+                f"- {error['status']} after {error['seconds']} s, "
+                f"{error['seconds_from_its_start']:+} s from the start of {error['nearest_fault']}"
+                f" ({error['seconds_from_its_end']:+} s from its end)"
+                for error in run["errors_outside_faults"]
+            ),
             "",
             "Nothing lost:",
             *(f"- {key}: {value}" for key, value in run["outcome"].items()),
+            *(
+                f"- a welcome mail came again ({again['second_copy']}), "
+                f"{again['seconds_from_its_start']:+} s from the start of "
+                f"{again['nearest_fault']} ({again['seconds_from_its_end']:+} s from its end)"
+                for again in run.get("mails_again", [])
+            ),
             "",
         ]
     return "\n".join(lines)

@@ -48,6 +48,9 @@ ADMIN_URL = os.environ.get(
     "TASKYARD_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("TASKYARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# Each instance's resting database connections. The figures are measured with the default; the
+# test suite's short runs share one PostgreSQL with its other servers and ask for fewer.
+POOL_SIZE = os.environ.get("TASKYARD_BENCH_DB_POOL_SIZE", "10")
 PASSWORD = "bench-password"
 HEAVY_USERS = 10
 TARGETS = {"p95_ms": 200.0, "rps": 1000.0, "error_rate": 0.001}
@@ -282,6 +285,7 @@ class Cluster:
             "TASKYARD_DATABASE_URL": database_url,
             "TASKYARD_REDIS_URL": REDIS_URL,
             "TASKYARD_REDIS_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+            "TASKYARD_DB_POOL_SIZE": POOL_SIZE,
             "TASKYARD_SECRET_KEY": secret,
             "TASKYARD_ACCESS_TOKEN_TTL": "7200",
             "TASKYARD_RATE_LIMIT": "1000000000/hour",

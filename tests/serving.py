@@ -21,6 +21,7 @@ import pytest
 
 from tests.support import (
     GENEROUS_RATE_LIMITS,
+    SMALL_POOL,
     TEST_SECRET_KEY,
     PostgresDatabases,
     delete_broker_namespace,
@@ -97,6 +98,7 @@ def server_env(database_url: str) -> dict[str, str]:
             # Many tests sign in wrongly on purpose from one address; the check has tests of
             # its own (tests/auth/test_challenge.py, tests/web/test_challenge.py).
             "TASKYARD_CHALLENGE_AFTER_FAILURES": "1000",
+            **SMALL_POOL,
         }
     )
     return env

@@ -14,9 +14,10 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -165,6 +166,11 @@ def settings_with_shared_state(
     return make_settings(database_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
 
 
+# The servers a test starts share the one test PostgreSQL (100 connections) with the session's
+# long-lived servers: each rests on two connections rather than ten.
+SMALL_POOL = {"TASKYARD_DB_POOL_SIZE": "2"}
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "env": "test",
@@ -274,6 +280,7 @@ class CapturingSmtpHandler:
         self.attempts = 0
         self.holding: threading.Event | None = None
         self.released = threading.Event()
+        self.accept_held = False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         import email
@@ -281,10 +288,12 @@ class CapturingSmtpHandler:
 
         self.attempts += 1
         if self.holding is not None and not self.holding.is_set():
-            # Keep the first sender waiting mid-send, then turn it away: nothing recorded.
+            # Keep the first sender waiting mid-send, then turn it away (nothing recorded), or
+            # take it after all.
             self.holding.set()
             await asyncio.to_thread(self.released.wait)
-            return "451 Try again later"
+            if not self.accept_held:
+                return "451 Try again later"
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append(message)
         return "250 Message accepted"
@@ -308,9 +317,11 @@ class SmtpServer:
     def messages(self) -> list[Any]:
         return self.handler.messages
 
-    def hold_first_message(self) -> threading.Event:
-        """Stall the next delivery until `release_held()`; the event is set when it arrives."""
+    def hold_first_message(self, *, then_accept: bool = False) -> threading.Event:
+        """Stall the next delivery until `release_held()`, then refuse it (451) or take it;
+        the event is set when it arrives."""
         self.handler.holding = threading.Event()
+        self.handler.accept_held = then_accept
         return self.handler.holding
 
     def release_held(self) -> None:
@@ -407,18 +418,21 @@ class TcpProxy:
 
 
 @asynccontextmanager
-async def database_behind_proxy(database_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
-    """A `TcpProxy` in front of a PostgreSQL database, and the database's URL through it."""
-    target = make_url(database_url)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
+async def behind_proxy(url: str, default_port: int) -> AsyncIterator[tuple[TcpProxy, str]]:
+    """A `TcpProxy` in front of the server a URL names, and the URL through it."""
+    target = urlsplit(url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or default_port)
     await proxy.start()
+    credentials, _, _ = target.netloc.rpartition("@")
+    netloc = f"{credentials}@" if credentials else ""
     try:
-        yield (
-            proxy,
-            target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
-        )
+        yield proxy, target._replace(netloc=f"{netloc}127.0.0.1:{proxy.port}").geturl()
     finally:
         await proxy.cut()
+
+
+def database_behind_proxy(database_url: str) -> AbstractAsyncContextManager[tuple[TcpProxy, str]]:
+    return behind_proxy(database_url, 5432)
 
 
 def _postgres_binary(name: str) -> str | None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import PostgresDatabases, service_unavailable
+from tests.support import SMALL_POOL, PostgresDatabases, service_unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = {
@@ -47,6 +47,7 @@ def run_harness(
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin",
             "TASKYARD_BENCH_DATABASE_URL": postgres.admin_url,
             "TASKYARD_BENCH_REDIS_URL": redis_url,
+            "TASKYARD_BENCH_DB_POOL_SIZE": SMALL_POOL["TASKYARD_DB_POOL_SIZE"],
         },
         capture_output=True,
         text=True,

@@ -16,7 +16,7 @@ from taskyard.db import Database, DbSession, is_outage
 from taskyard.errors import BadRequest
 from taskyard.users.models import User
 from tests.helpers import bearer, register
-from tests.support import database_behind_proxy, make_settings
+from tests.support import any_free_port, database_behind_proxy, make_settings
 
 
 class _KeepAndFail(BadRequest):
@@ -86,6 +86,44 @@ async def test_pool_is_sized_from_settings(database_url: str) -> None:
         async with database.engine.connect() as connection:
             assert (await connection.scalar(select(func.count()).select_from(User))) is not None
         assert database.pool_status()["size"] == 7
+    finally:
+        await database.dispose()
+
+
+async def test_warming_opens_the_pools_resting_connections(postgres_url: str) -> None:
+    database = Database(make_settings(postgres_url, db_pool_size=4))
+    try:
+        await database.warm()
+        pool: Any = database.engine.pool
+        assert pool.checkedin() == 4
+        async with database.engine.connect() as connection:  # one of the four, not a fifth
+            server_side = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name = 'taskyard'"
+                )
+            )
+        assert server_side == 4
+    finally:
+        await database.dispose()
+
+
+async def test_a_database_out_of_reach_does_not_stop_warming_from_returning(
+    postgres_url: str,
+) -> None:
+    unreachable = make_url(postgres_url).set(port=any_free_port())
+    database = Database(
+        make_settings(
+            postgres_url,
+            database_replica_urls=[unreachable.render_as_string(hide_password=False)],
+            db_pool_size=3,
+        )
+    )
+    try:
+        await database.warm()  # the replica refuses; the primary is warmed all the same
+        primary_pool: Any = database.engine.pool
+        replica_pool: Any = database.replicas[0].pool
+        assert (primary_pool.checkedin(), replica_pool.checkedin()) == (3, 0)
     finally:
         await database.dispose()
 

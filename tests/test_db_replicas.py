@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from taskyard.db import REPLICA_APPLICATION_NAME
+from taskyard.db import REPLICA_APPLICATION_NAME, Database
 from taskyard.migrations import upgrade
 from tests.helpers import bearer, register, running_app
 from tests.support import any_free_port, in_fresh_loop, make_settings, service_unavailable
@@ -237,3 +237,26 @@ async def test_a_stopped_replica_is_skipped_without_errors(replicas: ReplicaPair
             assert 'taskyard_db_reads_total{target="replica_failed"}' in metrics
         finally:
             replicas.start("replica", replicas.replica_port)
+
+
+async def test_a_replica_that_stops_mid_request_hands_its_reads_to_the_primary(
+    replicas: ReplicaPair,
+) -> None:
+    database = Database(settings_for(replicas))
+    session = await database.replica_session()
+    try:
+        assert await session.scalar(text("SELECT pg_is_in_recovery()")) is True
+        replicas.stop("replica")  # the session's connection dies with it
+        try:
+            # The same request reads on, from the primary, and sees no error.
+            assert await session.scalar(text("SELECT pg_is_in_recovery()")) is False
+            users = await session.execute(text("SELECT count(*) FROM users"))
+            assert users.scalar_one() >= 0
+            # The requests after it skip the replica for a while.
+            async with await database.replica_session() as later:
+                assert await later.scalar(text("SELECT pg_is_in_recovery()")) is False
+        finally:
+            replicas.start("replica", replicas.replica_port)
+    finally:
+        await session.close()
+        await database.dispose()

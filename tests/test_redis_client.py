@@ -8,7 +8,8 @@ from redis.asyncio import Redis
 
 from taskyard.config import Settings
 from taskyard.logging import configure_logging
-from taskyard.redis_client import BackendGuard, create_redis
+from taskyard.redis_client import BackendGuard, create_redis, warm_pool
+from tests.support import any_free_port
 
 
 def test_guard_logs_an_outage_once_per_interval_and_skips_briefly(
@@ -63,3 +64,43 @@ async def test_the_pool_never_opens_more_connections_than_its_bound(redis_url: s
     finally:
         await client.aclose()
         await observer.aclose()
+
+
+async def test_warming_opens_the_whole_pool_and_a_burst_adds_nothing(redis_url: str) -> None:
+    bound = 4
+    client = create_redis(Settings(redis_url=redis_url, redis_max_connections=bound))
+    observer = Redis.from_url(redis_url)
+
+    async def connected() -> int:
+        return int((await observer.info("clients"))["connected_clients"])
+
+    try:
+        baseline = await connected()
+        await warm_pool(client)
+        assert await connected() - baseline == bound
+        assert client is not None
+        await asyncio.gather(
+            *(client.blpop([f"taskyard-test-empty-{n}"], timeout=0.05) for n in range(12))
+        )
+        assert await connected() - baseline == bound
+    finally:
+        if client is not None:
+            await client.aclose()
+        await observer.aclose()
+
+
+async def test_warming_a_redis_out_of_reach_says_so_and_lets_the_process_start(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configure_logging(Settings())
+    logging.getLogger().addHandler(caplog.handler)  # configure_logging replaced the handlers
+    client = create_redis(Settings(redis_url=f"redis://127.0.0.1:{any_free_port()}/0"))
+    assert client is not None
+    try:
+        with caplog.at_level(logging.WARNING, logger="taskyard.redis"):
+            await warm_pool(client)  # refused: logged, not raised
+        [warning] = [r.msg for r in caplog.records if "redis pool" in str(r.msg)]
+        assert isinstance(warning, dict)
+        assert (warning["event"], warning["failed"]) == ("redis pool not opened", 20)
+    finally:
+        await client.aclose()

@@ -59,7 +59,7 @@ from taskyard.jobs.scheduler import PeriodicJobs
 from taskyard.jobs.worker import broker_for
 from taskyard.logging import configure_logging
 from taskyard.ops.repository import prometheus_client
-from taskyard.redis_client import BackendGuard, create_redis
+from taskyard.redis_client import BackendGuard, create_redis, warm_pool
 from taskyard.web.router import CLIENT_CSP, client_route, find_client, is_client_path
 from taskyard.wiring import event_registry, install_service
 
@@ -77,6 +77,8 @@ def include_api(app: FastAPI, routers: list[APIRouter]) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await app.state.database.warm()
+    await warm_pool(app.state.redis)
     sampler = asyncio.create_task(sample_process_forever()) if is_multiprocess() else None
     background = [asyncio.create_task(app.state.relay.run_forever())]
     if app.state.periodic is not None:

@@ -122,8 +122,9 @@ class Settings(BaseSettings):
     # Shared state: rate-limit counters and the token denylist live here when set.
     redis_url: str | None = None
     redis_key_prefix: str = "taskyard"
-    # Per process: past it, a command waits briefly for a free connection, then fails open.
-    redis_max_connections: int = Field(default=50, ge=1, le=10_000)
+    # Per process, all opened at start: past them, a command waits briefly for a free one,
+    # then fails open.
+    redis_max_connections: int = Field(default=20, ge=1, le=10_000)
 
     rate_limit_enabled: bool = True
     rate_limit: str = "100/15minutes"

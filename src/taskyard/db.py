@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
+import functools
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
@@ -19,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -35,6 +38,7 @@ from taskyard.logging import get_logger
 from taskyard.redis_client import BackendGuard
 
 logger = get_logger("taskyard.db")
+S = TypeVar("S", bound=AsyncSession)
 
 # Deterministic constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -167,10 +171,47 @@ def _ping_rested_connections(engine: AsyncEngine, after_seconds: float) -> None:
             raise DisconnectionError() from error
 
 
-def _read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def _read_sessions(engine: AsyncEngine, session_class: type[S]) -> async_sessionmaker[S]:
     # On PostgreSQL reads run in autocommit: under READ COMMITTED each statement saw its own
     # snapshot inside a transaction anyway. SQLite keeps its BEGIN, which its "begin" hook emits.
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=session_class, expire_on_commit=False)
+
+
+class ReplicaSession(AsyncSession):
+    """Reads on a replica; if the replica fails mid-read, the session moves to the primary
+    and reads again, once. Safe because reads run in autocommit: no transaction is lost, and
+    each statement takes its own snapshot anyway."""
+
+    primary: AsyncEngine | None = None
+    on_failure: Callable[[BaseException], None] | None = None
+
+    async def _move_to_primary(self, error: BaseException) -> bool:
+        if self.primary is None or not is_outage(error):
+            return False
+        primary, self.primary = self.primary, None  # once: the primary's failures are its own
+        with contextlib.suppress(Exception):  # gives the broken connection back
+            await self.rollback()
+        self.sync_session.bind = primary.sync_engine
+        if self.on_failure is not None:
+            self.on_failure(error)
+        return True
+
+    async def _read(self, read: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await read(*args, **kwargs)
+        except Exception as error:
+            if not await self._move_to_primary(error):
+                raise
+        return await read(*args, **kwargs)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:  # scalars() reads through it
+        return await self._read(super().execute, *args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._read(super().scalar, *args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._read(super().get, *args, **kwargs)
 
 
 _OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
@@ -219,7 +260,7 @@ class Database:
             _configure_sqlite(self.engine)
         elif settings.db_pool_pre_ping:
             _ping_rested_connections(self.engine, settings.db_pool_ping_after_seconds)
-        self._read_sessions = _read_sessions(self.engine)
+        self._read_sessions = _read_sessions(self.engine, AsyncSession)
         write_options: dict[str, Any] = {_WRITE_OPTION: True}
         if not self.is_sqlite:
             write_options["isolation_level"] = "READ COMMITTED"
@@ -230,7 +271,9 @@ class Database:
             create_async_engine(url, **_engine_options(settings, REPLICA_APPLICATION_NAME))
             for url in settings.database_replica_urls
         ]
-        self._replica_sessions = [_read_sessions(replica) for replica in self.replicas]
+        self._replica_sessions = [
+            _read_sessions(replica, ReplicaSession) for replica in self.replicas
+        ]
         self._replica_guards = [
             BackendGuard(f"replica-{n}", retry_after=5.0) for n in range(len(self.replicas))
         ]
@@ -258,15 +301,47 @@ class Database:
             try:
                 await session.connection()  # checkout, with its pre-ping
             except Exception as error:  # unreachable replica: note it and try the next
-                guard.record_failure("read", error)
-                DB_READS.labels(target="replica_failed").inc()
+                self._replica_failed(guard, error)
                 await session.close()
                 continue
             guard.record_success()
             DB_READS.labels(target="replica").inc()
+            session.primary = self.engine
+            session.on_failure = functools.partial(self._replica_failed, guard)
             return session
         DB_READS.labels(target="primary").inc()
         return self.session(write=False)
+
+    @staticmethod
+    def _replica_failed(guard: BackendGuard, error: BaseException) -> None:
+        guard.record_failure("read", error)
+        DB_READS.labels(target="replica_failed").inc()
+
+    async def warm(self) -> None:
+        """Open each pool's resting connections now, so that the first requests after a
+        start don't pay to connect and what a process holds stays level from its start.
+
+        Best effort: a database that can't be reached yet is no reason not to start.
+        """
+        if self.is_sqlite:
+            return
+        for engine in [self.engine, *self.replicas]:
+            pool: Any = engine.pool
+            opened = await asyncio.gather(
+                *(engine.connect().start() for _ in range(pool.size())),
+                return_exceptions=True,
+            )
+            failures = [result for result in opened if isinstance(result, BaseException)]
+            for connection in opened:
+                if isinstance(connection, AsyncConnection):
+                    await connection.close()  # back to the pool, open
+            if failures:
+                logger.warning(
+                    "database pool not warmed",
+                    database=engine.url.render_as_string(hide_password=True),
+                    failed=len(failures),
+                    error=type(failures[0]).__name__,
+                )
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
 
 from taskyard.config import Settings
 from taskyard.logging import get_logger
@@ -17,7 +19,7 @@ logger = get_logger("taskyard.redis")
 
 def create_redis(settings: Settings) -> Redis | None:
     """A client on a bounded pool: under a burst, connections stop at the bound rather than
-    growing with every request in flight."""
+    growing with every request in flight. `warm_pool` opens them all at start."""
     if not settings.redis_url:
         return None
     pool = BlockingConnectionPool.from_url(
@@ -29,6 +31,29 @@ def create_redis(settings: Settings) -> Redis | None:
         health_check_interval=30,
     )
     return Redis.from_pool(pool)
+
+
+async def warm_pool(redis: Redis | None) -> None:
+    """Open every connection of the pool now: a fixed set, held from the start, so that the
+    first requests don't pay to connect and a burst never adds connections.
+
+    Best effort: a Redis that can't be reached yet is no reason not to start.
+    """
+    if redis is None:
+        return
+    pool = redis.connection_pool
+    opened = await asyncio.gather(
+        *(pool.get_connection() for _ in range(pool.max_connections)),  # type: ignore[no-untyped-call]
+        return_exceptions=True,
+    )
+    failures = [result for result in opened if isinstance(result, BaseException)]
+    for connection in opened:
+        if isinstance(connection, AbstractConnection):
+            await pool.release(connection)
+    if failures:
+        logger.warning(
+            "redis pool not opened", failed=len(failures), error=type(failures[0]).__name__
+        )
 
 
 class BackendGuard:

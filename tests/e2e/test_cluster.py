@@ -25,7 +25,13 @@ import redis
 from taskyard.config import DEFAULT_WEB_DIR
 from taskyard.web.router import CLIENT_CSP, IMMUTABLE, find_client
 from tests.serving import PASSWORD, REPO
-from tests.support import SECURITY_HEADERS, PostgresDatabases, service_unavailable, unique_prefix
+from tests.support import (
+    SECURITY_HEADERS,
+    SMALL_POOL,
+    PostgresDatabases,
+    service_unavailable,
+    unique_prefix,
+)
 
 LOCAL_CLUSTER = REPO / "deploy" / "local-cluster"
 USER_LIMIT, ADMIN_LIMIT, AUTH_LIMIT = 15, 25, 4
@@ -65,6 +71,7 @@ def cluster(
             "TASKYARD_RATE_LIMIT_ADMIN": f"{ADMIN_LIMIT}/hour",
             "TASKYARD_RATE_LIMIT_LOGIN": f"{AUTH_LIMIT}/hour",
             "TASKYARD_LOG_LEVEL": "warning",
+            **SMALL_POOL,
         }
     )
     command = [sys.executable, str(LOCAL_CLUSTER), "--state-dir", str(state_dir)]

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aio_pika
 import pytest
@@ -26,11 +25,12 @@ from sqlalchemy import func, select
 from taskyard.db import utc_now
 from taskyard.jobs.broker import EventMessage
 from taskyard.jobs.models import ProcessedEvent
-from taskyard.jobs.worker import broker_for
+from taskyard.jobs.worker import Worker, broker_for
 from taskyard.tasks.notifications import scan_due_soon
 from taskyard.users.events import USER_REGISTERED
+from taskyard.wiring import event_registry
 from tests.helpers import bearer, register, running_app, running_worker, until
-from tests.support import TEST_SECRET_KEY, SmtpServer, TcpProxy, make_settings
+from tests.support import TEST_SECRET_KEY, SmtpServer, behind_proxy, make_settings
 
 TASKYARD = str(Path(sys.executable).with_name("taskyard"))
 
@@ -106,27 +106,78 @@ async def test_events_travel_through_rabbitmq_to_the_mail_server(
 async def test_writes_go_on_while_the_broker_is_away_and_nothing_is_lost(
     settings_for: Callable[..., Any], broker_url: str, smtp_server: SmtpServer
 ) -> None:
-    target = urlsplit(broker_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)
-    await proxy.start()
-    through_proxy = broker_url.replace(f":{target.port}", f":{proxy.port}")
-    api_settings = settings_for(broker_url=through_proxy)
-    try:
-        async with running_app(api_settings) as (app, client), running_worker(settings_for()):
-            await proxy.cut()  # the API's side of the broker is gone
-            people = [await register(client, f"Offline {n}") for n in range(5)]
-            assert (await app.state.relay.drain_once()) == 5  # tried, failed, kept
-            ready = (await client.get("/health/ready")).json()
-            assert ready["status"] == "degraded"
-            assert ready["components"]["broker"]["status"] == "down"
-            assert smtp_server.messages == []
+    async with (
+        behind_proxy(broker_url, 5672) as (proxy, through_proxy),
+        running_app(settings_for(broker_url=through_proxy)) as (app, client),
+        running_worker(settings_for()),
+    ):
+        await proxy.cut()  # the API's side of the broker is gone
+        people = [await register(client, f"Offline {n}") for n in range(5)]
+        assert (await app.state.relay.drain_once()) == 5  # tried, failed, kept
+        ready = (await client.get("/health/ready")).json()
+        assert ready["status"] == "degraded"
+        assert ready["components"]["broker"]["status"] == "down"
+        assert smtp_server.messages == []
 
-            await proxy.start()
-            addresses = [p["user"]["email"] for p in people]
-            await until(lambda: all(smtp_server.to(a) for a in addresses), app.state.relay)
-            assert sorted(m["To"] for m in smtp_server.messages) == sorted(addresses)
+        await proxy.start()
+        addresses = [p["user"]["email"] for p in people]
+        await until(lambda: all(smtp_server.to(a) for a in addresses), app.state.relay)
+        assert sorted(m["To"] for m in smtp_server.messages) == sorted(addresses)
+
+
+async def test_a_worker_whose_broker_went_away_connects_again_and_delivers(
+    settings_for: Callable[..., Any], broker_url: str, smtp_server: SmtpServer
+) -> None:
+    async with (
+        behind_proxy(broker_url, 5672) as (proxy, through_proxy),
+        running_app(settings_for()) as (app, client),
+        running_worker(settings_for(broker_url=through_proxy)),
+    ):
+        before = await register(client, "Before")
+        await until(lambda: bool(smtp_server.to(before["user"]["email"])), app.state.relay)
+        await proxy.cut()  # the worker's link to the broker is gone, as in a restart
+        await proxy.start()
+        after = await register(client, "After")
+        await until(
+            lambda: bool(smtp_server.to(after["user"]["email"])), app.state.relay, within=30
+        )
+        assert len(smtp_server.to(before["user"]["email"])) == 1
+
+
+async def _queue_state(broker_url: str, name: str) -> tuple[int, int]:
+    """(messages waiting, consumers) of a queue, as the broker counts them."""
+    connection = await aio_pika.connect(broker_url, timeout=5)
+    try:
+        queue = await (await connection.channel()).declare_queue(name, passive=True)
+        result = queue.declaration_result
+        return int(result.message_count or 0), int(result.consumer_count or 0)
     finally:
-        await proxy.cut()
+        await connection.close()
+
+
+async def test_a_stopping_worker_finishes_the_mail_it_is_sending_and_acks_it(
+    settings_for: Callable[..., Any], broker_url: str, broker_prefix: str, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for()
+    queue = f"{broker_prefix}.events"
+    async with running_app(settings) as (app, client):
+        held = smtp_server.hold_first_message(then_accept=True)
+        worker = Worker(settings, event_registry(settings))
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        await until(lambda: worker.broker.queue is not None)
+        person = await register(client, "Leaving")
+        await until(held.is_set, app.state.relay)  # its welcome mail is mid-send
+        stop.set()
+        deadline = time.monotonic() + 10
+        while (await _queue_state(broker_url, queue))[1] != 0:  # it stopped consuming
+            assert time.monotonic() < deadline, "the worker never stopped consuming"
+            await asyncio.sleep(0.05)
+        smtp_server.release_held()
+        await asyncio.wait_for(running, timeout=20)
+        # Sent once and acked before the connection closed: nothing waits to be redelivered.
+        assert len(smtp_server.to(person["user"]["email"])) == 1
+        assert await _queue_state(broker_url, queue) == (0, 0)
 
 
 @pytest.mark.parametrize("quorum", [False, True], ids=["classic", "quorum"])

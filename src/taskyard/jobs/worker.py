@@ -7,6 +7,9 @@ event id: a mail is claimed before it is sent and recorded once it went out (thr
 outage, if need be), so redeliveries and copies handled side by side send it once. Only a
 worker killed between the mail server's acceptance and that record sends it again, with the
 same Message-ID.
+
+When the broker goes away the worker connects again, with backoff. First it lets the messages
+it was handling finish, so their redelivered copies find them done.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from taskyard.jobs.scheduler import PeriodicJobs
 from taskyard.logging import get_logger
 
 SHUTDOWN_STEP_SECONDS = 10
+RECONNECT_FIRST_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 10.0
+DRAIN_SECONDS = 60.0  # a mail's send and its record, through an outage's first minute
 logger = get_logger("taskyard.worker")
 
 
@@ -54,8 +60,21 @@ class Worker:
         self.periodic = PeriodicJobs(
             self.database, registry, interval_seconds=settings.due_scan_seconds
         )
+        self._handling = 0  # messages being handled now
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._handling += 1
+        self._idle.clear()
+        try:
+            await self._handle(message)
+        finally:
+            self._handling -= 1
+            if not self._handling:
+                self._idle.set()
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
         try:
             event = EventMessage.decode(message.body, dict(message.headers or {}))
         except (ValueError, KeyError, TypeError):
@@ -73,31 +92,79 @@ class Worker:
                 attempt=event.attempt + 1,
                 error=type(error).__name__,
             )
-        await message.ack()
+        try:
+            await message.ack()
+        except Exception as error:  # the connection went meanwhile: the broker redelivers it
+            logger.info(
+                "ack lost with the broker connection",
+                event_id=str(event.event_id),
+                error=type(error).__name__,
+            )
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.broker.connect(prefetch=self.settings.worker_prefetch)
-        assert self.broker.queue is not None
-        tag = await self.broker.queue.consume(self._on_message)
-        logger.info("worker consuming", queue=self.broker.queue_name)
+        await self.database.warm()
         # The periodic jobs' events go through the outbox; serve's relays publish them.
         scanning = asyncio.create_task(self.periodic.run_forever())
         try:
-            await stop.wait()
+            delay = RECONNECT_FIRST_SECONDS
+            while not stop.is_set():
+                try:
+                    await self._consume_until_lost(stop)
+                    delay = RECONNECT_FIRST_SECONDS  # it was up: the next loss starts afresh
+                except Exception as error:  # the broker can't be reached (yet)
+                    with contextlib.suppress(Exception):
+                        await self.broker.close()
+                    logger.warning(
+                        "broker unreachable; connecting again",
+                        error=type(error).__name__,
+                        retry_in_seconds=delay,
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
         finally:
             scanning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scanning
             # Each step of the shutdown is bounded: a broker or database that stopped answering
             # must not keep the process from exiting.
-            queue = self.broker.queue
-            for step in (
-                lambda: queue.cancel(tag),
-                self.broker.close,
-                self.database.dispose,
-            ):
+            for step in (self.broker.close, self.database.dispose):
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(step(), timeout=SHUTDOWN_STEP_SECONDS)
+
+    async def _consume_until_lost(self, stop: asyncio.Event) -> None:
+        """Consume until asked to stop, or until the broker goes away (a restart, a lost
+        link): then return, and `run` connects again. What was unacked is redelivered."""
+        await self.broker.connect(prefetch=self.settings.worker_prefetch)
+        assert self.broker.queue is not None
+        assert self.broker.connection is not None
+        queue, connection = self.broker.queue, self.broker.connection
+        tag = await queue.consume(self._on_message)
+        logger.info("worker consuming", queue=self.broker.queue_name)
+        gone = asyncio.Event()
+        connection.close_callbacks.add(lambda *_: gone.set())
+        stopping = asyncio.create_task(stop.wait())
+        lost = asyncio.create_task(gone.wait())
+        try:
+            await asyncio.wait({stopping, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            lost.cancel()
+        if gone.is_set() and not stop.is_set():
+            logger.warning("broker connection lost; connecting again")
+            # What this process still handles finishes (and is recorded) first, so that its
+            # redelivered copies find it done instead of taking its mail claim over.
+            await self._drain(DRAIN_SECONDS)
+            with contextlib.suppress(Exception):
+                await self.broker.close()
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(queue.cancel(tag), timeout=SHUTDOWN_STEP_SECONDS)
+        await self._drain(SHUTDOWN_STEP_SECONDS)  # their acks go out before the connection closes
+
+    async def _drain(self, within: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout=within)
 
 
 async def run_worker(settings: Settings, registry: EventRegistry) -> None:
