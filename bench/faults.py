@@ -776,13 +776,12 @@ async def measure(args: argparse.Namespace, topology: str) -> dict[str, Any]:
         outcome = await verify(stack, ledger, sink)
     quiet = [a for a in ledger.attempts if not any(a.overlaps(b, e) for b, e in windows)]
     quiet_failures = [a for a in quiet if not _ok(a)]
-    quiet_errors = len(quiet_failures)
     return {
         "topology": topology,
         "rate_per_second": args.rate,
         "attempts": len(ledger.attempts),
         "attempts_outside_faults": len(quiet),
-        "error_rate_outside_faults": round(quiet_errors / max(1, len(quiet)), 5),
+        "error_rate_outside_faults": round(len(quiet_failures) / max(1, len(quiet)), 5),
         "errors_outside_faults": [
             {
                 "status": failure.status,
@@ -837,6 +836,14 @@ TOPOLOGY_NAMES = {
 }
 
 
+def _placed(entry: dict[str, Any]) -> str:
+    """Where `nearest_fault` put something, in words."""
+    return (
+        f"{entry['seconds_from_its_start']:+} s from the start of {entry['nearest_fault']}"
+        f" ({entry['seconds_from_its_end']:+} s from its end)"
+    )
+
+
 def report(results: dict[str, Any]) -> str:
     lines: list[str] = []
     for run in results["runs"]:
@@ -865,18 +872,14 @@ def report(results: dict[str, Any]) -> str:
             f"Errors outside the fault windows: {run['error_rate_outside_faults']:.3%} of "
             f"{run['attempts_outside_faults']} requests (target: under 0.1 %).",
             *(
-                f"- {error['status']} after {error['seconds']} s, "
-                f"{error['seconds_from_its_start']:+} s from the start of {error['nearest_fault']}"
-                f" ({error['seconds_from_its_end']:+} s from its end)"
+                f"- {error['status']} after {error['seconds']} s, {_placed(error)}"
                 for error in run["errors_outside_faults"]
             ),
             "",
             "Nothing lost:",
             *(f"- {key}: {value}" for key, value in run["outcome"].items()),
             *(
-                f"- a welcome mail came again ({again['second_copy']}), "
-                f"{again['seconds_from_its_start']:+} s from the start of "
-                f"{again['nearest_fault']} ({again['seconds_from_its_end']:+} s from its end)"
+                f"- a welcome mail came again ({again['second_copy']}), {_placed(again)}"
                 for again in run.get("mails_again", [])
             ),
             "",

@@ -234,6 +234,13 @@ def test_every_service_settles_and_only_the_gateway_is_published(stack: Stack) -
 def test_the_contract_passes_through_the_stacks_nginx(
     stack: Stack, admin_email: str, tmp_path: Path
 ) -> None:
+    # Healthy means each instance reached its database; a task instance also needs the auth
+    # service's key set before it takes a token, and on a loaded machine that can lag.
+    headers = sign_in(stack, admin_email)
+    eventually(
+        lambda: httpx.get(f"{stack.url}/api/v1/tasks", headers=headers).status_code == 200 or None,
+        "a signed-in request served through the gateway",
+    )
     run = run_collection(stack.url, admin_email, tmp_path)
     assert run["stats"]["requests"]["failed"] == 0
 
