@@ -201,6 +201,12 @@ def redis_problem(url: str) -> str | None:
     return None
 
 
+def redis_space(url: str, prefix: str) -> str:
+    """Where Taskyard keeps the keys of this run of the Redis server at `url` (`KeySpace`)."""
+    run_id = str(redis.Redis.from_url(url).info("server")["run_id"])
+    return f"{prefix}:{run_id[:16]}"
+
+
 def unique_prefix() -> str:
     """A Redis key prefix of its own, so runs and tests never share counters."""
     return f"taskyard-test-{uuid.uuid4().hex[:10]}"
@@ -270,6 +276,17 @@ class PrivateRedis:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+    def snapshot(self) -> None:
+        """Write every key to the snapshot in its directory, now (what a `save` rule does)."""
+        assert redis.Redis.from_url(self.url).save()
+
+    def kill(self) -> None:
+        """SIGKILL: what was written after the last snapshot is gone. `start` then loads it."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process = None
 
 
 class CapturingSmtpHandler:

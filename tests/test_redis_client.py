@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from taskyard.config import Settings
 from taskyard.logging import configure_logging
-from taskyard.redis_client import BackendGuard, create_redis, warm_pool
-from tests.support import any_free_port
+from taskyard.redis_client import BackendGuard, KeySpace, create_redis, warm_pool
+from tests.support import PrivateRedis, any_free_port
 
 
 def test_guard_logs_an_outage_once_per_interval_and_skips_briefly(
@@ -104,3 +107,36 @@ async def test_warming_a_redis_out_of_reach_says_so_and_lets_the_process_start(
         assert (warning["event"], warning["failed"]) == ("redis pool not opened", 20)
     finally:
         await client.aclose()
+
+
+async def test_every_connection_learns_which_run_of_the_server_it_reaches(
+    tmp_path: Path,
+) -> None:
+    """A restart is a new run_id, and with it a new key space; until a connection has said,
+    the space is unknown and nothing is read or written under a guess."""
+    server = PrivateRedis(tmp_path)
+    server.start()
+    client = create_redis(Settings(redis_url=server.url))
+    assert client is not None
+    keys = KeySpace("taskyard-test", client.lifetime)
+    try:
+        assert keys.current() is None
+        first = await keys.resolve(client)
+        run_id = str((await client.info("server"))["run_id"])
+        assert first == f"taskyard-test:{run_id[:16]}"
+        assert keys.holds(first)
+        server.kill()
+        server.start()
+        with contextlib.suppress(RedisConnectionError):
+            await client.ping()  # the pooled connection died with the server
+        await client.ping()  # a new one: it reads the new run as it connects
+        second = keys.current()
+        assert second is not None
+        assert second != first
+        assert not keys.holds(first)
+        assert second == f"taskyard-test:{str((await client.info('server'))['run_id'])[:16]}"
+    finally:
+        await client.aclose()
+        server.stop()
+    # In process there is no server: the prefix alone.
+    assert KeySpace("taskyard-test").current() == "taskyard-test"

@@ -59,7 +59,7 @@ from taskyard.jobs.scheduler import PeriodicJobs
 from taskyard.jobs.worker import broker_for
 from taskyard.logging import configure_logging
 from taskyard.ops.repository import prometheus_client
-from taskyard.redis_client import BackendGuard, create_redis, warm_pool
+from taskyard.redis_client import BackendGuard, KeySpace, create_redis, warm_pool
 from taskyard.web.router import CLIENT_CSP, client_route, find_client, is_client_path
 from taskyard.wiring import event_registry, install_service
 
@@ -108,14 +108,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _denylist(settings: Settings, app: FastAPI) -> TokenDenylist:
     if app.state.redis is None:
         return InProcessDenylist()
-    return RedisDenylist(app.state.redis, settings.redis_key_prefix, app.state.redis_guard)
+    return RedisDenylist(app.state.redis, app.state.redis_keys, app.state.redis_guard)
 
 
 def _identity_store(app: FastAPI) -> IdentityStore:
     if app.state.redis is not None:
-        return RedisIdentityStore(
-            app.state.redis, app.state.settings.redis_key_prefix, app.state.redis_guard
-        )
+        return RedisIdentityStore(app.state.redis, app.state.redis_keys, app.state.redis_guard)
     # Worker processes without Redis share nothing: the database answers every check.
     return NoIdentityStore() if is_multiprocess() else InProcessIdentityStore()
 
@@ -184,11 +182,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=OPENAPI_PATH,
         lifespan=_lifespan,
+        # The front layer drops a trailing slash instead (edge/request_line.py): a redirect
+        # would be built from the Host header the client sent.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.database = Database(settings)
     instrument_pool(app.state.database.engine)
     app.state.redis = create_redis(settings)
+    # Keys that must not come back from an older copy of Redis live under its current run.
+    app.state.redis_keys = KeySpace(
+        settings.redis_key_prefix, app.state.redis.lifetime if app.state.redis else None
+    )
     app.state.redis_guard = BackendGuard("redis")
     app.state.prometheus = prometheus_client(settings.prometheus_url)
     app.state.response_seal = ResponseSeal(settings.signing_key)
@@ -212,6 +217,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.event_handlers.handle_message,
             poll_seconds=settings.outbox_poll_seconds,
             max_attempts=settings.job_max_attempts,
+            on_give_up=app.state.event_handlers.give_up,
         )
     else:
         # An unreachable broker is an outage, not a bad event: retry at the next poll.
@@ -244,7 +250,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache_backend,
         app.state.identity,
         ttl=settings.cache_ttl,
-        prefix=settings.redis_key_prefix,
+        keys=app.state.redis_keys,
         enabled=settings.cache_enabled,
     )
     app.state.recent_writers = RecentWriters(

@@ -183,7 +183,8 @@ def _field_name(location: Sequence[int | str]) -> str:
     parts = [str(part) for part in location]
     if len(parts) > 1 and parts[0] in _LOCATION_PREFIXES:
         parts = parts[1:]
-    return ".".join(parts)
+    # A name sent with an unpaired surrogate is reported escaped: it can't be encoded as sent.
+    return ".".join(parts).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, str]] | None]:

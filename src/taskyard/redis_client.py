@@ -1,12 +1,16 @@
-"""The Redis connection, and the fail-open guard shared by everything that leans on it."""
+"""The Redis connection, the run of the server it reaches, and the fail-open guard shared by
+everything that leans on it."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import RedisError
 
 from taskyard.config import Settings
 from taskyard.logging import get_logger
@@ -17,11 +21,76 @@ SOCKET_TIMEOUT_SECONDS = 0.5
 logger = get_logger("taskyard.redis")
 
 
-def create_redis(settings: Settings) -> Redis | None:
+class ServerLifetime:
+    """Which run of the Redis server this process's connections reach: its `run_id`, read by
+    every connection as it connects, before it carries any command.
+
+    A Redis that restarts from a snapshot, or a replica that takes over while it lags, brings
+    back keys from the past: version counters lower than the bodies they name, a session that
+    was open then. Keys that must never be read from the past (the identity state, the cache's
+    versions and bodies) live under the run they were written in (`KeySpace`): a new run_id
+    starts them afresh, and the database answers until they fill again.
+    """
+
+    def __init__(self) -> None:
+        self.run_id: str | None = None
+        self.tag: str | None = None  # what key names carry of it
+
+    async def on_connect(self, connection: AbstractConnection) -> None:
+        await connection.on_connect()
+        await connection.send_command("INFO", "server")
+        info = await connection.read_response()
+        text = info.decode() if isinstance(info, bytes) else str(info)
+        for line in text.splitlines():
+            if line.startswith("run_id:"):
+                run_id = line.removeprefix("run_id:").strip()
+                if run_id != self.run_id:
+                    if self.run_id is not None:
+                        logger.warning("redis server changed; its earlier keys are left behind")
+                    self.run_id, self.tag = run_id, run_id[:16]
+                return
+        raise RedisError("the Redis server did not say its run_id")
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpace:
+    """Names keys under `prefix` and, in a shared Redis, the server's current run. Write under
+    `current()`, and trust what was read only while `holds()` that name: the server may have
+    changed while the command was on its way (the client reconnects and retries)."""
+
+    prefix: str
+    lifetime: ServerLifetime | None = None
+
+    def current(self) -> str | None:
+        """The prefix of this run's keys; None while no connection has said which run it is."""
+        if self.lifetime is None:
+            return self.prefix
+        tag = self.lifetime.tag
+        return None if tag is None else f"{self.prefix}:{tag}"
+
+    def holds(self, namespace: str) -> bool:
+        return self.current() == namespace
+
+    async def resolve(self, redis: Redis) -> str | None:
+        """`current()`, connecting first while no connection has said (a PING: the connection
+        reads the run as it opens). Raises what Redis raises."""
+        if self.current() is None:
+            await redis.ping()
+        return self.current()
+
+
+class TrackedRedis(Redis):
+    """A client that knows which run of the server its connections reach."""
+
+    lifetime: ServerLifetime
+
+
+def create_redis(settings: Settings) -> TrackedRedis | None:
     """A client on a bounded pool: under a burst, connections stop at the bound rather than
     growing with every request in flight. `warm_pool` opens them all at start."""
     if not settings.redis_url:
         return None
+    lifetime = ServerLifetime()
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=settings.redis_max_connections,
@@ -29,8 +98,11 @@ def create_redis(settings: Settings) -> Redis | None:
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
         socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
         health_check_interval=30,
+        redis_connect_func=lifetime.on_connect,
     )
-    return Redis.from_pool(pool)
+    client = cast(TrackedRedis, TrackedRedis.from_pool(pool))
+    client.lifetime = lifetime
+    return client
 
 
 async def warm_pool(redis: Redis | None) -> None:

@@ -39,21 +39,49 @@ Timestamp = Annotated[
 ]
 
 
-# Text people type. What the OpenAPI document says about it is exactly what is checked:
-# a length in characters as sent, no control characters, and (when there is a minimum) that
-# many characters left once surrounding white space is trimmed off.
+# Text people type. What the OpenAPI document says about it is exactly what is checked: a length
+# in characters as sent, no control characters, and at least the minimum length in characters
+# that show (not white space or format characters), once surrounding white space is trimmed off.
+# Unpaired UTF-16 surrogates (JSON can carry them, no encoding can store them) are refused too,
+# by every request model; no pattern says so, as the regex engines that read the document (ECMA,
+# Rust's) can't name them.
 _SINGLE_LINE_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\u2028\u2029"  # CR/LF would reach mail headers
 _MULTILINE_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # tabs and newlines may stay
-# What str.strip() removes that the single-line rule still lets through.
-_TRIMMABLE = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+# Characters that show nothing, as Unicode classes them: Zs and Cf here; Zl and Zp (U+2028,
+# U+2029) and Cc are forbidden, but for the tab and line breaks multi-line text may keep. Kept
+# as ranges: computing them from `unicodedata` costs a third of a second at import, so
+# tests/test_schemas.py checks that they agree with it.
+INVISIBLE_RANGES = (
+    r"\x20\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u1680\u180e"
+    r"\u2000-\u200f\u202a-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb"
+    r"\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    r"\U000e0001\U000e0020-\U000e007f"
+)
+_MULTILINE_INVISIBLE = r"\t\n\r\u2028\u2029"
+UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _text_pattern(forbidden: str, min_length: int) -> str:
+def _text_pattern(forbidden: str, invisible: str, min_length: int) -> str:
+    """Allowed characters only, and among them at least `min_length` that show."""
     if min_length == 0:
         return f"^[^{forbidden}]*$"
-    assert min_length >= 2, "a one-character minimum needs another pattern"
-    visible = f"[^{forbidden}{_TRIMMABLE}]"
-    return f"^[{_TRIMMABLE}]*{visible}[^{forbidden}]{{{min_length - 2},}}{visible}[{_TRIMMABLE}]*$"
+    visible = f"[^{forbidden}{invisible}]"
+    return f"^(?:[{invisible}]*{visible}){{{min_length}}}[^{forbidden}]*$"
+
+
+def refuse_unpaired_surrogates(value: Any) -> Any:
+    """Any text in `value` (nested too) that no encoding can store is bad input, not a 500."""
+    if isinstance(value, str):
+        if UNPAIRED_SURROGATE.search(value):
+            raise ValueError("Must be valid Unicode text (no unpaired surrogates)")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            refuse_unpaired_surrogates(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_unpaired_surrogates(key)
+            refuse_unpaired_surrogates(item)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +98,24 @@ class TextRule:
     def _forbidden(self) -> str:
         return _MULTILINE_FORBIDDEN if self.multiline else _SINGLE_LINE_FORBIDDEN
 
+    @property
+    def _invisible(self) -> str:
+        """The characters that show nothing and this field still allows."""
+        return INVISIBLE_RANGES + (_MULTILINE_INVISIBLE if self.multiline else "")
+
     def check(self, value: str) -> str:
+        if UNPAIRED_SURROGATE.search(value):
+            raise ValueError(f"{self.label} must be valid Unicode text (no unpaired surrogates)")
         if re.search(f"[{self._forbidden}]", value):
             raise ValueError(f"{self.label} must not contain control characters")
         if len(value) > self.max_length:
             raise ValueError(f"{self.label} must be at most {self.max_length} characters")
         trimmed = value.strip()
-        if len(trimmed) < self.min_length:
-            raise ValueError(f"{self.label} must be at least {self.min_length} characters")
+        if self.min_length and len(_INVISIBLE.sub("", trimmed)) < self.min_length:
+            raise ValueError(
+                f"{self.label} must be at least {self.min_length} characters"
+                + (" that show" if len(trimmed) >= self.min_length else "")
+            )
         return trimmed
 
     def __get_pydantic_core_schema__(
@@ -90,10 +128,13 @@ class TextRule:
     ) -> JsonSchemaValue:
         json_schema = handler(schema)
         json_schema["maxLength"] = self.max_length
-        json_schema["pattern"] = _text_pattern(self._forbidden, self.min_length)
+        json_schema["pattern"] = _text_pattern(self._forbidden, self._invisible, self.min_length)
         if self.min_length:
             json_schema["minLength"] = self.min_length
         return json_schema
+
+
+_INVISIBLE = re.compile(f"[{INVISIBLE_RANGES}{_MULTILINE_INVISIBLE}]")
 
 
 class APIModel(BaseModel):
@@ -104,9 +145,14 @@ class APIModel(BaseModel):
 
 class RequestModel(APIModel):
     """Parsed from a request. Unknown fields are dropped; text may not carry NUL, which
-    PostgreSQL cannot store."""
+    PostgreSQL cannot store, nor unpaired surrogates, which no encoding can."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_surrogates(cls, value: Any) -> Any:
+        return refuse_unpaired_surrogates(value)
 
     @field_validator("*")
     @classmethod

@@ -17,7 +17,7 @@ from taskyard.exports import jobs as export_jobs
 from taskyard.idempotency.service import purge_expired as purge_expired_keys
 from taskyard.identity import RedisIdentityStore
 from taskyard.jobs.registry import EventRegistry
-from taskyard.redis_client import BackendGuard, create_redis
+from taskyard.redis_client import BackendGuard, KeySpace, create_redis
 from taskyard.tasks import notifications as task_notifications
 from taskyard.tasks import people
 from taskyard.users import notifications as user_notifications
@@ -44,11 +44,12 @@ def _shared_cache(settings: Settings) -> ResponseCache:
     redis = create_redis(settings)
     assert redis is not None  # required by the settings in split mode
     guard = BackendGuard("redis")
+    keys = KeySpace(settings.redis_key_prefix, redis.lifetime)
     return ResponseCache(
         RedisCache(redis, guard),
-        RedisIdentityStore(redis, settings.redis_key_prefix, guard),
+        RedisIdentityStore(redis, keys, guard),
         ttl=settings.cache_ttl,
-        prefix=settings.redis_key_prefix,
+        keys=keys,
         enabled=settings.cache_enabled,
     )
 

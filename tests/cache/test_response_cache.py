@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from tests.helpers import bearer, register, register_admin, running_app
-from tests.support import PrivateRedis, make_settings, settings_with_shared_state, unique_prefix
+from tests.support import (
+    PrivateRedis,
+    make_settings,
+    redis_space,
+    settings_with_shared_state,
+    unique_prefix,
+)
 
 CACHED_VIEWS = ["/api/v1/tasks", "/api/v1/tasks/stats", "/api/v1/tasks?status=pending&limit=5"]
 
@@ -303,11 +309,12 @@ async def test_everything_written_to_redis_expires_and_versions_outlive_their_bo
         redis = app.state.redis
         keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
         ttls = {key.decode(): await redis.ttl(key) for key in keys}
-        version = f"{prefix}:ver:{auth['user']['id']}"
+        space = redis_space(redis_url, prefix)
+        version = f"{space}:ver:{auth['user']['id']}"
         cache_ttl = settings.cache_ttl
     assert version in ttls
     assert any(":resp:u:" in key for key in ttls)  # bodies were stored
     assert all(ttl > 0 for ttl in ttls.values()), {k: t for k, t in ttls.items() if t <= 0}
     # Long after every body stored under it: a version never counts up from 0 under a live body.
     assert ttls[version] > 10 * cache_ttl
-    assert ttls[f"{prefix}:resp-gen:admin"] > 10 * cache_ttl
+    assert ttls[f"{space}:resp-gen:admin"] > 10 * cache_ttl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,11 +141,106 @@ def test_hostile_query_strings(
 
 
 def test_non_utf8_query_and_path_bytes(http: httpx.Client, user: dict[str, Any]) -> None:
-    for raw_path in ("/tasks?search=%FF%FE", "/tasks?status=%C0%AF", "/tasks/%FF%FE", "/tasks/%00"):
+    for raw_path in ("/tasks/%FF%FE", "/tasks/%00"):
         response = http.get(raw_path, headers=bearer(user))
         assert response.status_code < 500
         if response.status_code >= 400:
             assert_client_error(response)
+    # A query string that doesn't decode as UTF-8 is refused, naming the parameter; a lone
+    # surrogate escaped as UTF-8 (%ED%A0%80) is no valid UTF-8 either.
+    for query, field in (
+        ("search=%FF%FE", "search"),
+        ("status=%C0%AF", "status"),
+        ("search=%ED%A0%80", "search"),
+        ("limit=5&sea%FFrch=x", "sea\ufffdrch"),
+    ):
+        for path in ("/tasks", "/tasks/stats", "/exports/" + "0" * 8):
+            response = http.get(f"{path}?{query}", headers=bearer(user))
+            assert_client_error(response)
+            assert response.status_code == 400
+            errors = response.json()["errors"]
+            assert errors == [{"field": field, "message": "Must be valid UTF-8 text"}]
+    valid = http.get("/tasks?search=caf%C3%A9+%F0%9F%92%A5", headers=bearer(user))
+    assert valid.status_code == 200
+
+
+# JSON may carry an unpaired UTF-16 surrogate as an escape; no encoding can store it.
+SURROGATE_TEXTS = ["\ud800", "ab\udfffcd", "Title \ud83d"]
+
+
+def _raw_json(fields: dict[str, str]) -> bytes:
+    """JSON as any client may send it: non-ASCII text as \\u escapes, so an unpaired
+    surrogate travels as its escape."""
+    return json.dumps(fields, ensure_ascii=True).encode()
+
+
+@pytest.mark.parametrize("endpoint_name", ["register", "me", "task-create", "task-edit"])
+def test_unpaired_surrogates_are_refused_naming_the_field(
+    http: httpx.Client, user: dict[str, Any], endpoint_name: str
+) -> None:
+    task = http.post("/tasks", json={"title": "Target"}, headers=bearer(user)).json()["data"]
+    valid = {
+        "register": ("POST", "/auth/register", {"name": "Someone", "email": "s@example.test"}),
+        "me": ("PATCH", "/auth/me", {}),
+        "task-create": ("POST", "/tasks", {"title": "A fine title"}),
+        "task-edit": ("PATCH", f"/tasks/{task['id']}", {}),
+    }
+    method, path, base = valid[endpoint_name]
+    fields = {
+        "register": ["name", "password"],
+        "me": ["name"],
+        "task-create": ["title", "description"],
+        "task-edit": ["title", "description"],
+    }[endpoint_name]
+    methods = [method, "PUT"] if endpoint_name == "task-edit" else [method]
+    for field in fields:
+        for text in SURROGATE_TEXTS:
+            password = {"password": "long enough pass"} if endpoint_name == "register" else {}
+            body = {**base, **password, field: text}
+            for verb in methods:
+                response = http.request(
+                    verb,
+                    path,
+                    content=_raw_json(body),
+                    headers={**bearer(user), "Content-Type": "application/json"},
+                )
+                assert_client_error(response)
+                assert response.status_code == 400, (verb, path, field, response.text)
+                assert [error["field"] for error in response.json()["errors"]] == [field]
+    login = http.post(
+        "/auth/login",
+        content=_raw_json({"email": user["user"]["email"], "password": "x\ud800"}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert login.status_code == 400
+
+
+def test_a_trailing_slash_names_the_same_resource_and_never_redirects(
+    http: httpx.Client, user: dict[str, Any]
+) -> None:
+    http.post("/tasks", json={"title": "Slashed"}, headers=bearer(user))
+    for host in ("evil.example", None):
+        headers = {**bearer(user), **({"Host": host} if host else {})}
+        response = http.get("/tasks/", headers=headers, follow_redirects=False)
+        assert response.status_code == 200, response.text
+        assert "location" not in response.headers
+        assert [task["title"] for task in response.json()["data"]] == ["Slashed"]
+    created = http.post("/tasks/", json={"title": "Via slash"}, headers=bearer(user))
+    assert created.status_code == 201
+    assert created.headers["location"] == f"/api/v1/tasks/{created.json()['data']['id']}"
+
+
+def test_a_refresh_with_no_token_at_all_is_a_missing_credential(http: httpx.Client) -> None:
+    for content in (None, b"{}", b'{"refreshToken": null}'):
+        response = http.post(
+            "/auth/refresh", content=content, headers={"Content-Type": "application/json"}
+        )
+        assert_client_error(response)
+        assert response.status_code == 401
+        assert "refresh token" in response.json()["message"]
+    # A cookie without an Origin is still refused as cross-site (403).
+    response = http.post("/auth/refresh", headers={"Cookie": "taskyard_refresh=anything"})
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize(

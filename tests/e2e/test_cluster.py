@@ -29,6 +29,7 @@ from tests.support import (
     SECURITY_HEADERS,
     SMALL_POOL,
     PostgresDatabases,
+    redis_space,
     service_unavailable,
     unique_prefix,
 )
@@ -192,7 +193,8 @@ def test_logout_through_one_instance_rejects_the_token_at_another(cluster: Clust
     assert httpx.post(f"{first}/api/v1/auth/logout", headers=bearer(auth)).status_code == 200
     assert httpx.get(f"{second}/api/v1/auth/me", headers=bearer(auth)).status_code == 401
     jti = jwt.decode(auth["token"], options={"verify_signature": False})["jti"]
-    assert redis.Redis.from_url(cluster.redis_url).exists(f"{cluster.redis_prefix}:denylist:{jti}")
+    space = redis_space(cluster.redis_url, cluster.redis_prefix)
+    assert redis.Redis.from_url(cluster.redis_url).exists(f"{space}:denylist:{jti}")
 
 
 def assert_secure(response: httpx.Response) -> None:

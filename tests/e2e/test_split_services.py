@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from tests.serving import TASKYARD, Server, bearer, register, running_server
 from tests.support import delete_broker_namespace, fresh_database, unique_prefix
@@ -174,6 +175,49 @@ def test_revocation_bites_in_the_task_service_within_a_second(split: Split, how:
         lambda: split.api(split.tasks, "GET", "/tasks", person).status_code == 401, within=1.0
     )
     print(f"{how} refused by the task service after {delay * 1000:.0f} ms")
+
+
+def forget_everything_redis_knew(split: Split) -> None:
+    """As a Redis that lost its data (a restart without persistence) leaves it."""
+    client = redis.Redis.from_url(split.tasks.env["TASKYARD_REDIS_URL"])
+    prefix = split.tasks.env["TASKYARD_REDIS_KEY_PREFIX"]
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
+@pytest.mark.parametrize("how", ["logout", "deactivation and back"])
+def test_an_ended_session_stays_refused_when_redis_forgets(split: Split, how: str) -> None:
+    """The task service knows no sessions of its own: it keeps those the auth service ended,
+    so Redis is not the only place a revocation lives."""
+    person = register(split.auth, f"Forgotten {how}")
+    assert split.api(split.tasks, "GET", "/tasks", person).status_code == 200
+    if how == "logout":
+        assert split.api(split.auth, "POST", "/auth/logout", person).status_code == 200
+    else:
+        for active in (False, True):
+            changed = split.api(
+                split.auth,
+                "PATCH",
+                f"/users/{person['user']['id']}",
+                split.auth.admin,
+                json={"isActive": active},
+            )
+            assert changed.status_code == 200
+
+    def refused_without_redis() -> bool:
+        forget_everything_redis_knew(split)
+        answer: httpx.Response = split.api(split.tasks, "GET", "/tasks", person)
+        return answer.status_code == 401
+
+    delay = seconds_until(refused_without_redis, within=10.0)
+    print(f"{how}: kept by the task service after {delay * 1000:.0f} ms")
+    for _ in range(3):
+        forget_everything_redis_knew(split)
+        assert split.api(split.tasks, "GET", "/tasks", person).status_code == 401
+    # Someone whose session is open is still let in on what the task service knows alone.
+    other = register(split.auth, f"Still here {how}")
+    forget_everything_redis_knew(split)
+    assert split.api(split.tasks, "GET", "/tasks", other).status_code == 200
 
 
 def test_the_task_service_loads_no_password_or_session_code(split: Split) -> None:

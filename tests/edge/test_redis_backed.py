@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from tests.helpers import bearer, register, running_app
-from tests.support import PrivateRedis, make_settings, unique_prefix
+from tests.support import PrivateRedis, make_settings, redis_space, unique_prefix
 
 
 def shared_settings(sqlite_url: str, redis_url: str, prefix: str, **overrides: Any) -> Any:
@@ -54,7 +54,8 @@ async def test_logout_on_one_instance_is_seen_by_another(sqlite_url: str, redis_
         assert (await first.post("/api/v1/auth/logout", headers=bearer(auth))).status_code == 200
         assert await second_app.state.denylist.contains(jti)
         assert (await second.get("/api/v1/auth/me", headers=bearer(auth))).status_code == 401
-        ttl = redis.Redis.from_url(redis_url).ttl(f"{prefix}:denylist:{jti}")
+        space = redis_space(redis_url, prefix)
+        ttl = redis.Redis.from_url(redis_url).ttl(f"{space}:denylist:{jti}")
         assert 0 < ttl <= 900  # kept only until the token would have expired anyway
 
 

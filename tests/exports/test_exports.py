@@ -19,6 +19,7 @@ from taskyard.db import utc_now
 from taskyard.exports.jobs import purge_expired
 from taskyard.exports.models import Export
 from taskyard.exports.repository import ExportRepository
+from taskyard.exports.service import GAVE_UP, MAX_EXPORTS_IN_FLIGHT
 from taskyard.tasks.models import Task
 from tests.helpers import PASSWORD, bearer, register, register_admin, running_app
 from tests.support import SmtpServer, make_settings
@@ -222,3 +223,79 @@ async def test_csv_cells_that_look_like_formulas_are_neutralised(database_url: s
     assert {row["description"][1:] for row in rows} == {
         f"={text}\nsecond line" for text in FORMULA_LOOKING
     }
+
+
+async def break_export(app: Any, export_id: str) -> None:
+    """Give the export filters its build can never use: every try fails (as an export queued
+    with an unstorable search did before such input was refused)."""
+    async with app.state.database.session(write=True) as session:
+        await session.execute(
+            update(Export).where(Export.id == uuid.UUID(export_id)).values(filters={"search": 5})
+        )
+        await session.commit()
+
+
+async def test_an_export_given_up_says_it_failed_and_why(database_url: str) -> None:
+    async with running_app(make_settings(database_url, job_max_attempts=2)) as (app, client):
+        app.state.relay.retry_delay = lambda _attempts: timedelta(0)
+        owner = await register(client)
+        requested = await client.post(
+            "/api/v1/exports", json={"format": "csv"}, headers=bearer(owner)
+        )
+        export_id = requested.json()["data"]["id"]
+        await break_export(app, export_id)
+        url = f"/api/v1/exports/{export_id}"
+        for _ in range(3):
+            await app.state.relay.drain_once()
+        failed = (await client.get(url, headers=bearer(owner))).json()["data"]
+        assert failed["status"] == "failed"
+        assert failed["error"] == GAVE_UP
+        assert failed["downloadUrl"] is None
+        assert failed["finishedAt"] is not None
+        download = await client.get(f"{url}/download", headers=bearer(owner))
+        assert download.status_code == 409
+        # A failed export no longer counts as in flight.
+        again = await client.post("/api/v1/exports", json={"format": "csv"}, headers=bearer(owner))
+        assert again.status_code == 202
+
+
+async def test_text_no_encoding_can_store_is_refused_before_anything_is_queued(
+    database_url: str,
+) -> None:
+    async with running_app(make_settings(database_url)) as (app, client):
+        owner = await register(client)
+        refused = await client.post(
+            "/api/v1/exports",
+            content=b'{"format": "csv", "search": "\\ud800"}',
+            headers={**bearer(owner), "Content-Type": "application/json"},
+        )
+        assert refused.status_code == 400
+        assert [error["field"] for error in refused.json()["errors"]] == ["search"]
+        async with app.state.database.session(write=False) as session:
+            assert (await session.scalars(select(Export))).all() == []
+
+
+async def test_a_person_has_a_few_exports_in_flight_at_most(database_url: str) -> None:
+    async with running_app(make_settings(database_url)) as (app, client):
+        owner, other = await register(client), await register(client)
+        queued = []
+        for _ in range(MAX_EXPORTS_IN_FLIGHT):
+            response = await client.post(
+                "/api/v1/exports", json={"format": "csv"}, headers=bearer(owner)
+            )
+            assert response.status_code == 202
+            queued.append(response.json()["data"]["id"])
+        refused = await client.post(
+            "/api/v1/exports", json={"format": "json"}, headers=bearer(owner)
+        )
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 0
+        assert refused.json()["success"] is False
+        # Someone else is not held up by it.
+        theirs = await client.post("/api/v1/exports", json={"format": "csv"}, headers=bearer(other))
+        assert theirs.status_code == 202
+        await finished(app, client, owner, f"/api/v1/exports/{queued[0]}")
+        accepted = await client.post(
+            "/api/v1/exports", json={"format": "json"}, headers=bearer(owner)
+        )
+        assert accepted.status_code == 202

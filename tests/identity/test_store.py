@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import event
 
 from taskyard.identity import InProcessIdentityStore, NoIdentityStore, RedisIdentityStore
-from tests.helpers import PASSWORD, bearer, register, register_admin, running_app
+from tests.helpers import PASSWORD, bearer, load_user, register, register_admin, running_app
 from tests.support import make_settings, settings_with_shared_state, unique_prefix
 
 
@@ -206,3 +208,76 @@ async def test_a_cache_hit_costs_one_redis_round_trip(database_url: str, redis_u
     assert hit.headers["ratelimit-remaining"] == "47"
     assert sent == ["evalsha"], sent
     assert sql == []
+
+
+async def test_a_reactivated_person_keeps_the_fast_path(database_url: str, redis_url: str) -> None:
+    """The state the reactivation wrote serves at once: no database read, no Redis write per
+    request, however soon after the deactivation."""
+    async with two_instances(database_url, redis_url) as (app, first, second):
+        admin = await register_admin(first, app.state.database)
+        person = await register(first)
+        path = f"/api/v1/users/{person['user']['id']}"
+        for active in (False, True):
+            changed = await first.patch(path, json={"isActive": active}, headers=bearer(admin))
+            assert changed.status_code == 200
+        login = await second.post(
+            "/api/v1/auth/login", json={"email": person["user"]["email"], "password": PASSWORD}
+        )
+        back = login.json()["data"]
+        await warm(second, back)  # the new session's first request reads it from the database
+        redis_client = app.state.redis
+        sent: list[str] = []
+        execute, pipeline = redis_client.execute_command, redis_client.pipeline
+
+        async def counted(*args: Any, **options: Any) -> Any:
+            sent.append(str(args[0]).lower())
+            return await execute(*args, **options)
+
+        def counted_pipeline(*args: Any, **options: Any) -> Any:
+            sent.append("pipeline")  # how the identity state is written
+            return pipeline(*args, **options)
+
+        redis_client.execute_command = counted
+        redis_client.pipeline = counted_pipeline
+        try:
+            for _ in range(3):
+                with statements(app) as sql:
+                    hit = await first.get("/api/v1/tasks", headers=bearer(back))
+                assert hit.headers["x-cache"] == "HIT"
+                assert sql == [], sql
+        finally:
+            redis_client.execute_command = execute
+            redis_client.pipeline = pipeline
+        # The rate limiter's one call a request, which also read the identity state and body.
+        assert sent == ["evalsha"] * 3, sent
+        # And the deactivation still bit at once on the other instance before it was undone.
+        again = await first.patch(path, json={"isActive": False}, headers=bearer(admin))
+        assert again.status_code == 200
+        assert (await second.get("/api/v1/tasks", headers=bearer(back))).status_code == 401
+
+
+async def test_an_older_read_never_overwrites_a_newer_account_state(
+    database_url: str, redis_url: str
+) -> None:
+    """A request that read the account just before a change commits, and remembers it just
+    after, doesn't put the old state back."""
+    from taskyard.identity import AccountState, stamp_of
+    from taskyard.users.models import Role
+
+    async with two_instances(database_url, redis_url) as (app, first, _second):
+        admin = await register_admin(first, app.state.database)
+        person = await register(first)
+        user_id = uuid.UUID(person["user"]["id"])
+        before = await load_user(app.state.database, person["user"]["id"])
+        stale = AccountState(Role.USER, True, True, stamp_of(before.updated_at))
+        deactivated = await first.patch(
+            f"/api/v1/users/{user_id}", json={"isActive": False}, headers=bearer(admin)
+        )
+        assert deactivated.status_code == 200
+        claims = jwt.decode(person["token"], options={"verify_signature": False})
+        await app.state.identity.remember(user_id, stale, uuid.UUID(claims["sid"]))
+        refused = await first.get("/api/v1/tasks", headers=bearer(person))
+        assert refused.status_code == 401
+        known = await app.state.identity.lookup(await app.state.verifier.verify(person["token"]))
+        assert known is not None
+        assert known.active is False

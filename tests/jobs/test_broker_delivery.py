@@ -20,9 +20,11 @@ from typing import Any
 
 import aio_pika
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from taskyard.db import utc_now
+from taskyard.exports.models import Export
+from taskyard.exports.service import GAVE_UP
 from taskyard.jobs.broker import EventMessage
 from taskyard.jobs.models import ProcessedEvent
 from taskyard.jobs.worker import Worker, broker_for
@@ -337,3 +339,36 @@ async def test_a_prefix_s_topology_can_be_removed_whole(broker_url: str) -> None
                 await channel.declare_queue(name, passive=True)
     finally:
         await connection.close()
+
+
+async def test_a_worker_that_gives_an_export_up_marks_it_failed(
+    settings_for: Callable[..., Any],
+) -> None:
+    settings = settings_for()
+    async with running_app(settings) as (app, client), running_worker(settings) as worker:
+        owner = await register(client, "Export Owner")
+        requested = await client.post(
+            "/api/v1/exports", json={"format": "csv"}, headers=bearer(owner)
+        )
+        export_id = requested.json()["data"]["id"]
+        # Filters its build can never use: every try fails, then the event is given up.
+        async with app.state.database.session(write=True) as session:
+            await session.execute(
+                update(Export)
+                .where(Export.id == uuid.UUID(export_id))
+                .values(filters={"search": 5})
+            )
+            await session.commit()
+        await app.state.relay.drain_once()
+        url = f"/api/v1/exports/{export_id}"
+
+        async def status() -> str:
+            return str((await client.get(url, headers=bearer(owner))).json()["data"]["status"])
+
+        deadline = time.monotonic() + 30
+        while await status() != "failed":
+            assert time.monotonic() < deadline, "the export never showed as failed"
+            await asyncio.sleep(0.1)
+        body = (await client.get(url, headers=bearer(owner))).json()["data"]
+        assert body["error"] == GAVE_UP
+        assert await worker.broker.dead_letters() == 1

@@ -75,13 +75,16 @@ async def test_a_stale_if_match_is_a_412_with_the_current_task(database_url: str
         )
         assert mine.status_code == 200
         assert mine.json()["data"]["version"] == 3
+        # The whole tag is compared: the right version with a digest of another body is no match.
+        wrong_digest = await client.delete(path, headers={**bearer(auth), "If-Match": '"v3-00"'})
+        assert wrong_digest.status_code == 412
         assert (
-            await client.delete(path, headers={**bearer(auth), "If-Match": '"v3-00"'})
+            await client.delete(path, headers={**bearer(auth), "If-Match": '"v3"'})
         ).status_code == 200
 
 
 async def test_if_match_star_and_tags_of_other_kinds(sqlite_url: str) -> None:
-    async with running_app(make_settings(sqlite_url)) as (_, client):
+    async with running_app(make_settings(sqlite_url, compression_min_bytes=100)) as (_, client):
         auth = await register(client)
         task = await make_task(client, auth)
         path = f"/api/v1/tasks/{task['id']}"
@@ -89,16 +92,64 @@ async def test_if_match_star_and_tags_of_other_kinds(sqlite_url: str) -> None:
             path, json={"status": "completed"}, headers={**bearer(auth), "If-Match": "*"}
         )
         assert anything.status_code == 200
-        # A tag that names no version of this API can never match.
-        for header in ('"something-else"', "garbage", 'W/"v1"', '"v1-abc", "v9-def"'):
+        etag = (await client.get(path, headers=bearer(auth))).headers["etag"]
+        assert etag.startswith('"v2-')
+        # A tag that names no version of this API, or not this task as it is, never matches; nor
+        # does a weak tag, even of the current version (RFC 9110: If-Match compares strongly).
+        for header in (
+            '"something-else"',
+            "garbage",
+            "",
+            'W/"v2"',
+            f"W/{etag}",
+            '"v1-abc", "v9-def"',
+            '"v2-0123456789abcdef"',
+            etag[:-1] + 'x"',
+        ):
             refused = await client.patch(
                 path, json={"title": "Not this"}, headers={**bearer(auth), "If-Match": header}
             )
             assert refused.status_code == 412, header
         listed = await client.patch(
-            path, json={"title": "This one"}, headers={**bearer(auth), "If-Match": '"v1-a", "v2-b"'}
+            path,
+            json={"title": "This one"},
+            headers={**bearer(auth), "If-Match": f'"v1", {etag}, "v9"'},
         )
         assert listed.status_code == 200
+        # The version alone, as the web client sends it from a list's `version`.
+        by_version = await client.patch(
+            path, json={"title": "And this"}, headers={**bearer(auth), "If-Match": '"v3"'}
+        )
+        assert by_version.status_code == 200
+        gzipped = await client.get(path, headers={**bearer(auth), "Accept-Encoding": "gzip"})
+        compressed_tag = gzipped.headers["etag"]
+        assert gzipped.headers["content-encoding"] == "gzip"
+        assert compressed_tag.endswith('-gzip"')
+        # The compressed copy's tag names the same task: it matches as well.
+        assert (
+            await client.patch(
+                path, json={"title": "Zipped"}, headers={**bearer(auth), "If-Match": compressed_tag}
+            )
+        ).status_code == 200
+
+
+async def test_a_tag_read_before_a_rename_no_longer_matches(sqlite_url: str) -> None:
+    """The digest covers the body as shown, the owner's name too: the same version of the task
+    with another name in it is another representation."""
+    async with running_app(make_settings(sqlite_url)) as (_, client):
+        auth = await register(client)
+        task = await make_task(client, auth)
+        path = f"/api/v1/tasks/{task['id']}"
+        etag = (await client.get(path, headers=bearer(auth))).headers["etag"]
+        renamed = await client.patch(
+            "/api/v1/auth/me", json={"name": "New Name"}, headers=bearer(auth)
+        )
+        assert renamed.status_code == 200
+        refused = await client.patch(
+            path, json={"title": "Mine"}, headers={**bearer(auth), "If-Match": etag}
+        )
+        assert refused.status_code == 412
+        assert refused.json()["data"]["createdBy"]["name"] == "New Name"
 
 
 async def test_a_412_reveals_nothing_to_someone_who_may_not_see_the_task(sqlite_url: str) -> None:

@@ -16,7 +16,8 @@ from taskyard.db import Database, utc_now
 from taskyard.jobs.models import OutboxEvent
 from taskyard.migrations import upgrade
 from taskyard.schemas import format_timestamp
-from taskyard.tasks.people import UNUSABLE_HASH
+from taskyard.tasks.people import UNUSABLE_HASH, purge_expired_revocations, sessions_revoked
+from taskyard.tasks.repository import RevokedSessionRepository
 from taskyard.users.events import USER_CHANGED
 from taskyard.users.repository import UserRepository
 from tests.helpers import bearer, make_admin, register, running_app, running_worker
@@ -122,3 +123,21 @@ async def test_the_monolith_tells_nobody(database_url: str) -> None:
         async with app.state.database.session(write=False) as session:
             types = (await session.scalars(select(OutboxEvent.type))).all()
         assert types == ["user.registered"]  # the welcome mail only
+
+
+async def test_revoked_sessions_are_kept_until_their_tokens_expire(database_url: str) -> None:
+    async with running_app(make_settings(database_url)) as (app, _client):
+        database = app.state.database
+        kept, expired = uuid.uuid4(), uuid.uuid4()
+        now = utc_now()
+        for session_id, until in ((kept, now + timedelta(minutes=15)), (expired, now)):
+            payload = {"session_ids": [str(session_id)], "until": format_timestamp(until)}
+            for _ in range(2):  # a redelivery changes nothing
+                async with database.session(write=True) as session:
+                    await sessions_revoked(session, payload)
+                    await session.commit()
+        assert await purge_expired_revocations(database) == 1
+        async with database.session(write=False) as session:
+            revocations = RevokedSessionRepository(session)
+            assert await revocations.is_revoked(kept)
+            assert not await revocations.is_revoked(expired)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
+import uuid
 
 from playwright.sync_api import expect
 
+from taskyard.exports.service import GAVE_UP
 from tests.serving import Server
 from tests.web.conftest import TabFactory
 from tests.web.pages import create_task, register_through_the_form
@@ -95,4 +98,27 @@ def test_the_page_an_export_mail_links_to_downloads_with_the_session(
         page.get_by_role("button", name="Download 1 task (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(started.value.path().read_text(encoding="utf-8-sig"))))
     assert [row["title"] for row in rows] == ["In the mail"]
+    assert tab.app_errors() == []
+
+
+def test_an_export_that_failed_says_why(web_server: Server, open_tab: TabFactory) -> None:
+    tab = open_tab(web_server, "export-failed")
+    page = tab.page
+    register_through_the_form(tab, "Fay Failed")
+    create_task(page, "Never exported", "Medium")
+    with page.expect_response(
+        lambda answer: answer.url.endswith("/api/v1/exports") and answer.request.method == "POST"
+    ) as requested:
+        page.get_by_role("button", name="Export", exact=True).click()
+    export_id = requested.value.json()["data"]["id"]
+    expect(page.get_by_role("button", name="Download 1 task")).to_be_visible()
+    # As the worker leaves an export whose every try failed.
+    database = web_server.env["TASKYARD_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "UPDATE exports SET status = 'failed', error = ? WHERE id = ?",
+            (GAVE_UP, uuid.UUID(export_id).hex),
+        )
+    page.goto(f"{web_server.base_url}/exports/{export_id}")
+    expect(page.get_by_text(f"The export failed. {GAVE_UP}")).to_be_visible()
     assert tab.app_errors() == []

@@ -512,6 +512,11 @@ export interface components {
             finishedAt: string | null;
             /** Expiresat */
             expiresAt: string;
+            /**
+             * Error
+             * @description Why the export failed, in words for its owner (when failed)
+             */
+            error?: string | null;
             /** Downloadurl */
             downloadUrl?: string | null;
         };
@@ -2153,7 +2158,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The task's ETag from GET: the write goes ahead only if the task is still that version, else 412 with the current task. Without it, the last writer wins. */
+                /** @description The task's ETag from GET, or `"v<version>"` from its `version` field: the write goes ahead only if the task is still exactly that (a strong comparison: weak tags never match), else 412 with the current task. Without it, the last writer wins. */
                 "If-Match"?: string | null;
             };
             path: {
@@ -2255,7 +2260,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The task's ETag from GET: the write goes ahead only if the task is still that version, else 412 with the current task. Without it, the last writer wins. */
+                /** @description The task's ETag from GET, or `"v<version>"` from its `version` field: the write goes ahead only if the task is still exactly that (a strong comparison: weak tags never match), else 412 with the current task. Without it, the last writer wins. */
                 "If-Match"?: string | null;
             };
             path: {
@@ -2344,7 +2349,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The task's ETag from GET: the write goes ahead only if the task is still that version, else 412 with the current task. Without it, the last writer wins. */
+                /** @description The task's ETag from GET, or `"v<version>"` from its `version` field: the write goes ahead only if the task is still exactly that (a strong comparison: weak tags never match), else 412 with the current task. Without it, the last writer wins. */
                 "If-Match"?: string | null;
             };
             path: {

@@ -83,7 +83,7 @@ export function ExportControl({ filters }: { filters: ExportFilters }) {
       </button>
       <span aria-live="polite" className="export-status">
         {busy && "Preparing the export…"}
-        {status === "failed" && "The export failed. Try again."}
+        {status === "failed" && `The export failed. ${job.data?.error ?? "Try again."}`}
       </span>
       {status === "done" && exportId !== null && (
         <button type="button" onClick={() => download.mutate(exportId)} disabled={download.isPending}>

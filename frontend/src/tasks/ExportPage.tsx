@@ -43,7 +43,7 @@ export function ExportPage() {
       </p>
     );
   } else if (job.data.status === "failed") {
-    body = <Failed>The export failed. Start a new one from your tasks.</Failed>;
+    body = <Failed>The export failed. {job.data.error ?? "Start a new one from your tasks."}</Failed>;
   } else {
     body = <Loading>Preparing the export…</Loading>;
   }

@@ -10,7 +10,8 @@ from taskyard.access_tokens import AccessClaims
 from taskyard.auth.models import AuthSession, RefreshToken, SigningKey
 from taskyard.auth.tokens import NewRefreshToken
 from taskyard.db import utc_now
-from taskyard.users.models import Role, User
+from taskyard.identity.store import AccountState, stamp_of
+from taskyard.users.models import User
 
 
 class AuthRepository:
@@ -76,13 +77,19 @@ class AuthRepository:
         )
         return list(ended.all())
 
-    async def account_state(self, claims: AccessClaims) -> tuple[Role, bool, bool] | None:
-        """The caller's role, active flag and whether their login session is open: one round
-        trip, no ORM objects. None when the account is gone."""
+    async def account_state(self, claims: AccessClaims) -> AccountState | None:
+        """The caller's role, active flag, whether their login session is open and the row's
+        stamp: one round trip, no ORM objects. None when the account is gone."""
         user_id, session_id = claims.user_id, claims.session_id
         row = (
             await self.session.execute(
-                select(User.role, User.is_active, AuthSession.id, AuthSession.revoked_at)
+                select(
+                    User.role,
+                    User.is_active,
+                    User.updated_at,
+                    AuthSession.id,
+                    AuthSession.revoked_at,
+                )
                 .outerjoin(
                     AuthSession,
                     and_(AuthSession.id == session_id, AuthSession.user_id == User.id),
@@ -92,8 +99,9 @@ class AuthRepository:
         ).one_or_none()
         if row is None:
             return None
-        role, active, found_session, revoked_at = row
-        return role, active, found_session is not None and revoked_at is None
+        role, active, updated_at, found_session, revoked_at = row
+        session_open = found_session is not None and revoked_at is None
+        return AccountState(role, active, session_open, stamp_of(updated_at))
 
 
 class SigningKeyRepository:

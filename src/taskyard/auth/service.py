@@ -175,6 +175,7 @@ class AuthService:
         for session_id in session_ids:
             await self.auth.revoke_session(session_id)
         ttl = self.tokens.access_ttl_seconds  # a revoked session outlives its access tokens
+        self.feed.sessions_revoked(session_ids, utc_now() + timedelta(seconds=ttl))
         after_commit(self.users.session, lambda: self.identity.revoke_sessions(session_ids, ttl))
 
     async def _open_session(self, user: User) -> IssuedTokens:

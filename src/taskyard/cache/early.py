@@ -21,6 +21,7 @@ from taskyard.edge.observability import name_route
 from taskyard.edge.rate_limit import LookedUp, Lookups
 from taskyard.identity import (
     IdentityStore,
+    Prefetched,
     Voucher,
     claims_of,
     prefetched,
@@ -29,6 +30,7 @@ from taskyard.identity import (
 
 TASKS_PATH = "/api/v1/tasks"
 _BODY = "taskyard_cached_body"
+_SPACE = "taskyard_prefetch_space"
 _HIT_HEADERS = [(b"content-type", JSON.encode()), (CACHE_HEADER.lower().encode(), b"HIT")]
 _ROUTES = {"list": TASKS_PATH, "stats": f"{TASKS_PATH}/stats", "task": f"{TASKS_PATH}/{{id}}"}
 _HITS = {view: CACHE_LOOKUPS.labels(view=view, result="hit") for view in _ROUTES}
@@ -55,13 +57,20 @@ class CacheReadAhead:
         self.cache = cache
 
     def plan(self, scope: Scope, claims: AccessClaims) -> Lookups:
-        keys = self.identity.prefetch_keys(claims)  # the cache version comes last
-        if not keys or not self.cache.enabled or early_view(scope) is None:
-            return Lookups(keys)
-        return Lookups(keys, self.cache.user_key_parts(claims.user_id, scope))
+        prefetch = self.identity.prefetch(claims)  # the cache version comes last
+        if prefetch is None:
+            return Lookups()
+        scope.setdefault("state", {})[_SPACE] = prefetch.namespace
+        if not self.cache.enabled or early_view(scope) is None:
+            return Lookups(prefetch.keys)
+        parts = self.cache.user_key_parts(prefetch.namespace, claims.user_id, scope)
+        return Lookups(prefetch.keys, parts)
 
     def keep(self, scope: Scope, found: LookedUp) -> None:
-        remember_prefetched(scope, found.values)
+        namespace: str = scope["state"][_SPACE]
+        if not self.cache.keys.holds(namespace):
+            return  # the server changed while the call was on its way: read it all again
+        remember_prefetched(scope, Prefetched(namespace, found.values))
         scope["state"][_BODY] = found.followed
 
 
@@ -107,7 +116,7 @@ class EarlyCacheMiddleware:
             return None
         if not read_ahead:
             key = self.cache.key_for_user(principal, scope)
-            body = await self.cache.backend.get(key.name) if key is not None else None
+            body = await self.cache.cached_body(key) if key is not None else None
         if body is not None:
             state["user_id"] = str(principal.user_id)  # for the access log line
         return body

@@ -1,12 +1,16 @@
 """Cached JSON responses for task reads.
 
-Keys always carry the caller: `u:<id>:<version>:<request>` for a person's own views, where the
-request is its path and query string exactly as sent, so that the early answer (`cache/early.py`)
-can find a body before any route has parsed the request. The version lives in the identity store
-(Redis, or this process), comes with the identity check that runs anyway, and is bumped after
-every write to that person's tasks commits, before the write is answered: from then on no
-instance asks for the old key. Admin views share one generation counter in the backend, bumped
-likewise; they are cached only in a shared backend (Redis).
+Keys always carry the caller: `<space>:resp:u:<id>:<version>:<request>` for a person's own views,
+where the request is its path and query string exactly as sent, so that the early answer
+(`cache/early.py`) can find a body before any route has parsed the request. The version lives in
+the identity store (Redis, or this process), comes with the identity check that runs anyway, and
+is bumped after every write to that person's tasks commits, before the write is answered: from
+then on no instance asks for the old key. Admin views share one generation counter in the
+backend, bumped likewise; they are cached only in a shared backend (Redis).
+
+In Redis the space is the server's current run (`KeySpace`): after a restart from a snapshot, or
+a failover to a lagging replica, no body or counter from before is ever read; and a body read
+while the server changed under the request is not trusted.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from starlette.types import Scope
 from taskyard.cache.backend import CacheBackend
 from taskyard.db import after_commit
 from taskyard.edge.metrics import CACHE_LOOKUPS
-from taskyard.identity import IdentityStore, Principal
+from taskyard.identity import CacheVersion, IdentityStore, Principal
+from taskyard.redis_client import KeySpace
 
 JSON = "application/json"
 CACHE_HEADER = "X-Cache"
@@ -37,6 +42,7 @@ class CacheKey:
 
     name: str
     counter: str | None
+    space: str
 
 
 class ResponseCache:
@@ -46,15 +52,14 @@ class ResponseCache:
         versions: IdentityStore,
         *,
         ttl: int,
-        prefix: str,
+        keys: KeySpace,
         enabled: bool = True,
     ) -> None:
         self.backend = backend
         self.versions = versions
         self.enabled = enabled
         self.ttl = ttl
-        self.prefix = f"{prefix}:resp"
-        self._admin_generation_key = f"{prefix}:resp-gen:admin"
+        self.keys = keys
         # A write whose bump failed (backend down) leaves a debt: until it is paid, this
         # instance caches no admin view, and it pays before anything else once it can.
         self._admin_bump_owed = False
@@ -70,17 +75,21 @@ class ResponseCache:
         canonical = scope["path"].encode() + b"?" + scope.get("query_string", b"")
         return hashlib.sha256(canonical).hexdigest()[:32]
 
-    def user_key_parts(self, user_id: uuid.UUID, scope: Scope) -> tuple[str, str]:
+    @staticmethod
+    def user_key_parts(space: str, user_id: uuid.UUID, scope: Scope) -> tuple[str, str]:
         """A person's key for this request, around the cache version that goes between."""
-        return f"{self.prefix}:u:{user_id}:", f":{self.request_digest(scope)}"
+        return f"{space}:resp:u:{user_id}:", f":{ResponseCache.request_digest(scope)}"
 
     def key_for_user(self, caller: Principal, scope: Scope) -> CacheKey | None:
         """The caller's own view of this request (their tasks, their stats, one of theirs)."""
-        if not self.enabled or caller.cache_version is None:
+        version: CacheVersion | None = caller.cache_version
+        if not self.enabled or version is None:
             return None
-        before, after = self.user_key_parts(caller.user_id, scope)
-        name = f"{before}{caller.cache_version}{after}"
-        return CacheKey(name, self.versions.version_key(caller.user_id))
+        before, after = self.user_key_parts(version.space, caller.user_id, scope)
+        name = f"{before}{version.number}{after}"
+        return CacheKey(
+            name, self.versions.version_key(caller.user_id, version.space), version.space
+        )
 
     def after_write(self, session: AsyncSession, people: set[uuid.UUID]) -> None:
         """Once this transaction commits, retire these people's views and the admin views."""
@@ -97,21 +106,46 @@ class ResponseCache:
             return None
         if not await self._pay_admin_debt():
             return None
-        generation = await self.backend.get_int(self._admin_generation_key)
-        if generation is None:
+        space = self.keys.current()
+        if space is None:
             return None
-        name = f"{self.prefix}:a:{generation}:{self._view_digest(view, query)}"
-        return CacheKey(name, self._admin_generation_key)
+        counter = self._admin_generation_key(space)
+        generation = await self.backend.get_int(counter)
+        if generation is None or not self.keys.holds(space):
+            return None
+        name = f"{space}:resp:a:{generation}:{self._view_digest(view, query)}"
+        return CacheKey(name, counter, space)
+
+    @staticmethod
+    def _admin_generation_key(space: str) -> str:
+        return f"{space}:resp-gen:admin"
+
+    async def _bump_admin_generation(self) -> bool:
+        """One more admin generation in this run's space (again if the server changed)."""
+        for _ in range(3):
+            space = self.keys.current()
+            if space is None or not await self.backend.incr(self._admin_generation_key(space)):
+                return False
+            if self.keys.holds(space):
+                return True
+        return False
 
     async def expire_admin_views(self) -> None:
-        if self.backend.shared and not await self.backend.incr(self._admin_generation_key):
+        if self.backend.shared and not await self._bump_admin_generation():
             self._admin_bump_owed = True
 
     async def _pay_admin_debt(self) -> bool:
         """Bump the admin generation owed since an outage; False while that can't be done."""
-        if self._admin_bump_owed and await self.backend.incr(self._admin_generation_key):
+        if self._admin_bump_owed and await self._bump_admin_generation():
             self._admin_bump_owed = False
         return not self._admin_bump_owed
+
+    async def cached_body(self, key: CacheKey) -> bytes | None:
+        """The body stored under `key`, if the server that answered is still of its space."""
+        body = await self.backend.get(key.name)
+        if body is None or (self.backend.shared and not self.keys.holds(key.space)):
+            return None
+        return body
 
     async def respond(
         self,
@@ -123,7 +157,7 @@ class ResponseCache:
         if self._admin_bump_owed:  # Redis is back for the other instances too: pay at once
             await self._pay_admin_debt()
         if key is not None:
-            body = await self.backend.get(key.name)
+            body = await self.cached_body(key)
             if body is not None:
                 CACHE_LOOKUPS.labels(view=view, result="hit").inc()
                 return Response(body, media_type=JSON, headers={CACHE_HEADER: "HIT"})

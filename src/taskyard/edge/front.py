@@ -1,6 +1,7 @@
 """The first layer every request crosses, doing in one pass what every response needs.
 
-On the way in: the real client behind a trusted proxy, and the request id. On the way out, in
+On the way in: the real client behind a trusted proxy, the request id, and the request line as
+the routes may take it (`request_line`). On the way out, in
 one pass over the response headers: the request id, the security headers and the cache policy
 for responses meant for one person. At the end: the request's metrics and access log line.
 """
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterable
 
 import structlog
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskyard.edge.http_semantics import cache_policy
@@ -18,7 +20,13 @@ from taskyard.edge.metrics import HTTP_IN_FLIGHT
 from taskyard.edge.observability import record_request
 from taskyard.edge.proxy import TrustedProxies, apply_forwarded
 from taskyard.edge.request_id import REQUEST_ID_KEY, request_id_of_scope
+from taskyard.edge.request_line import (
+    MALFORMED_TEXT,
+    drop_trailing_slash,
+    malformed_query_parameter,
+)
 from taskyard.edge.security_headers import SecurityHeaders
+from taskyard.errors import VALIDATION_FAILED, error_response
 
 _CACHE_CONTROL = b"cache-control"
 
@@ -35,6 +43,7 @@ class FrontMiddleware:
             return
         started = time.perf_counter()
         apply_forwarded(scope, self.trusted)
+        drop_trailing_slash(scope)
         request_id = request_id_of_scope(scope)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         replaced = self.security.for_request(scope)
@@ -54,6 +63,12 @@ class FrontMiddleware:
 
         HTTP_IN_FLIGHT.inc()
         try:
+            malformed = malformed_query_parameter(scope.get("query_string", b""))
+            if malformed is not None:
+                errors = [{"field": malformed, "message": MALFORMED_TEXT}]
+                refusal = error_response(Request(scope), 400, VALIDATION_FAILED, errors)
+                await refusal(scope, receive, send_with_headers)
+                return
             await self.app(scope, receive, send_with_headers)
         finally:
             HTTP_IN_FLIGHT.dec()

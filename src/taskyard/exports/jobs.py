@@ -13,7 +13,7 @@ from taskyard.db import Database, utc_now
 from taskyard.exports.events import EXPORT_READY, EXPORT_REQUESTED
 from taskyard.exports.models import Export
 from taskyard.exports.repository import ExportRepository
-from taskyard.exports.service import ExportService
+from taskyard.exports.service import GAVE_UP, ExportService
 from taskyard.jobs.mail import Mail
 from taskyard.jobs.registry import EventRegistry, Payload
 from taskyard.jobs.service import EventPublisher
@@ -42,6 +42,15 @@ async def _mark_running(database: Database, payload: Payload) -> None:
         await session.commit()
 
 
+async def _mark_failed(database: Database, payload: Payload, error: str) -> None:
+    """Every try failed: the export says so, in words its owner can act on."""
+    async with database.session(write=True) as session:
+        await ExportRepository(session).mark_failed(
+            uuid.UUID(payload["export_id"]), GAVE_UP, utc_now()
+        )
+        await session.commit()
+
+
 async def _build(session: AsyncSession, payload: Payload) -> None:
     service = ExportService(
         ExportRepository(session), TaskRepository(session), EventPublisher(session), ttl_seconds=0
@@ -65,6 +74,6 @@ async def purge_expired(database: Database) -> int:
 
 
 def register(registry: EventRegistry, *, public_url: str) -> None:
-    registry.on_work(EXPORT_REQUESTED, _build, prepare=_mark_running)
+    registry.on_work(EXPORT_REQUESTED, _build, prepare=_mark_running, give_up=_mark_failed)
     registry.on_mail(EXPORT_READY, partial(_ready_mail, public_url=public_url))
     registry.every_round("expired-export purge", purge_expired)

@@ -32,7 +32,7 @@ def _out(export: Export, request: Request) -> ExportOut:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=MessageEnvelope[ExportOut],
-    responses=documented_errors(400, 401, 403, 409, 413, 422),
+    responses=documented_errors(400, 401, 403, 409, 413, 422, 429),
 )
 async def request_export(
     body: ExportRequest,

@@ -26,4 +26,7 @@ class ExportOut(Resource):
     created_at: Timestamp
     finished_at: Timestamp | None
     expires_at: Timestamp
+    error: str | None = Field(
+        default=None, description="Why the export failed, in words for its owner (when failed)"
+    )
     download_url: str | None = Field(default=None)

@@ -9,16 +9,19 @@ from datetime import timedelta
 from typing import Any
 
 from taskyard.db import utc_now
-from taskyard.errors import Conflict, Forbidden, NotFound
+from taskyard.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from taskyard.exports.events import EXPORT_READY, EXPORT_REQUESTED
 from taskyard.exports.models import Export, ExportFormat, ExportStatus
 from taskyard.exports.repository import ExportRepository
 from taskyard.exports.schemas import ExportRequest
 from taskyard.identity import Viewer
 from taskyard.jobs.service import EventPublisher
+from taskyard.logging import get_logger
 from taskyard.schemas import format_timestamp
 from taskyard.tasks.models import Task
 from taskyard.tasks.repository import TaskFilter, TaskRepository
+
+logger = get_logger("taskyard.exports")
 
 COLUMNS = [
     "id",
@@ -41,6 +44,25 @@ class ExportNotFound(NotFound):
 
 class ExportNotReady(Conflict):
     message = "The export is not ready yet"
+
+
+# A person's exports waiting or being built at once: enough for any real use, and few enough
+# that nobody can fill the workers' queue (or the dead letters) with them.
+MAX_EXPORTS_IN_FLIGHT = 3
+# An export still unfinished after this long no longer counts against that (its worker died
+# with it, say): it can't block its owner for good.
+IN_FLIGHT_HORIZON = timedelta(hours=1)
+RETRY_EXPORT_AFTER_SECONDS = 5
+# What the person reads about an export that failed; the technical cause goes to the log.
+UNBUILDABLE = "These tasks could not be written to the file. Try other filters or the other format."
+GAVE_UP = "The export could not be built after several tries. Please try again later."
+
+
+class TooManyExports(TooManyRequests):
+    message = f"You have {MAX_EXPORTS_IN_FLIGHT} exports in progress; wait for one to finish first"
+
+    def __init__(self) -> None:
+        super().__init__({"Retry-After": str(RETRY_EXPORT_AFTER_SECONDS)})
 
 
 def _row(task: Task) -> dict[str, Any]:
@@ -96,6 +118,9 @@ class ExportService:
     async def request(self, user: Viewer, data: ExportRequest) -> Export:
         if data.scope == "all" and not user.is_admin:
             raise Forbidden("Only admins may export everyone's tasks")
+        in_flight = await self.exports.count_in_flight(user.id, utc_now() - IN_FLIGHT_HORIZON)
+        if in_flight >= MAX_EXPORTS_IN_FLIGHT:
+            raise TooManyExports()
         export = Export(
             owner_id=user.id,
             format=data.format,
@@ -141,8 +166,11 @@ class ExportService:
             export.content = render(tasks, export.format)
         except (ValueError, TypeError, UnicodeError) as error:
             # The same data would fail the same way again: report it instead of retrying.
+            logger.warning(
+                "export could not be rendered", export_id=str(export.id), error=repr(error)
+            )
             export.status = ExportStatus.FAILED
-            export.error = f"{type(error).__name__}: {error}"[:1000]
+            export.error = UNBUILDABLE
             return True
         export.row_count = len(tasks)
         export.status = ExportStatus.DONE

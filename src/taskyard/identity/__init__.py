@@ -10,10 +10,14 @@ from taskyard.identity.authenticator import (
 )
 from taskyard.identity.denylist import InProcessDenylist, RedisDenylist, TokenDenylist
 from taskyard.identity.store import (
+    AccountState,
+    CacheVersion,
     IdentityStore,
     InProcessIdentityStore,
     KnownState,
     NoIdentityStore,
+    Prefetch,
+    Prefetched,
     Principal,
     RedisIdentityStore,
     Viewer,
@@ -23,17 +27,22 @@ from taskyard.identity.store import (
     prefetched,
     remember_prefetched,
     require_claims,
+    stamp_of,
 )
 
 __all__ = [
     "AccountDeactivated",
+    "AccountState",
     "AccountStates",
     "Authenticator",
+    "CacheVersion",
     "IdentityStore",
     "InProcessDenylist",
     "InProcessIdentityStore",
     "KnownState",
     "NoIdentityStore",
+    "Prefetch",
+    "Prefetched",
     "Principal",
     "RedisDenylist",
     "RedisIdentityStore",
@@ -46,4 +55,5 @@ __all__ = [
     "prefetched",
     "remember_prefetched",
     "require_claims",
+    "stamp_of",
 ]

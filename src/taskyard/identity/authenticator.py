@@ -9,7 +9,14 @@ from typing import Protocol
 from taskyard.access_tokens import AccessClaims
 from taskyard.errors import Unauthorized
 from taskyard.identity.denylist import TokenDenylist
-from taskyard.identity.store import IdentityStore, KnownState, Principal
+from taskyard.identity.store import (
+    AccountState,
+    CacheVersion,
+    IdentityStore,
+    KnownState,
+    Prefetched,
+    Principal,
+)
 from taskyard.users.models import Role
 
 
@@ -22,9 +29,8 @@ class SessionRevoked(Unauthorized):
 
 
 class AccountStates(Protocol):
-    async def account_state(self, claims: AccessClaims) -> tuple[Role, bool, bool] | None:
-        """(role, active, session open) as stored for the caller behind `claims`, or None when
-        there is no such account."""
+    async def account_state(self, claims: AccessClaims) -> AccountState | None:
+        """The caller behind `claims` as stored, or None when there is no such account."""
         ...
 
 
@@ -40,7 +46,7 @@ class Authenticator:
         self,
         claims: AccessClaims,
         accounts: AccountStates,
-        prefetched: list[bytes | None] | None = None,
+        prefetched: Prefetched | None = None,
     ) -> Principal:
         """The caller behind verified claims, checked against what the identity store knows
         (`prefetched`: its values, already read) and, for whatever it doesn't, the database."""
@@ -54,12 +60,12 @@ class Authenticator:
             found = await accounts.account_state(claims)
             if found is None:
                 raise Unauthorized("User no longer exists")
-            role, active, session_open = found
+            role, active, session_open = found.role, found.active, found.session_open
             # A session the store knows is revoked stays revoked, whatever the accounts say: the
             # split task service's copy of people knows no sessions, only the store does.
             session_open = session_open and known_open is not False
             if session_open:
-                await self.identity.remember(claims.user_id, role, active, claims.session_id)
+                await self.identity.remember(claims.user_id, found, claims.session_id)
         if not active:
             raise AccountDeactivated()
         if not session_open:
@@ -82,7 +88,7 @@ class Authenticator:
         return not self.identity.shared and await self.denylist.contains(claims.jti)
 
 
-def _principal(claims: AccessClaims, role: Role, cache_version: int | None) -> Principal:
+def _principal(claims: AccessClaims, role: Role, cache_version: CacheVersion | None) -> Principal:
     return Principal(
         user_id=claims.user_id,
         session_id=claims.session_id,

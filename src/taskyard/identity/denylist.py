@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from taskyard.edge.metrics import REDIS_ERRORS
-from taskyard.redis_client import BackendGuard
+from taskyard.redis_client import BackendGuard, KeySpace
 
 
 class TokenDenylist(Protocol):
@@ -45,20 +45,27 @@ class RedisDenylist:
     """Shared by every instance, so a logout anywhere takes effect everywhere at once.
 
     If Redis is unreachable it fails open: the login session, revoked in the database, still
-    stops the token on the next request.
+    stops the token on the next request. Entries live under the server's run (`KeySpace`),
+    like the rest of the identity state.
     """
 
-    def __init__(self, redis: Redis, prefix: str, guard: BackendGuard) -> None:
+    def __init__(self, redis: Redis, keys: KeySpace, guard: BackendGuard) -> None:
         self.redis = redis
-        self.prefix = f"{prefix}:denylist:"
+        self.keys = keys  # the identity store's: it reads these entries with the rest
         self.guard = guard
+
+    @staticmethod
+    def key(namespace: str, jti: str) -> str:
+        return f"{namespace}:denylist:{jti}"
 
     async def add(self, jti: str, expires_at_epoch: float) -> None:
         ttl = math.ceil(expires_at_epoch - time.time())
         if ttl <= 0 or self.guard.should_skip():
             return
         try:
-            await self.redis.set(self.prefix + jti, b"1", ex=ttl)
+            namespace = await self.keys.resolve(self.redis)
+            if namespace is not None:
+                await self.redis.set(self.key(namespace, jti), b"1", ex=ttl)
         except RedisError as error:
             self._failed("denylist_add", error)
         else:
@@ -68,12 +75,15 @@ class RedisDenylist:
         if self.guard.should_skip():
             return False
         try:
-            found = bool(await self.redis.exists(self.prefix + jti))
+            namespace = await self.keys.resolve(self.redis)
+            found = namespace is not None and bool(
+                await self.redis.exists(self.key(namespace, jti))
+            )
         except RedisError as error:
             self._failed("denylist_check", error)
             return False
         self.guard.record_success()
-        return found
+        return found and namespace is not None and self.keys.holds(namespace)
 
     def _failed(self, operation: str, error: RedisError) -> None:
         REDIS_ERRORS.labels(operation=operation).inc()

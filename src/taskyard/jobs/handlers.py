@@ -52,6 +52,22 @@ class EventHandlers:
             raise ValueError(f"unknown event type {event_type!r}")
         return await self._mail(event_id, compose, payload, sender_gone)
 
+    async def give_up(self, event: EventMessage, error: str) -> None:
+        """The event failed every try: let its domain say so where people look (best effort:
+        the event stays in the dead letters for a replay either way)."""
+        work = self.registry.work.get(event.type)
+        if work is None or work.give_up is None:
+            return
+        try:
+            await work.give_up(self.database, event.payload, error)
+        except Exception as failure:
+            logger.warning(
+                "giving up on an event failed",
+                event_id=str(event.event_id),
+                type=event.type,
+                error=repr(failure),
+            )
+
     async def _mail(
         self, event_id: uuid.UUID, compose: ComposeMail, payload: Payload, sender_gone: bool
     ) -> bool:

@@ -23,6 +23,9 @@ ComposeMail = Callable[[AsyncSession, Payload], Awaitable[Mail | None]]
 DoWork = Callable[[AsyncSession, Payload], Awaitable[None]]
 # Runs in a transaction of its own before the work (to show that it has started, say).
 Prepare = Callable[[Database, Payload], Awaitable[None]]
+# Runs in a transaction of its own once the event has failed every try and is given up (dead-
+# lettered): to leave what the work was for in a state that says so. Gets the last error.
+GiveUp = Callable[[Database, Payload, str], Awaitable[None]]
 # A periodic job: one round of it; the runner repeats it.
 PeriodicJob = Callable[[Database], Awaitable[object]]
 
@@ -31,6 +34,7 @@ PeriodicJob = Callable[[Database], Awaitable[object]]
 class WorkHandler:
     run: DoWork
     prepare: Prepare | None = None
+    give_up: GiveUp | None = None
 
 
 @dataclass
@@ -47,9 +51,16 @@ class EventRegistry:
         self._unclaimed(event_type)
         self.mails[event_type] = compose
 
-    def on_work(self, event_type: str, run: DoWork, *, prepare: Prepare | None = None) -> None:
+    def on_work(
+        self,
+        event_type: str,
+        run: DoWork,
+        *,
+        prepare: Prepare | None = None,
+        give_up: GiveUp | None = None,
+    ) -> None:
         self._unclaimed(event_type)
-        self.work[event_type] = WorkHandler(run, prepare)
+        self.work[event_type] = WorkHandler(run, prepare, give_up)
 
     def every_round(self, name: str, job: PeriodicJob) -> None:
         if name in self.periodic:

@@ -27,6 +27,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 Deliver = Callable[[EventMessage], Awaitable[object]]
+GivenUp = Callable[[EventMessage, str], Awaitable[None]]
 
 
 class OutboxRelay:
@@ -38,6 +39,7 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         retry_delay: Callable[[int], timedelta] = retry_delay,
         max_attempts: int | None = None,
+        on_give_up: GivenUp | None = None,
     ) -> None:
         self.database = database
         self.deliver = deliver
@@ -45,6 +47,7 @@ class OutboxRelay:
         self.retry_delay = retry_delay
         # None: retry for as long as it takes (a broker outage is no fault of the event's).
         self.max_attempts = max_attempts
+        self.on_give_up = on_give_up
         self._wake = asyncio.Event()
 
     async def wake(self) -> None:
@@ -76,10 +79,12 @@ class OutboxRelay:
             ]
             await session.commit()
         for event_id, event_type, payload, attempts in batch:
+            event = EventMessage(event_id, event_type, payload)
+            gave_up: str | None = None
             async with self.database.session(write=True) as session:
                 outbox = OutboxRepository(session)
                 try:
-                    await self.deliver(EventMessage(event_id, event_type, payload))
+                    await self.deliver(event)
                 except Exception as error:
                     gives_up = self.max_attempts is not None and attempts >= self.max_attempts
                     logger.warning(
@@ -91,11 +96,14 @@ class OutboxRelay:
                     )
                     if gives_up:
                         await outbox.mark_dead(event_id, repr(error))
+                        gave_up = repr(error)
                     else:
                         await outbox.release(event_id, repr(error), self.retry_delay(attempts))
                 else:
                     await outbox.mark_published(event_id)
                 await session.commit()
+            if gave_up is not None and self.on_give_up is not None:
+                await self.on_give_up(event, gave_up)
         return len(batch)
 
 

@@ -92,6 +92,8 @@ class Worker:
                 attempt=event.attempt + 1,
                 error=type(error).__name__,
             )
+            if not retrying:
+                await self.handlers.give_up(event, repr(error))
         try:
             await message.ack()
         except Exception as error:  # the connection went meanwhile: the broker redelivers it

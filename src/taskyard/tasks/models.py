@@ -75,3 +75,14 @@ class DueReminder(Base):
     )
     due_date: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class RevokedSession(Base):
+    """Split mode: a login the auth service ended, as the task service keeps it, until the
+    session's access tokens have all expired. Redis tells every instance at once; this is what
+    stays true when Redis forgets (a restart, a snapshot from before)."""
+
+    __tablename__ = "revoked_sessions"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

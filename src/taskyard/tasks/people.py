@@ -1,5 +1,6 @@
 """The split task service's copy of people, kept current by the auth service's `user.*` events,
-and the views that show a person freshened when their copy changes.
+and the views that show a person freshened when their copy changes; and the login sessions the
+auth service ended (`sessions.revoked`), kept until their access tokens have expired.
 
 It is a `users` table of the task service's own database with the same columns, so tasks
 join it for `createdBy` and `assignee` as in the monolith, and deleting a person cascades to
@@ -15,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.access_tokens import AccessClaims
 from taskyard.cache.service import ResponseCache
-from taskyard.db import Database
+from taskyard.db import Database, utc_now
+from taskyard.identity import AccountState, stamp_of
 from taskyard.jobs.registry import EventRegistry, Payload
-from taskyard.tasks.repository import TaskRepository
-from taskyard.users.events import USER_CHANGED, USER_DELETED
+from taskyard.tasks.repository import RevokedSessionRepository, TaskRepository
+from taskyard.users.events import SESSIONS_REVOKED, USER_CHANGED, USER_DELETED
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
 
@@ -69,10 +71,25 @@ class PeopleCopy:
         self.cache.after_write(session, people)
 
 
+async def sessions_revoked(session: AsyncSession, payload: Payload) -> None:
+    until = datetime.fromisoformat(payload["until"].replace("Z", "+00:00"))
+    session_ids = [uuid.UUID(session_id) for session_id in payload["session_ids"]]
+    await RevokedSessionRepository(session).add(session_ids, until)
+
+
+async def purge_expired_revocations(database: Database) -> int:
+    async with database.session(write=True) as session:
+        purged = await RevokedSessionRepository(session).delete_expired(utc_now())
+        await session.commit()
+    return purged
+
+
 def register(registry: EventRegistry, cache: ResponseCache) -> None:
     people = PeopleCopy(cache)
     registry.on_work(USER_CHANGED, people.changed)
     registry.on_work(USER_DELETED, people.deleted)
+    registry.on_work(SESSIONS_REVOKED, sessions_revoked)
+    registry.every_round("expired session revocations purge", purge_expired_revocations)
 
 
 # Older than any real change, so the account's own `user.changed` event always wins.
@@ -82,8 +99,9 @@ FILLED_FROM_TOKEN_AT = datetime(1970, 1, 1, tzinfo=UTC)
 class ReadModelAccounts:
     """The task service's `AccountStates`: its copy of people, filled from the token for
     someone who signed up a moment ago (before their `user.changed` arrived). Login sessions
-    live in the auth service; their revocation reaches the task service through the shared
-    identity store and denylist, so here a session counts as open.
+    live in the auth service; their revocation reaches the task service at once through the
+    shared identity store and denylist, and for good through `sessions.revoked` events: here a
+    session is open unless one of those named it.
 
     It reads and fills in short sessions of its own, before the request's transaction starts:
     on SQLite that transaction may hold the write lock the fill would wait for."""
@@ -91,12 +109,19 @@ class ReadModelAccounts:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def _role_and_active(self, user_id: uuid.UUID) -> tuple[Role, bool] | None:
+    async def _role_and_active(
+        self, claims: AccessClaims
+    ) -> tuple[Role, bool, datetime, bool] | None:
+        """Role, active flag and stamp from the copy, and whether the session is still open."""
         async with self.database.session(write=False) as session:
-            return await UserRepository(session).role_and_active(user_id)
+            found = await UserRepository(session).role_active_and_stamp(claims.user_id)
+            if found is None:
+                return None
+            revoked = await RevokedSessionRepository(session).is_revoked(claims.session_id)
+            return (*found, not revoked)
 
-    async def account_state(self, claims: AccessClaims) -> tuple[Role, bool, bool] | None:
-        found = await self._role_and_active(claims.user_id)
+    async def account_state(self, claims: AccessClaims) -> AccountState | None:
+        found = await self._role_and_active(claims)
         if found is None and claims.name is not None and claims.email is not None:
             async with self.database.session(write=True) as session:
                 await UserRepository(session).add_if_absent(
@@ -111,8 +136,8 @@ class ReadModelAccounts:
                     )
                 )
                 await session.commit()
-            found = await self._role_and_active(claims.user_id)
+            found = await self._role_and_active(claims)
         if found is None:
             return None
-        role, active = found
-        return role, active, True
+        role, active, changed_at, session_open = found
+        return AccountState(role, active, session_open, stamp_of(changed_at))

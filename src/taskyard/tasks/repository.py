@@ -4,6 +4,7 @@ import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -26,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql.elements import Label
 
-from taskyard.db import LIKE_ESCAPE, contains_pattern
+from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
 from taskyard.identity import Viewer
-from taskyard.tasks.models import PRIORITY_RANK, Task, TaskPriority, TaskStatus
+from taskyard.tasks.models import PRIORITY_RANK, RevokedSession, Task, TaskPriority, TaskStatus
 from taskyard.users.models import User
 
 _Assignee = aliased(User, name="assignee")
@@ -394,3 +395,29 @@ class TaskRepository:
             )
         )
         return {user_id, *(row for row in rows.all() if row is not None)}
+
+
+class RevokedSessionRepository:
+    """Split mode: the sessions the auth service ended, until their tokens have expired."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, session_ids: Sequence[uuid.UUID], until: datetime) -> None:
+        if session_ids:
+            await self.session.execute(
+                insert_ignoring_conflicts(self.session, RevokedSession),
+                [{"session_id": session_id, "until": until} for session_id in session_ids],
+            )
+
+    async def is_revoked(self, session_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(RevokedSession.session_id).where(RevokedSession.session_id == session_id)
+        )
+        return found is not None
+
+    async def delete_expired(self, now: datetime) -> int:
+        result = await self.session.execute(
+            delete(RevokedSession).where(RevokedSession.until <= now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

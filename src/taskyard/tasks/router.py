@@ -22,6 +22,7 @@ from taskyard.tasks.schemas import (
     TaskStats,
     TaskUpdate,
     list_row_json,
+    task_body,
 )
 from taskyard.tasks.service import TaskPage
 
@@ -49,8 +50,9 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description="The task's ETag from GET: the write goes ahead only if the task is still "
-        "that version, else 412 with the current task. Without it, the last writer wins.",
+        description='The task\'s ETag from GET, or `"v<version>"` from its `version` field: the '
+        "write goes ahead only if the task is still exactly that (a strong comparison: weak tags "
+        "never match), else 412 with the current task. Without it, the last writer wins.",
     ),
 ]
 
@@ -118,8 +120,8 @@ async def get_task(
     cache: ResponseCacheDep,
     request: Request,
 ) -> Response:
-    async def produce() -> DataEnvelope[TaskOut]:
-        return DataEnvelope(data=TaskOut.model_validate(await service.get(task_id, user)))
+    async def produce() -> bytes:
+        return task_body(await service.get(task_id, user))
 
     # Owners see their own task through their own key; admins viewing anyone's go by admin key.
     key = (

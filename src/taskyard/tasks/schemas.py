@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema, 
 
 from taskyard.schemas import (
     APIModel,
+    DataEnvelope,
     PageQuery,
     PatchInput,
     Resource,
@@ -200,8 +200,19 @@ class TaskStats(APIModel):
     by_priority: list[GroupCount]
 
 
-_VERSION_TAG = re.compile(r'^(?:W/)?"v(\d+)(?:-[0-9a-z]+)*"$')
+_STRONG_TASK_TAG = re.compile(r'^"v(\d+)(?:-([0-9a-f]{16})(?:-gzip)?)?"$')
 _ONE_TASK = re.compile(r"^/api/v1/tasks/(?!stats$)[^/]+$")
+_VERSION_FIELD = re.compile(rb'"version":(\d+)')
+
+
+def task_body(task: Any) -> bytes:
+    """GET /tasks/{id}'s body for a task: what its ETag's digest is taken over."""
+    envelope: DataEnvelope[TaskOut] = DataEnvelope(data=TaskOut.model_validate(task))
+    return envelope.model_dump_json(by_alias=True).encode()
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:16]
 
 
 def task_etag_of(scope: Any, body: bytes) -> str | None:
@@ -210,15 +221,17 @@ def task_etag_of(scope: Any, body: bytes) -> str | None:
     so If-None-Match never keeps a stale copy. None for any other response."""
     if not _ONE_TASK.match(scope["path"]):
         return None
-    version = json.loads(body)["data"]["version"]
-    return f'"v{version}-{hashlib.sha256(body).hexdigest()[:16]}"'
+    version = _VERSION_FIELD.findall(body)[-1].decode()  # the task's own: its last field
+    return f'"v{version}-{_digest(body)}"'
 
 
 @dataclass(frozen=True, slots=True)
 class Precondition:
-    """An If-Match header: `*`, or the ETags (versions) a write may go ahead on."""
+    """An If-Match header: `*`, or the strong tags a write may go ahead on. A tag is a GET's
+    ETag, which must match the task as it is now whole (version and digest); or `"v<version>"`,
+    for a client that read the task's `version` from a list. Weak tags never match (RFC 9110)."""
 
-    versions: frozenset[int]
+    tags: frozenset[tuple[int, str | None]]
     anything: bool = False
 
     @classmethod
@@ -227,9 +240,20 @@ class Precondition:
             return None
         if header.strip() == "*":
             return cls(frozenset(), anything=True)
-        tags = (_VERSION_TAG.match(tag.strip()) for tag in header.split(","))
+        tags = (_STRONG_TASK_TAG.match(tag.strip()) for tag in header.split(","))
         # A tag that names no version of ours can never match: the write is refused (412).
-        return cls(frozenset(int(tag.group(1)) for tag in tags if tag is not None))
+        return cls(frozenset((int(tag[1]), tag[2]) for tag in tags if tag is not None))
 
-    def allows(self, version: int) -> bool:
-        return self.anything or version in self.versions
+    def allows(self, task: Any) -> bool:
+        if self.anything:
+            return True
+        digest: str | None = None
+        for version, tagged_digest in self.tags:
+            if version != task.version:
+                continue
+            if tagged_digest is None:
+                return True
+            digest = digest or _digest(task_body(task))
+            if tagged_digest == digest:
+                return True
+        return False

@@ -244,8 +244,8 @@ class TaskChanged(AppError):
 
 
 def _check(if_match: Precondition | None, task: Task) -> None:
-    """A write with If-Match goes ahead only on the version it names (the lock is held)."""
-    if if_match is not None and not if_match.allows(task.version):
+    """A write with If-Match goes ahead only on the task as it names it (the lock is held)."""
+    if if_match is not None and not if_match.allows(task):
         raise TaskChanged(data=TaskOut.model_validate(task).model_dump(mode="json", by_alias=True))
 
 

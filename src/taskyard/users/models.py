@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Index, String, Uuid
 from sqlalchemy import true as sa_true
@@ -36,3 +36,8 @@ class User(Base):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    def mark_changed(self) -> None:
+        """Move `updated_at` strictly forward, whatever the clock of the instance that wrote it
+        last: the identity store orders account states by it (a later change must win)."""
+        self.updated_at = max(utc_now(), self.updated_at + timedelta(microseconds=1))

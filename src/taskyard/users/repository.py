@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -26,11 +27,13 @@ class UserRepository:
     async def get_by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
 
-    async def role_and_active(self, user_id: uuid.UUID) -> tuple[Role, bool] | None:
+    async def role_active_and_stamp(self, user_id: uuid.UUID) -> tuple[Role, bool, datetime] | None:
         row = (
-            await self.session.execute(select(User.role, User.is_active).where(User.id == user_id))
+            await self.session.execute(
+                select(User.role, User.is_active, User.updated_at).where(User.id == user_id)
+            )
         ).one_or_none()
-        return None if row is None else (row[0], row[1])
+        return None if row is None else (row[0], row[1], row[2])
 
     async def add_if_absent(self, user: User) -> None:
         """Insert the person unless someone of that id or email is already there."""

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.auth.repository import AuthRepository
 from taskyard.cache.service import ResponseCache
-from taskyard.db import after_commit
+from taskyard.db import after_commit, utc_now
 from taskyard.errors import Conflict, NotFound
-from taskyard.identity import IdentityStore
+from taskyard.identity import IdentityStore, stamp_of
 from taskyard.users.feed import AccountFeed
 from taskyard.users.models import Role, User
 from taskyard.users.repository import UserRepository
@@ -113,13 +114,25 @@ class UserService:
             if user.is_active and not changes.is_active:
                 ended = await self.auth.revoke_user_sessions(user.id)
                 ttl = self.access_ttl_seconds
+                self.feed.sessions_revoked(ended, utc_now() + timedelta(seconds=ttl))
                 after_commit(self.users.session, lambda: self.identity.revoke_sessions(ended, ttl))
             user.is_active = changes.is_active
+        if changes.role is not None or changes.is_active is not None:
+            user.mark_changed()
+            # Every instance serves the new state from the next request on; a request that read
+            # the old one a moment before can't put it back (its stamp is older).
+            user_id, role, active, stamp = (
+                user.id,
+                user.role,
+                user.is_active,
+                stamp_of(user.updated_at),
+            )
+            after_commit(
+                self.users.session,
+                lambda: self.identity.account_changed(user_id, role, active, stamp),
+            )
         await self.users.flush()
         self.feed.changed(user)
-        if changes.role is not None or changes.is_active is not None:
-            # Every instance checks this account against the database again from now on.
-            after_commit(self.users.session, lambda: self.identity.forget_accounts([user.id]))
         return user
 
     async def delete(self, user_id: uuid.UUID) -> None:
