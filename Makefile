@@ -12,7 +12,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 HAVE_NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: compose-test image run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-faults bench-peak bench-servers bench-soak bench-split \
+.PHONY: check compose-test image run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-faults bench-peak bench-servers bench-soak bench-split bench-limiter \
 	web web-check web-api-types
 
 $(BIN)/python:
@@ -78,6 +78,11 @@ pytest: install-dev web
 
 test: lint typecheck web-check pytest
 
+# The day-to-day loop (a few minutes): lint, types and every test but the slow tier (browser,
+# Compose, image, fault, soak, fuzz and benchmark runs). `make test` runs everything, as CI does.
+check: lint typecheck
+	$(BIN)/pytest -m "not slow" --durations=5
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache taskyard.db taskyard.db-* \
 		$(WEB)/node_modules $(WEB_DIST) build
@@ -100,6 +105,10 @@ bench-soak: install-dev
 # The fault and soak traffic's peak on this machine; they run at 50 % and 70 % of it.
 bench-peak: install-dev
 	$(BIN)/python bench/faults.py --peak $(RESULTS)
+
+# The rate limiter's cost on a cached list; COMPARE=REF measures REF too, in the same run.
+bench-limiter: install-dev
+	$(BIN)/python bench/limiter_cost.py $(RESULTS) $(if $(COMPARE),--compare $(COMPARE),)
 
 bench-jobs: install-dev
 	$(BIN)/python bench/jobs.py $(RESULTS)

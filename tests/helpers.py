@@ -15,8 +15,9 @@ import httpx
 from taskyard.app import create_app
 from taskyard.config import Settings
 from taskyard.db import Database
+from taskyard.identity.roles import Role
 from taskyard.jobs.worker import Worker
-from taskyard.users.models import Role, User
+from taskyard.users.models import User
 from taskyard.users.repository import UserRepository
 from taskyard.wiring import event_registry
 from tests.support import truncate_all

@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import SMALL_POOL, PostgresDatabases, service_unavailable
+
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = {
@@ -143,3 +148,32 @@ def test_the_split_comparison_measures_both_topologies(
             assert result["requests"] > 0, (topology, name)
             assert result["error_rate"] == 0, (topology, name, result)
     assert "split ÷ monolith" in (tmp_path / "split-cost.md").read_text()
+
+
+def test_the_limiter_comparison_measures_every_scenario_on_both_trees(
+    postgres: PostgresDatabases, redis_url: str, tmp_path: Path
+) -> None:
+    run_harness(
+        "limiter_cost.py",
+        [
+            *TINY,
+            "--duration",
+            "1",
+            "--rounds",
+            "1",
+            "--compare",
+            "HEAD",
+            "--results-dir",
+            str(tmp_path),
+        ],
+        postgres=postgres,
+        redis_url=redis_url,
+    )
+    report = json.loads((tmp_path / "limiter-cost.json").read_text())
+    assert set(report["results"]) == {"this tree", "HEAD"}
+    for tree, scenarios in report["results"].items():
+        assert len(scenarios) == 4, tree
+        for scenario, runs in scenarios.items():
+            assert runs[0]["requests"] > 0, (tree, scenario)
+            assert runs[0]["error_rate"] == 0, (tree, scenario, runs)
+    assert "limiter on" in (tmp_path / "limiter-cost.md").read_text()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import jwt
+from starlette.types import Scope
 
 from taskyard.errors import ServiceUnavailable, Unauthorized
 
@@ -176,3 +177,8 @@ class KeySetVerifier:
         if key is None:
             raise InvalidToken()
         return key
+
+
+# The request's verified claims (None: no token, or not a valid one), for the layers that need
+# to know who calls without depending on the identity package: verified once per request.
+ClaimsOf = Callable[[Scope], Awaitable[AccessClaims | None]]

@@ -51,6 +51,7 @@ from taskyard.identity import (
     RedisDenylist,
     RedisIdentityStore,
     TokenDenylist,
+    claims_of,
 )
 from taskyard.jobs.handlers import EventHandlers
 from taskyard.jobs.mail import mailer_for
@@ -137,7 +138,7 @@ def _install_middleware(app: FastAPI, settings: Settings, serves_client: bool) -
         app.add_middleware(
             RateLimitMiddleware,
             service=app.state.rate_limits,
-            verifier=app.state.verifier,
+            claims_of=app.state.claims_of,
             read_ahead=CacheReadAhead(app.state.identity, app.state.response_cache),
         )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -198,6 +199,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.prometheus = prometheus_client(settings.prometheus_url)
     app.state.response_seal = ResponseSeal(settings.signing_key)
     routers = install_service(app, settings)
+    verifier = app.state.verifier
+    # The request's verified claims, once per request, for every layer that asks.
+    app.state.claims_of = lambda scope: claims_of(scope, verifier)
     app.state.denylist = _denylist(settings, app)
     app.state.cursors = CursorCodec(settings.signing_key)
     app.state.rate_limits = (

@@ -24,6 +24,7 @@ from taskyard import __version__
 from taskyard.config import Settings
 from taskyard.db import Database
 from taskyard.edge.metrics import MULTIPROCESS_ENV
+from taskyard.identity.roles import Role
 from taskyard.jobs.repository import OutboxRepository
 from taskyard.jobs.service import EventPublisher
 from taskyard.jobs.worker import broker_for, run_worker
@@ -31,7 +32,7 @@ from taskyard.logging import configure_logging, get_logger
 from taskyard.migrations import upgrade
 from taskyard.startup_checks import Problem, broker_problem, database_problem, redis_problem
 from taskyard.users.feed import feed_for
-from taskyard.users.models import Role, User
+from taskyard.users.models import User
 from taskyard.users.repository import EmailTaken, UserRepository
 from taskyard.users.schemas import Email, Password, PersonName
 from taskyard.web.router import find_client

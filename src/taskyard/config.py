@@ -137,7 +137,7 @@ class Settings(BaseSettings):
     rate_limit_register: str = "20/hour"
     rate_limit_refresh: str = "60/15minutes"
     rate_limit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = (
-        "moving-window"
+        "sliding-window-counter"
     )
     # Addresses (or networks) of proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -398,9 +398,9 @@ async def _open_session(request: Request, database: Database) -> AsyncSession:
 
 
 async def _caller_id(request: Request) -> str | None:
-    from taskyard.identity import claims_of  # identity builds on the models, which need this
-
-    claims = await claims_of(request.scope, request.app.state.verifier)
+    """Who calls, as the app wired it (`app.state.claims_of`): the database layer itself knows
+    nothing of tokens or identity."""
+    claims = await request.app.state.claims_of(request.scope)
     return None if claims is None else str(claims.user_id)
 
 

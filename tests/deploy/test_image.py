@@ -15,6 +15,9 @@ import pytest
 
 from tests.support import any_free_port, service_unavailable, wait_for_ok
 
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 
 

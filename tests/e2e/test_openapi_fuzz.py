@@ -15,6 +15,9 @@ import pytest
 
 from tests.serving import PASSWORD, REPO, Server, register, served_backend
 
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
+
 # Bounded so that both runs on both backends take a few minutes in all.
 MAX_EXAMPLES = 25
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")

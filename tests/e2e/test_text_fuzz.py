@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 from tests.e2e.test_bad_input import assert_client_error
 from tests.serving import Server, bearer
 
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 30
 SURROGATES = st.integers(0xD800, 0xDFFF).map(chr)
 # Any text, unpaired surrogates now and then among the other characters.

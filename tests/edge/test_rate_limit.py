@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from taskyard.edge.rate_limit import sliding_window_decision
 from tests.helpers import PASSWORD, bearer, client_from, register, register_admin, running_app
 from tests.support import make_settings
 
@@ -156,3 +157,42 @@ async def test_limiter_can_be_switched_off(sqlite_url: str) -> None:
     settings = limited(sqlite_url, rate_limit="2/hour", rate_limit_enabled=False)
     async with running_app(settings) as (_, client):
         assert await statuses(client, 5, method="GET", url="/") == [200] * 5
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "elapsed", "wait"),
+    [
+        # The last window was full: 10 % of it must fade (10 s of 100) before one more fits.
+        (0, 10, 0.0, 10),
+        (0, 10, 4.0, 6),
+        # Half this window's budget spent, the last one full: its hits must fade to 4.
+        (5, 10, 50.0, 10),
+        # This window is full: into the next one, until its 10 hits have faded to 9.
+        (10, 0, 30.0, 80),
+        (10, 10, 99.5, 11),
+    ],
+)
+def test_retry_after_is_exactly_when_one_more_request_fits(
+    current: int, previous: int, elapsed: float, wait: int
+) -> None:
+    limit, period = 10, 100
+    refused = sliding_window_decision(False, limit, period, elapsed, current, previous)
+    assert refused.remaining == 0
+    assert refused.reset_after == wait
+
+    # At that moment the weighted count leaves room for exactly one more; a second earlier not.
+    def count_at(seconds: float) -> float:
+        moment = elapsed + seconds
+        if moment < period:
+            return previous * (period - moment) / period + current
+        return current * (2 * period - moment) / period
+
+    assert count_at(wait) + 1 <= limit + 1e-9
+    assert count_at(wait - 1) + 1 > limit
+
+
+def test_an_allowed_request_reports_what_is_left_and_when_all_of_it_is_back() -> None:
+    allowed = sliding_window_decision(True, 100, 900, 300.0, 41, 30)
+    assert allowed.allowed
+    assert allowed.remaining == 100 - 41 - 20  # 30 hits of the last window, two thirds left
+    assert allowed.reset_after == 600 + 900  # this window's hits count until the next one ends

@@ -195,3 +195,27 @@ async def test_two_instances_share_every_sign_in_budget(sqlite_url: str, redis_u
         assert ceiling.status_code == 429  # five attempts from this address in all
         assert int(ceiling.headers["retry-after"]) > 0
         assert (await elsewhere.post("/api/v1/auth/login", json=right)).status_code == 200
+
+
+async def test_a_limited_caller_costs_the_same_small_keys_whatever_the_limit(
+    sqlite_url: str, redis_url: str
+) -> None:
+    """The sliding-window counter keeps a counter per window (this one and the last) per
+    caller, not an entry per request: the same few bytes at a limit of 5 as at 100,000,000."""
+    inspect = redis.Redis.from_url(redis_url)
+    footprints = []
+    for limit in ("5/minute", "100000000/minute"):
+        prefix = unique_prefix()
+        settings = shared_settings(sqlite_url, redis_url, prefix, rate_limit=limit)
+        async with running_app(settings) as (_, client):
+            auth = await register(client)
+            statuses = [
+                (await client.get("/api/v1/auth/me", headers=bearer(auth))).status_code
+                for _ in range(40)
+            ]
+        assert statuses.count(200) == (5 if limit.startswith("5/") else 40)
+        keys = list(inspect.scan_iter(f"{prefix}:swc:*"))
+        assert 1 <= len(keys) <= 2, keys  # two when the run crossed a window's end
+        # What each key costs beyond its name (which carries the limit's digits).
+        footprints.append(sorted((inspect.memory_usage(key) or 0) - len(key) for key in keys))
+    assert footprints[0][-1] == footprints[1][-1], footprints

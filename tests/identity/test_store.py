@@ -262,7 +262,7 @@ async def test_an_older_read_never_overwrites_a_newer_account_state(
     """A request that read the account just before a change commits, and remembers it just
     after, doesn't put the old state back."""
     from taskyard.identity import AccountState, stamp_of
-    from taskyard.users.models import Role
+    from taskyard.identity.roles import Role
 
     async with two_instances(database_url, redis_url) as (app, first, _second):
         admin = await register_admin(first, app.state.database)

@@ -19,6 +19,9 @@ from tests.web.pages import (
     task_card,
 )
 
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def test_an_admin_deactivates_a_user_who_is_locked_out_then_let_back_in(
     web_server: Server, open_tab: TabFactory

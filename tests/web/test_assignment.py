@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.serving import Server
 from tests.web.conftest import TabFactory
 from tests.web.pages import register_through_the_form, task_card
+
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def test_an_assignee_sees_the_task_and_moves_it_along(

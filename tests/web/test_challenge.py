@@ -14,6 +14,9 @@ from tests.serving import PASSWORD, Server
 from tests.web.conftest import TabFactory, start_web_server
 from tests.web.pages import log_in_through_the_form, register_through_the_form
 
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def guarded_server(

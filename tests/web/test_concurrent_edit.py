@@ -4,11 +4,15 @@ it then shows what changed and lets the person keep their changes or take the ot
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import Locator, expect
 
 from tests.serving import Server, bearer, login
 from tests.web.conftest import Tab, TabFactory
 from tests.web.pages import create_task, register_through_the_form, task_card
+
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def change_elsewhere(server: Server, email: str, title: str, changes: dict[str, str]) -> None:

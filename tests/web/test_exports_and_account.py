@@ -8,12 +8,16 @@ import json
 import sqlite3
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from taskyard.exports.service import GAVE_UP
 from tests.serving import Server
 from tests.web.conftest import TabFactory
 from tests.web.pages import create_task, register_through_the_form
+
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def test_export_the_filtered_tasks_as_csv_and_json(

@@ -4,11 +4,15 @@ didn't ask for, one-line stats cards and checkbox rows, and Next by the API's cu
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import Page, Request, expect
 
 from tests.serving import PASSWORD, Server
 from tests.web.conftest import TabFactory
 from tests.web.pages import create_task, register_through_the_form
+
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
 
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
 

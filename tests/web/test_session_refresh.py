@@ -14,6 +14,9 @@ from tests.serving import Server
 from tests.web.conftest import TabFactory, start_web_server
 from tests.web.pages import create_task, register_through_the_form, task_card
 
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
+
 ACCESS_TOKEN_SECONDS = 5
 
 

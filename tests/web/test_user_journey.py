@@ -7,6 +7,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.serving import PASSWORD, Server
@@ -17,6 +18,9 @@ from tests.web.pages import (
     register_through_the_form,
     task_card,
 )
+
+# The slow tier: `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
 
 # The README's picture; `TASKYARD_UPDATE_DOCS_SCREENSHOT=1 make test` retakes it.
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"

@@ -19,10 +19,11 @@ from taskyard.identity import (
     Principal,
     TokenDenylist,
 )
+from taskyard.identity.roles import Role
 from taskyard.jobs.service import EventPublisher
 from taskyard.users.events import USER_REGISTERED
 from taskyard.users.feed import AccountFeed
-from taskyard.users.models import Role, User
+from taskyard.users.models import User
 from taskyard.users.repository import UserRepository
 from taskyard.users.service import SharedTasks, rename
 

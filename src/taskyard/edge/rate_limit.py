@@ -25,12 +25,11 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskyard.access_tokens import AccessClaims, TokenVerifier
+from taskyard.access_tokens import AccessClaims, ClaimsOf
 from taskyard.config import Settings
 from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
 from taskyard.errors import TooManyRequests, error_response
-from taskyard.identity import claims_of
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
 
 # Probes, metrics and the web client's hashed files cost next to nothing to answer.
@@ -80,35 +79,50 @@ def _storage(settings: Settings) -> Storage:
     )
 
 
-# A moving window (a list of hit times, newest first), its stats for the headers, any other keys
-# the request will need (the caller's identity state), and then one key named after the last of
-# those (a cached body, by the caller's cache version): one round trip to Redis.
-_MOVING_WINDOW_AND_LOOKUPS = """
-local now, limit, expiry = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+# A sliding-window counter (as the `limits` library and Cloudflare count): one counter for this
+# window of time and one for the last, the last weighted by how much of it still overlaps the
+# window that ends now. Constant cost and two small keys, whatever the limit. A refused request
+# is not counted. Then any other keys the request will need (the caller's identity state), and
+# one key named after the last of those (a cached body, by the caller's cache version): one
+# round trip to Redis.
+_SLIDING_WINDOW_AND_LOOKUPS = """
+local limit, period, elapsed = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
 local allowed = 0
-local edge = redis.call('LINDEX', KEYS[1], limit - 1)
-if not edge or tonumber(edge) <= now - expiry then
-  redis.call('LPUSH', KEYS[1], ARGV[1])
-  redis.call('LTRIM', KEYS[1], 0, limit - 1)
-  redis.call('EXPIRE', KEYS[1], expiry)
+if previous * (period - elapsed) / period + current + 1 <= limit then
+  current = redis.call('INCR', KEYS[1])
+  if current == 1 then redis.call('EXPIRE', KEYS[1], 2 * period) end
   allowed = 1
 end
-local count, oldest = 0, now
-for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, limit - 1)) do
-  local at = tonumber(entry)
-  if at > now - expiry then
-    count = count + 1
-    if at < oldest then oldest = at end
-  end
-end
 local lookups = {}
-if #KEYS > 1 then lookups = redis.call('MGET', unpack(KEYS, 2)) end
+if #KEYS > 2 then lookups = redis.call('MGET', unpack(KEYS, 3)) end
 local followed = false
 if ARGV[4] and #lookups > 0 then
   followed = redis.call('GET', ARGV[4] .. (lookups[#lookups] or '0') .. ARGV[5])
 end
-return {allowed, count, tostring(oldest), lookups, followed}
+return {allowed, current, previous, lookups, followed}
 """
+
+
+def sliding_window_decision(
+    allowed: bool, limit: int, period: int, elapsed: float, current: int, previous: int
+) -> Decision:
+    """What a sliding-window count means for the headers. Remaining: what the weighted count
+    leaves. Reset: until everything counted now has stopped counting (the current window's hits
+    weigh in until the end of the next one). Retry-After, when refused: exactly until the count
+    leaves room for one more."""
+    left = period - elapsed
+    count = previous * left / period + current
+    remaining = max(0, math.floor(limit - count))
+    reset_after = left + period if current else left
+    if allowed:
+        return Decision(True, limit, remaining, max(1, math.ceil(reset_after)))
+    if current <= limit - 1:  # this window's hits fit: wait for the last window's to fade
+        wait = period * (1 - (limit - 1 - current) / previous) - elapsed
+    else:  # this window is full: wait into the next, for its hits to fade enough
+        wait = left + period * (1 - (limit - 1) / current)
+    return Decision(False, limit, 0, max(1, math.ceil(wait)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,34 +148,36 @@ class ReadAhead(Protocol):
     def keep(self, scope: Scope, found: LookedUp) -> None: ...
 
 
-class RedisMovingWindow:
-    """The moving-window limiter in one Lua call, which also reads the keys a request will
+class RedisSlidingWindow:
+    """The sliding-window limiter in one Lua call, which also reads the keys a request will
     need next, so that the limiter and the identity check share a round trip."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
-        self.script = redis.register_script(_MOVING_WINDOW_AND_LOOKUPS)
-        self.prefix = f"{prefix}:window"
+        self.script = redis.register_script(_SLIDING_WINDOW_AND_LOOKUPS)
+        self.prefix = f"{prefix}:swc"
 
     async def hit(
         self, item: RateLimitItem, name: str, key: str, lookups: Lookups
     ) -> tuple[Decision, LookedUp]:
-        expiry = item.get_expiry()
+        period = item.get_expiry()
         now = time.time()
-        allowed, count, oldest, values, followed = await self.script(
-            keys=[f"{self.prefix}:{name}:{item.amount}:{expiry}:{key}", *lookups.keys],
-            args=[repr(now), item.amount, expiry, *(lookups.then or ())],
+        window, elapsed = divmod(now, period)
+        counter = f"{self.prefix}:{name}:{item.amount}:{period}:{key}"
+        allowed, current, previous, values, followed = await self.script(
+            keys=[f"{counter}:{int(window)}", f"{counter}:{int(window) - 1}", *lookups.keys],
+            args=[item.amount, period, repr(elapsed), *(lookups.then or ())],
         )
-        reset_after = max(1, math.ceil(float(oldest) + expiry - now))
-        remaining = max(0, item.amount - int(count))
-        decision = Decision(bool(allowed), item.amount, remaining, reset_after)
+        decision = sliding_window_decision(
+            bool(allowed), item.amount, period, elapsed, int(current), int(previous)
+        )
         return decision, LookedUp(list(values), followed)
 
 
 class RateLimitService:
     def __init__(self, settings: Settings, guard: BackendGuard, redis: Redis | None = None) -> None:
         self.window = (
-            RedisMovingWindow(redis, settings.redis_key_prefix)
-            if redis is not None and settings.rate_limit_strategy == "moving-window"
+            RedisSlidingWindow(redis, settings.redis_key_prefix)
+            if redis is not None and settings.rate_limit_strategy == "sliding-window-counter"
             else None
         )
         # The `limits` library serves the rest (in process, or another strategy in Redis); with
@@ -225,12 +241,12 @@ class RateLimitMiddleware(HttpMiddleware):
         self,
         app: ASGIApp,
         service: RateLimitService,
-        verifier: TokenVerifier,
+        claims_of: ClaimsOf,
         read_ahead: ReadAhead | None = None,
     ) -> None:
         super().__init__(app)
         self.service = service
-        self.verifier = verifier
+        self.claims_of = claims_of
         self.read_ahead = read_ahead
 
     async def _limit_for(self, scope: Scope) -> tuple[LimitName, str, Lookups]:
@@ -238,7 +254,7 @@ class RateLimitMiddleware(HttpMiddleware):
         client = scope.get("client")
         ip = client[0] if client else "unknown"
         # An invalid token is just an anonymous caller.
-        claims = await claims_of(scope, self.verifier)
+        claims = await self.claims_of(scope)
         if claims is None:
             return "anonymous", ip, Lookups()
         name: LimitName = "admin" if claims.role == "admin" else "user"

@@ -9,6 +9,7 @@ from typing import Protocol
 from taskyard.access_tokens import AccessClaims
 from taskyard.errors import Unauthorized
 from taskyard.identity.denylist import TokenDenylist
+from taskyard.identity.roles import Role
 from taskyard.identity.store import (
     AccountState,
     CacheVersion,
@@ -17,7 +18,6 @@ from taskyard.identity.store import (
     Prefetched,
     Principal,
 )
-from taskyard.users.models import Role
 
 
 class AccountDeactivated(Unauthorized):

@@ -11,8 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from taskyard.db import DbSession
 from taskyard.errors import Forbidden
 from taskyard.identity.authenticator import Authenticator
+from taskyard.identity.roles import Role
 from taskyard.identity.store import Principal, prefetched, require_claims
-from taskyard.users.models import Role
 
 _bearer = HTTPBearer(auto_error=False, description="The `token` from login, register or refresh")
 

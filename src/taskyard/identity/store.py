@@ -36,8 +36,8 @@ from taskyard.cache.backend import COUNTER_TTL_SECONDS, expires_after_ttl
 from taskyard.edge.metrics import REDIS_ERRORS
 from taskyard.errors import AppError, Unauthorized
 from taskyard.identity.denylist import RedisDenylist
+from taskyard.identity.roles import Role
 from taskyard.redis_client import BackendGuard, KeySpace
-from taskyard.users.models import Role
 
 # Long enough to spare the database, short enough that a missed write-through heals by itself.
 STATE_TTL_SECONDS = 300

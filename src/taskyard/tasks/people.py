@@ -18,10 +18,11 @@ from taskyard.access_tokens import AccessClaims
 from taskyard.cache.service import ResponseCache
 from taskyard.db import Database, utc_now
 from taskyard.identity import AccountState, stamp_of
+from taskyard.identity.roles import Role
 from taskyard.jobs.registry import EventRegistry, Payload
 from taskyard.tasks.repository import RevokedSessionRepository, TaskRepository
 from taskyard.users.events import SESSIONS_REVOKED, USER_CHANGED, USER_DELETED
-from taskyard.users.models import Role, User
+from taskyard.users.models import User
 from taskyard.users.repository import UserRepository
 
 UNUSABLE_HASH = "!"  # not a hash: nobody signs in against the read model

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime, timedelta
 
@@ -9,11 +8,7 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from taskyard.db import Base, UTCDateTime, str_enum, utc_now
-
-
-class Role(enum.StrEnum):
-    USER = "user"
-    ADMIN = "admin"
+from taskyard.identity.roles import Role
 
 
 class User(Base):

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
 from taskyard.errors import Conflict
-from taskyard.users.models import Role, User
+from taskyard.identity.roles import Role
+from taskyard.users.models import User
 
 
 class EmailTaken(Conflict):

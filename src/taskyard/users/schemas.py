@@ -5,8 +5,8 @@ from typing import Annotated
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema
 
+from taskyard.identity.roles import Role
 from taskyard.schemas import PageQuery, PatchInput, Resource, TextRule, Timestamp
-from taskyard.users.models import Role
 
 
 def _email(value: str) -> str:

@@ -12,8 +12,9 @@ from taskyard.cache.service import ResponseCache
 from taskyard.db import after_commit, utc_now
 from taskyard.errors import Conflict, NotFound
 from taskyard.identity import IdentityStore, stamp_of
+from taskyard.identity.roles import Role
 from taskyard.users.feed import AccountFeed
-from taskyard.users.models import Role, User
+from taskyard.users.models import User
 from taskyard.users.repository import UserRepository
 from taskyard.users.schemas import UserListQuery, UserUpdate
 
