@@ -12,7 +12,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 HAVE_NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: check compose-test image run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-faults bench-peak bench-servers bench-soak bench-split bench-limiter \
+.PHONY: check docs compose-test image run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-faults bench-peak bench-servers bench-soak bench-split bench-limiter \
 	web web-check web-api-types
 
 $(BIN)/python:
@@ -59,6 +59,10 @@ web-check:
 	@if [ "$$CI" = "true" ]; then echo "npm is required under CI=true"; exit 1; fi
 	@echo "npm not found: skipping the web client's tests (its browser tests skip too)."
 endif
+
+# After a change to the settings: docs/configuration.md is generated from them.
+docs: install
+	$(BIN)/python -m taskyard.docs.configuration > docs/configuration.md
 
 # After an API change: the OpenAPI document the client's types come from, and the types.
 web-api-types: install $(WEB_DEPS_STAMP)

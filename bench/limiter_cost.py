@@ -211,11 +211,12 @@ def main() -> None:
     parser = bench_arguments(__doc__, tasks=20_000, duration=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--compare", help="a git ref to measure in the same run (a worktree)")
+    parser.add_argument("--name", default="limiter-cost", help="the results' file name")
     args = parser.parse_args()
     results = run(args)
     save_results(
         args.results_dir,
-        "limiter-cost",
+        args.name,
         report(results, args),
         {"args": {k: str(v) for k, v in vars(args).items()}, "results": results},
     )

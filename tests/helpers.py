@@ -73,6 +73,8 @@ async def running_app(
         ) as client:
             yield app, client
     finally:
+        if app.state.broker is not None:  # the relay's publishing connection
+            await app.state.broker.close()
         await truncate_all(app.state.database)
         await app.state.database.dispose()
         if app.state.redis is not None:

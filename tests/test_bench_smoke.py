@@ -157,6 +157,9 @@ def test_the_limiter_comparison_measures_every_scenario_on_both_trees(
         "limiter_cost.py",
         [
             *TINY,
+            # Enough people that none reaches the seed's 100 per 15 minutes in a second's run.
+            "--users",
+            "300",
             "--duration",
             "1",
             "--rounds",

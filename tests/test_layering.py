@@ -44,7 +44,7 @@ def offending_imports(place: str, forbidden: tuple[str, ...]) -> dict[str, set[s
         ("idempotency", DOMAINS),
         ("ops", DOMAINS),
         ("edge", (*DOMAINS, "identity")),  # the caller's claims are handed in, not looked up
-        ("db.py", (*DOMAINS, "identity")),  # the replica choice is told who calls
+        ("db", (*DOMAINS, "identity")),  # the replica choice is told who calls
         ("redis_client.py", DOMAINS),
         ("access_tokens.py", DOMAINS),  # a service that only verifies tokens needs no auth code
         ("identity", DOMAINS),  # the caller, for every service: roles are its own

@@ -19,6 +19,14 @@ from pathlib import Path
 import uvicorn
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_result,
+    stop_before_delay,
+    stop_never,
+    wait_exponential,
+)
 
 from taskyard import __version__
 from taskyard.config import Settings
@@ -104,14 +112,27 @@ def _refuse_permanent(problems: list[Problem]) -> list[Problem]:
 def _wait_for_services(settings: Settings, *, deadline: float | None = None, **which: bool) -> None:
     """Wait out services that don't answer yet (backing off), until `deadline` (monotonic) if
     given; settings that can never work end the command at once."""
-    delay = 1.0
-    while waiting := _refuse_permanent(_service_problems(settings, **which)):
-        if deadline is not None and time.monotonic() + delay > deadline:
-            raise CommandError("; ".join(map(str, waiting)))
+
+    def still_waiting() -> list[Problem]:
+        return _refuse_permanent(_service_problems(settings, **which))
+
+    def log(state: RetryCallState) -> None:
+        waiting = state.outcome.result() if state.outcome is not None else []
+        delay = state.next_action.sleep if state.next_action is not None else 0
         for problem in waiting:
             logger.warning("waiting for a service", problem=str(problem), retry_in=delay)
-        time.sleep(delay)
-        delay = min(delay * 2, MAX_RETRY_SECONDS)
+
+    def give_up(state: RetryCallState) -> None:
+        waiting = state.outcome.result() if state.outcome is not None else []
+        raise CommandError("; ".join(map(str, waiting)))
+
+    Retrying(
+        retry=retry_if_result(bool),
+        wait=wait_exponential(multiplier=1, max=MAX_RETRY_SECONDS),
+        stop=stop_never if deadline is None else stop_before_delay(deadline - time.monotonic()),
+        before_sleep=log,
+        retry_error_callback=give_up,
+    )(still_waiting)
 
 
 def _summary(settings: Settings, workers: int) -> dict[str, object]:
@@ -368,7 +389,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescrip
         return super()._get_help_string(action)
 
 
-_README_TABLE = "Every variable, its default and meaning: the Configuration table in README.md."
+_CONFIGURATION_PAGE = "Every variable, its default and meaning: docs/configuration.md."
 # What each command reads from the environment (besides TASKYARD_LOG_LEVEL and _LOG_FORMAT).
 _READS: dict[str, tuple[str, ...]] = {
     "serve": (
@@ -435,7 +456,7 @@ def _command(
         name,
         help=summary,
         description=summary[0].upper() + summary[1:] + ".",
-        epilog=f"Reads:\n{reads}\n\n{_README_TABLE}",
+        epilog=f"Reads:\n{reads}\n\n{_CONFIGURATION_PAGE}",
         formatter_class=_HelpFormatter,
     )
     parser.set_defaults(handler=handler)
@@ -457,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="taskyard",
         description="Taskyard: a task-management API built to scale out.",
         epilog="`taskyard COMMAND --help` says what a command does and which variables it "
-        "reads. " + _README_TABLE,
+        "reads. " + _CONFIGURATION_PAGE,
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"taskyard {__version__}")

@@ -76,112 +76,319 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
     )
 
-    env: Literal["development", "test", "production"] = "development"
+    env: Literal["development", "test", "production"] = Field(
+        default="development",
+        description=(
+            "`development`, `test` or `production` (production refuses a missing or weak secret "
+            "key)"
+        ),
+    )
 
-    database_url: str = "sqlite+aiosqlite:///./taskyard.db"
-    db_pool_size: int = Field(default=10, ge=1, le=1000)
-    db_max_overflow: int = Field(default=40, ge=0, le=1000)
-    db_pool_timeout: float = Field(default=30, gt=0)
-    db_connect_timeout: float = Field(default=5, gt=0)
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./taskyard.db",
+        description=(
+            "or `postgresql://user:pass@host:5432/db`; `postgres://` and `sqlite:///path` work "
+            "too, "
+            "and map to the async drivers"
+        ),
+    )
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description=(
+            "connections kept open per process, opened when it starts; size it to the concurrent "
+            "requests one process sees, since connections past the pool are opened and closed per "
+            "request"
+        ),
+    )
+    db_max_overflow: int = Field(
+        default=40,
+        ge=0,
+        le=1000,
+        description=(
+            "extra connections under load (so 10 to 50, as the original plan asks); keep every "
+            "process's `POOL_SIZE + MAX_OVERFLOW` summed below PostgreSQL's `max_connections` "
+            "(the Compose stack and the Kubernetes ConfigMap set 10)"
+        ),
+    )
+    db_pool_timeout: float = Field(
+        default=30, gt=0, description="seconds to wait for a free connection"
+    )
+    db_connect_timeout: float = Field(
+        default=5, gt=0, description="seconds before a database that doesn't answer counts as down"
+    )
     # A round trip at checkout that finds dead connections (after a database restart) before a
     # request does. Only for connections that rested longer than `db_pool_ping_after_seconds`:
     # one used a moment ago is alive but for a restart in that moment, and under load the ping
     # would cost a round trip on every request. 0 pings every checkout.
-    db_pool_pre_ping: bool = True
-    db_pool_ping_after_seconds: float = Field(default=1.0, ge=0)
+    db_pool_pre_ping: bool = Field(
+        default=True,
+        description=(
+            "check a connection at checkout (a round trip) when it rested in the pool longer than "
+            "the"
+            " next setting; replicas check every checkout"
+        ),
+    )
+    db_pool_ping_after_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description=(
+            "how long a connection rests before its checkout is checked; a connection used within "
+            "it "
+            "is trusted (0 checks every checkout)"
+        ),
+    )
 
     # all: one process serves everything. auth or tasks: one of the split services, each with
     # its own database, behind a gateway (`taskyard serve --service`).
-    service: Literal["all", "auth", "tasks"] = "all"
+    service: Literal["all", "auth", "tasks"] = Field(
+        default="all",
+        description=(
+            "`all` (the monolith), or `auth` / `tasks`: one of the split services (also "
+            "`--service` "
+            "on `serve`, `migrate`, `worker`); split mode needs `TASKYARD_BROKER_URL` and "
+            "`TASKYARD_REDIS_URL`"
+        ),
+    )
     # Where the task service finds the auth service's public keys.
-    auth_jwks_url: str | None = None
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description=(
+            "the task service's way to the auth service's key set, e.g. "
+            "`http://auth:8000/.well-known/jwks.json`"
+        ),
+    )
 
-    secret_key: SecretStr | None = None
-    access_token_ttl: int = Field(default=900, ge=5)
-    refresh_token_ttl: int = Field(default=604_800, ge=60)
+    secret_key: SecretStr | None = Field(
+        default=None, description="JWT signing key; required (32+ characters) in production"
+    )
+    access_token_ttl: int = Field(
+        default=900, ge=5, description="access-token lifetime, seconds (at least 5)"
+    )
+    refresh_token_ttl: int = Field(
+        default=604_800, ge=60, description="refresh-token lifetime, seconds"
+    )
     # A refresh token presented again this soon after it was spent is a client racing itself
     # (two tabs, or two requests that both met an expired token), not theft: it gets a fresh
     # pair from the same session. Later reuse revokes the session. 0 turns the grace off.
-    refresh_reuse_grace_seconds: float = Field(default=30, ge=0)
+    refresh_reuse_grace_seconds: float = Field(
+        default=30,
+        ge=0,
+        description=(
+            "a spent refresh token presented again this soon gets a fresh pair instead of ending "
+            "the "
+            "session; 0 turns it off"
+        ),
+    )
     # hs256: one shared secret signs and verifies (the monolith). ed25519: keys of their own,
     # kept in the database and published at /.well-known/jwks.json, so that other services
     # verify tokens without the secret (`taskyard keys rotate` rotates them).
-    jwt_signing: Literal["hs256", "ed25519"] = "hs256"
+    jwt_signing: Literal["hs256", "ed25519"] = Field(
+        default="hs256",
+        description=(
+            "`hs256` (the secret key signs and verifies) or `ed25519` (keys in the database, "
+            "published as a JWKS, rotated by `taskyard rotate-keys`)"
+        ),
+    )
     # A rotated-in key is published this long before it signs: longer than any instance takes to
     # reload the keys (`signing_key_reload_seconds`) and any verifier's cached key set.
-    signing_key_lead_seconds: float = Field(default=30, ge=0)
-    signing_key_reload_seconds: float = Field(default=5, gt=0)
+    signing_key_lead_seconds: float = Field(
+        default=30,
+        ge=0,
+        description=(
+            "a rotated-in Ed25519 key is published this long before it signs; keep it above the "
+            "reload period and any cached key set"
+        ),
+    )
+    signing_key_reload_seconds: float = Field(
+        default=5, gt=0, description="how often an instance reads the signing keys again"
+    )
 
     # OWASP's minimum for Argon2id is m=19 MiB, t=2, p=1; lower values are refused.
-    argon2_memory_cost: int = Field(default=19_456, ge=19_456)
-    argon2_time_cost: int = Field(default=2, ge=2)
-    argon2_parallelism: int = Field(default=1, ge=1)
+    argon2_memory_cost: int = Field(default=19_456, ge=19_456, description="KiB, at least 19456")
+    argon2_time_cost: int = Field(default=2, ge=2, description="iterations, at least 2")
+    argon2_parallelism: int = Field(default=1, ge=1, description="lanes, at least 1")
 
-    cors_origins: Annotated[list[str] | None, NoDecode] = None
+    cors_origins: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description=(
+            "comma-separated allowlist (default `http://localhost:3000,http://localhost:5173` "
+            "outside"
+            " production, none in it); also the origins allowed to refresh by cookie besides the "
+            "server's own"
+        ),
+    )
 
     # Shared state: rate-limit counters and the token denylist live here when set.
-    redis_url: str | None = None
-    redis_key_prefix: str = "taskyard"
+    redis_url: str | None = Field(
+        default=None,
+        description=(
+            "e.g. `redis://127.0.0.1:6379/0`; shared rate limits, identity state, token denylist "
+            "and "
+            "response cache. Unset: each process keeps its own"
+        ),
+    )
+    redis_key_prefix: str = Field(
+        default="taskyard", description="namespace for every key Taskyard writes"
+    )
     # Per process, all opened at start: past them, a command waits briefly for a free one,
     # then fails open.
-    redis_max_connections: int = Field(default=20, ge=1, le=10_000)
+    redis_max_connections: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description=(
+            "Redis connections per process, all opened at start; past them a command waits up to "
+            "0.5 "
+            "s for one, then the cache and limits fail open"
+        ),
+    )
 
-    rate_limit_enabled: bool = True
-    rate_limit: str = "100/15minutes"
-    rate_limit_admin: str = "1000/15minutes"
+    rate_limit_enabled: bool = Field(
+        default=True, description="the rate limiter; off, nothing is counted"
+    )
+    rate_limit: str = Field(
+        default="100/15minutes", description="per user, or per IP when anonymous"
+    )
+    rate_limit_admin: str = Field(default="1000/15minutes", description="per admin")
     # Sign-in budgets, each in its own bucket so an office behind one address isn't locked out:
     # login per address and email, a ceiling per address (credential stuffing), registration
     # per address, and refresh per login session.
-    rate_limit_login: str = "10/15minutes"
-    rate_limit_login_ip: str = "100/15minutes"
-    rate_limit_register: str = "20/hour"
-    rate_limit_refresh: str = "60/15minutes"
-    rate_limit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = (
-        "sliding-window-counter"
+    rate_limit_login: str = Field(
+        default="10/15minutes", description="logins per client IP and email"
+    )
+    rate_limit_login_ip: str = Field(
+        default="100/15minutes", description="logins per client IP, whatever the email"
+    )
+    rate_limit_register: str = Field(default="20/hour", description="registrations per client IP")
+    rate_limit_refresh: str = Field(
+        default="60/15minutes", description="refreshes per login session"
+    )
+    rate_limit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = Field(
+        default="sliding-window-counter",
+        description="or `moving-window`, `fixed-window` (through the `limits` library; only the "
+        "default shares the identity check's Redis round trip)",
     )
     # Addresses (or networks) of proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated addresses or networks whose `X-Forwarded-*` is believed",
+    )
     # After this many failed logins for one email or from one address within the window, login
     # and register need a solved proof-of-work challenge (0: never).
-    challenge_after_failures: int = Field(default=5, ge=0)
-    challenge_window_seconds: int = Field(default=900, ge=1)
-    challenge_ttl_seconds: int = Field(default=300, ge=10)
-    challenge_cost: int = Field(default=5_000, ge=1)  # PBKDF2 iterations per attempt
+    challenge_after_failures: int = Field(
+        default=5,
+        ge=0,
+        description=(
+            "failed logins (per email or address) before login and register need a solved "
+            "challenge; "
+            "0: never"
+        ),
+    )
+    challenge_window_seconds: int = Field(
+        default=900, ge=1, description="the window those failures are counted in"
+    )
+    challenge_ttl_seconds: int = Field(
+        default=300, ge=10, description="how long a challenge can be solved"
+    )
+    challenge_cost: int = Field(
+        default=5_000,
+        ge=1,
+        description="PBKDF2 iterations per attempt (about a second's work in a browser)",
+    )
 
-    cache_enabled: bool = True
+    cache_enabled: bool = Field(default=True, description="the response cache")
     # At most a day: version counters are kept a week past their last use (cache/backend.py).
-    cache_ttl: int = Field(default=300, ge=1, le=86_400)
+    cache_ttl: int = Field(
+        default=300, ge=1, le=86_400, description="seconds a cached response lives (at most 86400)"
+    )
     # After writing, a person's reads stay on the primary this long (replicas may lag).
-    read_your_writes_seconds: float = Field(default=5.0, ge=0)
-    database_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    read_your_writes_seconds: float = Field(
+        default=5.0, ge=0, description="how long a writer's reads stay on the primary"
+    )
+    database_replica_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated PostgreSQL replicas that serve reads"
+    )
 
-    broker_url: str | None = None
+    broker_url: str | None = Field(
+        default=None, description="`amqp://user:pass@host:5672/`; then run `taskyard worker`"
+    )
     # Where people reach the web client: absolute links in emails start here.
-    public_url: str = "http://127.0.0.1:8000"
-    smtp_url: SecretStr | None = None
-    mail_from: str = "Taskyard <no-reply@taskyard.local>"
-    outbox_poll_seconds: float = Field(default=1.0, gt=0)
-    broker_prefix: str = "taskyard"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description=(
+            "where people open the web client; links in emails start here (the export-ready mail "
+            "links to the client's page for that export, which downloads it with the person's "
+            "session). Set it in production"
+        ),
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="`smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…`",
+    )
+    mail_from: str = Field(
+        default="Taskyard <no-reply@taskyard.local>", description="sender of every email"
+    )
+    outbox_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how often the relay looks (it is also woken by each commit)"
+    )
+    broker_prefix: str = Field(default="taskyard", description="names of the exchange and queues")
     # Quorum queues (replicated by Raft across a RabbitMQ cluster) instead of classic ones.
-    broker_quorum: bool = False
-    export_ttl_seconds: int = Field(default=86_400, ge=60)
-    due_scan_seconds: float = Field(default=60.0, gt=0)
-    worker_prefetch: int = Field(default=16, ge=1)
-    job_max_attempts: int = Field(default=5, ge=1)
-    job_retry_base_seconds: float = Field(default=1.0, gt=0)
+    broker_quorum: bool = Field(
+        default=False,
+        description=(
+            "declare every queue as a quorum queue (replicated across a RabbitMQ cluster; see "
+            "`docs/scaling.md`). A queue can't change type in place: switch with a new prefix, or "
+            "drain and delete the old queues"
+        ),
+    )
+    export_ttl_seconds: int = Field(
+        default=86_400, ge=60, description="how long export files are kept"
+    )
+    due_scan_seconds: float = Field(
+        default=60.0, gt=0, description="how often due-soon reminders are looked for"
+    )
+    worker_prefetch: int = Field(default=16, ge=1, description="unacked messages per worker")
+    job_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "tries before the dead-letter queue (or, without a broker, the outbox's dead letters)"
+        ),
+    )
+    job_retry_base_seconds: float = Field(
+        default=1.0, gt=0, description="retry n waits 2^n times this"
+    )
 
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    compression_min_bytes: int = Field(default=1024, ge=0)
-    shutdown_timeout: float = Field(default=20, gt=0)
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="larger request bodies get a 413"
+    )
+    compression_min_bytes: int = Field(
+        default=1024, ge=0, description="smallest body worth gzipping"
+    )
+    shutdown_timeout: float = Field(
+        default=20, gt=0, description="seconds that in-flight requests get on SIGTERM"
+    )
 
     # The built web client (frontend/ builds into the package); unset or missing: API only.
-    web_dir: Path | None = DEFAULT_WEB_DIR
+    web_dir: Path | None = Field(
+        default=DEFAULT_WEB_DIR,
+        description="the built web client; when it holds no `index.html`, only the API is served",
+    )
 
-    log_level: str = "info"
-    log_format: Literal["json", "console"] = "json"
-    sentry_dsn: SecretStr | None = None
+    log_level: str = Field(default="info", description="`debug`, `info`, `warning` or `error`")
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="`json` (one line a record) or `console` (for people)"
+    )
+    sentry_dsn: SecretStr | None = Field(
+        default=None, description="enables Sentry (needs the `sentry` extra)"
+    )
     # Where the operations panel reads cluster-wide figures (every instance), if set.
-    prometheus_url: str | None = None
+    prometheus_url: str | None = Field(
+        default=None,
+        description="the operations panel's cluster-wide figures, from this Prometheus",
+    )
 
     _secret_key_generated: bool = PrivateAttr(default=False)
 

@@ -110,7 +110,7 @@ def test_each_command_explains_its_options_and_what_it_reads() -> None:
     ):
         text = run_cli(command, "--help").stdout
         assert variable in text, command
-        assert "Configuration table in README.md" in text, command
+        assert "docs/configuration.md" in text, command
 
 
 def _one_line_failure(result: subprocess.CompletedProcess[str], *needles: str) -> None:

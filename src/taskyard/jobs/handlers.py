@@ -3,11 +3,20 @@ event id, whoever delivers it."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 import uuid
 from datetime import timedelta
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    retry_if_result,
+    stop_after_delay,
+    stop_before_delay,
+    wait_exponential,
+    wait_fixed,
+)
 
 from taskyard.db import Database, commit, is_outage
 from taskyard.jobs.broker import EventMessage
@@ -93,8 +102,9 @@ class EventHandlers:
 
     async def _claim(self, event_id: uuid.UUID, *, take_over: bool) -> bool:
         """Claim the event's mail; False when another copy of the event sent it meanwhile."""
-        deadline = time.monotonic() + 2 * MAIL_CLAIM_LEASE.total_seconds()
-        while time.monotonic() < deadline:
+
+        async def try_once() -> bool | None:
+            """True: claimed; False: sent meanwhile; None: still held by another sender."""
             async with self.database.session(write=True) as session:
                 if await ProcessedEventRepository(session).seen(event_id):
                     return False
@@ -102,10 +112,19 @@ class EventHandlers:
                     event_id, MAIL_CLAIM_LEASE, take_over=take_over
                 )
                 await session.commit()
-            if claimed:
-                return True
-            await asyncio.sleep(CLAIM_POLL_SECONDS)
-        raise MailInFlight(f"the mail of event {event_id} is still being sent elsewhere")
+            return True if claimed else None
+
+        def in_flight(_state: RetryCallState) -> bool:
+            raise MailInFlight(f"the mail of event {event_id} is still being sent elsewhere")
+
+        retrying = AsyncRetrying(
+            retry=retry_if_result(lambda outcome: outcome is None),
+            wait=wait_fixed(CLAIM_POLL_SECONDS),
+            stop=stop_after_delay(2 * MAIL_CLAIM_LEASE.total_seconds()),
+            retry_error_callback=in_flight,
+        )
+        claimed: bool = await retrying(try_once)
+        return claimed
 
     async def _release_claim(self, event_id: uuid.UUID) -> None:
         """After a failed send, so the retry needn't wait out the lease (best effort)."""
@@ -118,20 +137,22 @@ class EventHandlers:
 
     async def _record(self, event_id: uuid.UUID, patience: float = 0.0) -> bool:
         """Record the event as processed, through a database outage of up to `patience`."""
-        deadline = time.monotonic() + patience
-        pause = 0.1
-        while True:
-            try:
-                async with self.database.session(write=True) as session:
-                    first = await ProcessedEventRepository(session).first_time(event_id)
-                    await MailClaimRepository(session).release(event_id)
-                    await session.commit()
-                return first
-            except Exception as error:
-                if not is_outage(error) or time.monotonic() + pause > deadline:
-                    raise
-                await asyncio.sleep(pause)
-                pause = min(2 * pause, 2.0)
+
+        async def record() -> bool:
+            async with self.database.session(write=True) as session:
+                first = await ProcessedEventRepository(session).first_time(event_id)
+                await MailClaimRepository(session).release(event_id)
+                await session.commit()
+            return first
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_outage),
+            wait=wait_exponential(multiplier=0.1, max=2.0),
+            stop=stop_before_delay(patience),
+            reraise=True,
+        )
+        first: bool = await retrying(record)
+        return first
 
     async def _work(self, event_id: uuid.UUID, work: WorkHandler, payload: Payload) -> bool:
         if work.prepare is not None:

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Row
+from tenacity import AsyncRetrying, retry_if_result, stop_before_delay, wait_exponential
 
 from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
@@ -96,14 +95,8 @@ class TaskService:
                 return await self.users.get(user_id)
         else:
             return None
-        user = await look_up()
         # Someone who signed up a moment ago may not be in the task service's copy yet.
-        deadline = time.monotonic() + self.people_catch_up_seconds
-        delay = CATCH_UP_FIRST_WAIT_SECONDS
-        while user is None and time.monotonic() + delay <= deadline:
-            await asyncio.sleep(delay)
-            delay *= 2
-            user = await look_up()
+        user = await _retrying_while_none(look_up, within=self.people_catch_up_seconds)
         if user is None or not user.is_active:
             raise ValidationFailed(field, "No active user to assign the task to")
         return user
@@ -236,6 +229,20 @@ class TaskService:
             return _from_json(field, position["key"]), uuid.UUID(str(position["id"]))
         except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise InvalidCursor() from error
+
+
+async def _retrying_while_none(
+    look_up: Callable[[], Awaitable[User | None]], *, within: float
+) -> User | None:
+    """`look_up`, again after a doubling pause while it finds nobody, for at most `within`."""
+    retrying = AsyncRetrying(
+        retry=retry_if_result(lambda found: found is None),
+        wait=wait_exponential(multiplier=CATCH_UP_FIRST_WAIT_SECONDS),
+        stop=stop_before_delay(within),
+        retry_error_callback=lambda _state: None,
+    )
+    found: User | None = await retrying(look_up)
+    return found
 
 
 class TaskChanged(AppError):
