@@ -21,6 +21,7 @@ from tests.support import (
     POSTGRES_ADMIN_URL,
     REDIS_URL,
     PostgresDatabases,
+    PrivateRedis,
     SmtpServer,
     broker_problem,
     delete_broker_namespace,
@@ -115,3 +116,12 @@ async def session(app: Any) -> AsyncIterator[AsyncSession]:
     database: Database = app.state.database
     async with database.session(write=True) as db_session:
         yield db_session
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A redis-server of this test's own, to stop, freeze, snapshot or kill."""
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -4,23 +4,12 @@ every key that could name a stale body lives under the server's run, which a res
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.helpers import bearer, register, register_admin, running_app, until
 from tests.support import PrivateRedis, make_settings, unique_prefix
-
-
-@pytest.fixture
-def snapshotting_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 async def titles(client: httpx.AsyncClient, auth: dict[str, Any], path: str) -> list[str]:
@@ -31,10 +20,10 @@ async def titles(client: httpx.AsyncClient, auth: dict[str, Any], path: str) -> 
 
 
 async def test_nothing_older_than_the_last_write_is_served_after_a_restart_from_a_snapshot(
-    database_url: str, snapshotting_redis: PrivateRedis
+    database_url: str, private_redis: PrivateRedis
 ) -> None:
     settings = make_settings(
-        database_url, redis_url=snapshotting_redis.url, redis_key_prefix=unique_prefix()
+        database_url, redis_url=private_redis.url, redis_key_prefix=unique_prefix()
     )
     async with running_app(settings) as (app, client):
         admin = await register_admin(client, app.state.database)
@@ -51,15 +40,15 @@ async def test_nothing_older_than_the_last_write_is_served_after_a_restart_from_
         cached = await client.get("/api/v1/tasks", headers=bearer(owner))
         assert cached.headers["x-cache"] == "HIT"
         assert (await client.get("/api/v1/auth/me", headers=bearer(leaving))).status_code == 200
-        snapshotting_redis.snapshot()
+        private_redis.snapshot()
 
         changed = await client.patch(task, json={"title": "After"}, headers=bearer(owner))
         assert changed.status_code == 200
         assert (
             await client.post("/api/v1/auth/logout", headers=bearer(leaving))
         ).status_code == 200
-        snapshotting_redis.kill()
-        snapshotting_redis.start()  # from the snapshot: counters and bodies of "Before"
+        private_redis.kill()
+        private_redis.start()  # from the snapshot: counters and bodies of "Before"
 
         # The first request meets the dead connections and Redis is skipped for a second; from
         # then on the restored keys would be read.

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import jwt
-import pytest
 import redis
 
 from tests.helpers import bearer, register, running_app
@@ -57,14 +54,6 @@ async def test_logout_on_one_instance_is_seen_by_another(sqlite_url: str, redis_
         space = redis_space(redis_url, prefix)
         ttl = redis.Redis.from_url(redis_url).ttl(f"{space}:denylist:{jti}")
         assert 0 < ttl <= 900  # kept only until the token would have expired anyway
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 async def wait_for(condition: Any, within: float = 10.0) -> None:

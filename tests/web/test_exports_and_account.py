@@ -9,7 +9,7 @@ import sqlite3
 import uuid
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from taskyard.exports.service import GAVE_UP
 from tests.serving import Server
@@ -82,6 +82,17 @@ def test_the_account_page_changes_name_and_notifications(
     assert tab.app_errors() == []
 
 
+def export_through_the_button(page: Page) -> str:
+    """Export the one task shown, wait until it can be downloaded; the export's id."""
+    with page.expect_response(
+        lambda answer: answer.url.endswith("/api/v1/exports") and answer.request.method == "POST"
+    ) as requested:
+        page.get_by_role("button", name="Export", exact=True).click()
+    expect(page.get_by_role("button", name="Download 1 task")).to_be_visible()
+    export_id: str = requested.value.json()["data"]["id"]
+    return export_id
+
+
 def test_the_page_an_export_mail_links_to_downloads_with_the_session(
     web_server: Server, open_tab: TabFactory
 ) -> None:
@@ -89,12 +100,7 @@ def test_the_page_an_export_mail_links_to_downloads_with_the_session(
     page = tab.page
     register_through_the_form(tab, "Mia Mailed")
     create_task(page, "In the mail", "Medium")
-    with page.expect_response(
-        lambda answer: answer.url.endswith("/api/v1/exports") and answer.request.method == "POST"
-    ) as requested:
-        page.get_by_role("button", name="Export", exact=True).click()
-    export_id = requested.value.json()["data"]["id"]
-    expect(page.get_by_role("button", name="Download 1 task")).to_be_visible()
+    export_id = export_through_the_button(page)
 
     page.goto(f"{web_server.base_url}/exports/{export_id}")  # as from the mail: a fresh load
     expect(page.get_by_role("heading", name="Your export", level=1)).to_be_visible()
@@ -110,12 +116,7 @@ def test_an_export_that_failed_says_why(web_server: Server, open_tab: TabFactory
     page = tab.page
     register_through_the_form(tab, "Fay Failed")
     create_task(page, "Never exported", "Medium")
-    with page.expect_response(
-        lambda answer: answer.url.endswith("/api/v1/exports") and answer.request.method == "POST"
-    ) as requested:
-        page.get_by_role("button", name="Export", exact=True).click()
-    export_id = requested.value.json()["data"]["id"]
-    expect(page.get_by_role("button", name="Download 1 task")).to_be_visible()
+    export_id = export_through_the_button(page)
     # As the worker leaves an export whose every try failed.
     database = web_server.env["TASKYARD_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
     with sqlite3.connect(database) as connection:

@@ -104,13 +104,13 @@ class Broker:
         self.exchange = await self.channel.declare_exchange(
             self.exchange_name, aio_pika.ExchangeType.DIRECT, durable=True
         )
-        self.queue = await self.channel.declare_queue(
+        queue = await self.channel.declare_queue(
             self.queue_name, durable=True, arguments=self.queue_type
         )
         if self.service is None:  # what the monolith's retry queues send back
-            await self.queue.bind(self.exchange, routing_key=ROUTING_KEY)
+            await queue.bind(self.exchange, routing_key=ROUTING_KEY)
         for event_type in sorted(self.event_types):
-            await self.queue.bind(self.exchange, routing_key=event_type)
+            await queue.bind(self.exchange, routing_key=event_type)
         await self.channel.declare_queue(
             self.dead_queue_name, durable=True, arguments=self.queue_type
         )
@@ -124,6 +124,8 @@ class Broker:
                     **self._back_from_retry(),
                 },
             )
+        # Only now: whoever waits for the queue finds its bindings and retry queues in place.
+        self.queue = queue
 
     def _back_from_retry(self) -> dict[str, str]:
         if self.service is None:  # as the monolith's retry queues were declared
