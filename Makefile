@@ -82,10 +82,11 @@ pytest: install-dev web
 
 test: lint typecheck web-check pytest
 
-# The day-to-day loop (a few minutes): lint, types and every test but the slow tier (browser,
-# Compose, image, fault, soak, fuzz and benchmark runs). `make test` runs everything, as CI does.
+# The day-to-day loop (under 3 minutes on 2 cores): lint, types and every test but the slow tier
+# (browser, Compose, image, whole-process and split deployments, fault, soak, fuzz and benchmark
+# runs), three test files at a time. `make test` runs everything, one at a time, as CI does.
 check: lint typecheck
-	$(BIN)/pytest -m "not slow" --durations=5
+	$(BIN)/pytest -m "not slow" -n 3 --dist loadfile --durations=5
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache taskyard.db taskyard.db-* \

@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
+from private_servers import PrivatePostgres, PrivateProcess, PrivateRabbitMQ, PrivateRedis
 from run import REPO, TASKYARD, _free_port, save_results
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -56,195 +57,16 @@ MAX_CONNECTIONS = 200
 UNDELIVERED = "SELECT count(*) FROM outbox_events WHERE published_at IS NULL AND dead_at IS NULL"
 
 
-def _as_postgres() -> list[str]:
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-def _pg_binary(name: str) -> str:
-    found = shutil.which(name) or next(
-        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))), None
-    )
-    if found is None:
-        sys.exit(f"{name} not found: install PostgreSQL's server programs")
-    return found
-
-
 STATEMENT_STATISTICS = bool(
     list(Path("/usr/share/postgresql").glob("*/extension/pg_stat_statements.control"))
 )
 
 
-class PrivatePostgres:
-    """A PostgreSQL server of the benchmark's own; given a primary, a streaming replica of it."""
-
-    def __init__(self, primary: PrivatePostgres | None = None) -> None:
-        self.port = _free_port()
-        self.workdir = Path(tempfile.mkdtemp(prefix="taskyard-faults-pg-"))
-        self.data = self.workdir / "data"
-        if os.geteuid() == 0:
-            shutil.chown(self.workdir, "postgres")
-        if primary is None:
-            create = [_pg_binary("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust"]
-        else:  # initdb's trust rules admit replication connections from loopback
-            create = [
-                _pg_binary("pg_basebackup"),
-                *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
-                *("-D", str(self.data), "--write-recovery-conf", "--wal-method=stream"),
-            ]
-        subprocess.run([*_as_postgres(), *create], check=True, capture_output=True, timeout=120)
-
-    def url(self, database: str = "postgres", port: int | None = None) -> str:
-        return f"postgresql://postgres@127.0.0.1:{port or self.port}/{database}"
-
-    def create_database(self, name: str) -> None:
-        subprocess.run(
-            [
-                _pg_binary("createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                name,
-            ],
-            check=True,
-            capture_output=True,
-        )
-
-    def _ctl(self, *args: str) -> None:
-        options = (
-            f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
-            f" -c max_connections={MAX_CONNECTIONS}"
-        )
-        if STATEMENT_STATISTICS:  # where the database's time goes, for the soak's profile
-            options += " -c shared_preload_libraries=pg_stat_statements"
-        subprocess.run(
-            [
-                *_as_postgres(),
-                _pg_binary("pg_ctl"),
-                "-D",
-                str(self.data),
-                "-o",
-                options,
-                "-l",
-                str(self.workdir / "server.log"),
-                "-w",
-                *args,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-
-    def start(self) -> None:
-        self._ctl("start")
-
-    @property
-    def postmaster_pid(self) -> int:
-        return int((self.data / "postmaster.pid").read_text().split()[0])
-
-    def stop(self) -> None:
-        self._ctl("-m", "fast", "stop")
-
-    def restart(self) -> None:
-        self._ctl("-m", "fast", "restart")
-
-    def remove(self) -> None:
-        subprocess.run(  # stop it if it still runs, then drop its files
-            [
-                *_as_postgres(),
-                _pg_binary("pg_ctl"),
-                "-D",
-                str(self.data),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-class PrivateProcess:
-    """A server of the benchmark's own, started again by `start()` after a kill."""
-
-    def __init__(
-        self, command: list[str], env: dict[str, str] | None = None, user: str | None = None
-    ) -> None:
-        self.command = command
-        self.env = env
-        self.user = user
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        # Its own process group, which `kill()` takes down whole: nothing in it may leave it.
-        self.process = subprocess.Popen(
-            self.command,
-            env=self.env,
-            user=self.user,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-    def signal(self, number: signal.Signals) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, number)
-
-    def kill(self) -> None:
-        if self.process is not None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-            self.process = None
-
-
-def private_redis(port: int, workdir: Path) -> PrivateProcess:
-    return PrivateProcess(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ]
-    )
-
-
-def private_rabbitmq(port: int, workdir: Path) -> PrivateProcess:
-    node = f"faults{port}"
-    env = {
-        **os.environ,
-        "RABBITMQ_NODE_PORT": str(port),
-        "RABBITMQ_NODENAME": f"{node}@localhost",
-        "RABBITMQ_DIST_PORT": str(_free_port()),
-        "RABBITMQ_MNESIA_BASE": str(workdir / "mnesia"),
-        "RABBITMQ_LOG_BASE": str(workdir / "log"),
-        "RABBITMQ_ENABLED_PLUGINS_FILE": str(workdir / "enabled_plugins"),
-        "RABBITMQ_CONFIG_FILE": str(workdir / "rabbitmq.conf"),
-        "RABBITMQ_CONF_ENV_FILE": str(workdir / "rabbitmq-env.conf"),  # not the machine's
-        "ERL_EPMD_ADDRESS": "127.0.0.1",
-        "HOME": str(workdir),
-    }
-    (workdir / "enabled_plugins").write_text("[].\n")
-    (workdir / "rabbitmq-env.conf").write_text("")
-    (workdir / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{port}\n")
-    user = None
-    if os.geteuid() == 0:  # the broker runs as its own user
-        user = "rabbitmq"
-        for path in [workdir, *workdir.rglob("*")]:
-            shutil.chown(path, user, user)
-    # Not Debian's /usr/sbin wrapper: as root it re-runs the server through su, in a session
-    # of its own that a kill of this process group would miss (the broker would live on).
-    server = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
-    return PrivateProcess([str(server) if server.exists() else "rabbitmq-server"], env, user)
+def postgres_settings() -> dict[str, str]:
+    settings = {"max_connections": str(MAX_CONNECTIONS)}
+    if STATEMENT_STATISTICS:  # where the database's time goes, for the soak's profile
+        settings["shared_preload_libraries"] = "pg_stat_statements"
+    return settings
 
 
 async def wait_until(probe: Any, within: float, what: str) -> None:
@@ -407,8 +229,8 @@ class Traffic:
 class Stack:
     topology: str  # "monolith" or "split"
     postgres: PrivatePostgres
-    redis: PrivateProcess
-    rabbitmq: PrivateProcess
+    redis: PrivateRedis
+    rabbitmq: PrivateRabbitMQ
     redis_port: int
     rabbitmq_port: int
     env: dict[str, str]
@@ -449,13 +271,13 @@ async def inject(stack: Stack, fault: str, window: float) -> tuple[float, float]
         stack.redis.kill()
         await wait_until(lambda: tcp_closed(stack.redis_port), 10, "Redis down")
         await asyncio.sleep(window)
-        stack.redis.start()
+        stack.redis.launch()
         await wait_until(lambda: tcp_open(stack.redis_port), 20, "Redis back")
     elif fault == "rabbitmq":
         stack.rabbitmq.kill()
         await wait_until(lambda: tcp_closed(stack.rabbitmq_port), 10, "RabbitMQ down")
         await asyncio.sleep(window)
-        stack.rabbitmq.start()
+        stack.rabbitmq.launch()
         await wait_until(lambda: tcp_open(stack.rabbitmq_port), 60, "RabbitMQ back")
     elif fault == "postgresql-restart":
         await asyncio.to_thread(stack.postgres.restart)
@@ -636,9 +458,9 @@ async def running_stack(
     (workdir / "rabbitmq").mkdir()
     stack = Stack(
         topology=topology,
-        postgres=PrivatePostgres(),
-        redis=private_redis(redis_port, workdir / "redis"),
-        rabbitmq=private_rabbitmq(rabbitmq_port, workdir / "rabbitmq"),
+        postgres=PrivatePostgres(settings=postgres_settings()),
+        redis=PrivateRedis(workdir / "redis", redis_port),
+        rabbitmq=PrivateRabbitMQ(workdir / "rabbitmq", rabbitmq_port),
         redis_port=redis_port,
         rabbitmq_port=rabbitmq_port,
         env={},
@@ -649,7 +471,7 @@ async def running_stack(
     try:
         stack.postgres.start()
         if replica:
-            stack.replica = PrivatePostgres(primary=stack.postgres)
+            stack.replica = PrivatePostgres(primary=stack.postgres, settings=postgres_settings())
             stack.replica.start()
         link_port = None
         if delayed_link:
@@ -665,8 +487,8 @@ async def running_stack(
             stack.database_link.start()
             await wait_until(lambda: tcp_open(link_port), 20, "the database link up")
         stack.database_urls, replica_urls, database_variables = service_databases(stack, link_port)
-        stack.redis.start()
-        stack.rabbitmq.start()
+        stack.redis.launch()
+        stack.rabbitmq.launch()
         await wait_until(lambda: tcp_open(redis_port), 20, "Redis up")
         await wait_until(lambda: tcp_open(rabbitmq_port), 90, "RabbitMQ up")
         stack.env = {
@@ -721,7 +543,7 @@ async def running_stack(
                     "TASKYARD_DATABASE_REPLICA_URLS": replica_urls.get(service, ""),
                     "TASKYARD_AUTH_JWKS_URL": f"{auth_url}/.well-known/jwks.json",
                 }
-            stack.workers[service] = PrivateProcess([TASKYARD, "worker"], worker_env)
+            stack.workers[service] = PrivateProcess([TASKYARD, "worker"], env=worker_env)
             stack.workers[service].start()
         yield stack, sink
     finally:

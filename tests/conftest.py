@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from private_servers import PrivateRedis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.app import create_app
@@ -21,12 +22,12 @@ from tests.support import (
     POSTGRES_ADMIN_URL,
     REDIS_URL,
     PostgresDatabases,
-    PrivateRedis,
     SmtpServer,
     broker_problem,
     delete_broker_namespace,
     fresh_database,
     make_settings,
+    private,
     redis_problem,
     service_unavailable,
     truncate_all,
@@ -100,8 +101,8 @@ def postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 async def app(database_url: str) -> AsyncIterator[Any]:
     application = create_app(make_settings(database_url))
     yield application
-    await truncate_all(application.state.database)
-    await application.state.database.dispose()
+    await truncate_all(application.state.services.database)
+    await application.state.services.database.dispose()
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def session(app: Any) -> AsyncIterator[AsyncSession]:
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.session(write=True) as db_session:
         yield db_session
 
@@ -121,7 +122,7 @@ async def session(app: Any) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     """A redis-server of this test's own, to stop, freeze, snapshot or kill."""
-    server = PrivateRedis(tmp_path)
+    server = private(lambda: PrivateRedis(tmp_path))
     server.start()
     yield server
     server.stop()

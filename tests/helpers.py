@@ -73,12 +73,12 @@ async def running_app(
         ) as client:
             yield app, client
     finally:
-        if app.state.broker is not None:  # the relay's publishing connection
-            await app.state.broker.close()
-        await truncate_all(app.state.database)
-        await app.state.database.dispose()
-        if app.state.redis is not None:
-            await app.state.redis.aclose()
+        if app.state.services.broker is not None:  # the relay's publishing connection
+            await app.state.services.broker.close()
+        await truncate_all(app.state.services.database)
+        await app.state.services.database.dispose()
+        if app.state.services.redis is not None:
+            await app.state.services.redis.aclose()
 
 
 def client_from(app: Any, address: str) -> httpx.AsyncClient:

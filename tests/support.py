@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import tempfile
 import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -19,9 +13,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 import redis
+from private_servers import MissingProgram, answers_ok, free_port, wait_until
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -213,80 +207,20 @@ def unique_prefix() -> str:
 
 
 def any_free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()
 
 
-class PrivateRedis:
-    """A redis-server of this test's own, so stopping it disturbs nobody else."""
+S = TypeVar("S")
 
-    def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            service_unavailable("redis-server is not installed")
-        self.binary = str(binary)
-        self.port = any_free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
 
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping():
-                    return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def pause(self) -> None:
-        """Freeze the server: connections hang, and it keeps every key it holds."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGCONT)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def snapshot(self) -> None:
-        """Write every key to the snapshot in its directory, now (what a `save` rule does)."""
-        assert redis.Redis.from_url(self.url).save()
-
-    def kill(self) -> None:
-        """SIGKILL: what was written after the last snapshot is gone. `start` then loads it."""
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(timeout=10)
-        self.process = None
+def private(make: Callable[[], S]) -> S:
+    """A private server (`bench/private_servers.py`), or a skip (a failure under CI) when this
+    machine lacks its program."""
+    try:
+        return make()
+    except MissingProgram as missing:
+        service_unavailable(str(missing))
+        raise  # service_unavailable never returns
 
 
 class CapturingSmtpHandler:
@@ -452,63 +386,6 @@ def database_behind_proxy(database_url: str) -> AbstractAsyncContextManager[tupl
     return behind_proxy(database_url, 5432)
 
 
-def _postgres_binary(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    return str(candidates[-1]) if candidates else None
-
-
-class PrivatePostgres:
-    """A PostgreSQL server of this test's own that asks for passwords (scram-sha-256), unlike
-    the shared one, which trusts local connections."""
-
-    password = "the-right-password"
-
-    def __init__(self) -> None:
-        initdb, pg_ctl = _postgres_binary("initdb"), _postgres_binary("pg_ctl")
-        if initdb is None or pg_ctl is None:
-            service_unavailable("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
-        self.initdb, self.pg_ctl = str(initdb), str(pg_ctl)
-        self.port = any_free_port()
-        # Outside pytest's private temp folders: the server runs as the postgres user when
-        # these tests run as root, and must reach it.
-        self.workdir = Path(tempfile.mkdtemp(prefix="taskyard-pg-"))
-        self.data = self.workdir / "data"
-
-    def url(self, password: str) -> str:
-        return f"postgresql://postgres:{password}@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, *argv: str) -> None:
-        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*as_postgres, *argv], check=True, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        password_file = self.workdir / "password"
-        password_file.write_text(self.password)
-        if os.geteuid() == 0:
-            shutil.chown(self.workdir, "postgres")
-            shutil.chown(password_file, "postgres")
-        self._run(
-            self.initdb,
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=scram-sha-256",
-            f"--pwfile={password_file}",
-        )
-        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
-        log = self.workdir / "server.log"
-        self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(log), "-w", "start")
-
-    def stop(self) -> None:
-        if self.data.exists():
-            self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-
 def wait_for_ok(
     url: str,
     *,
@@ -517,69 +394,10 @@ def wait_for_ok(
     explain: Callable[[], str] = lambda: "",
 ) -> None:
     """Until `url` answers 200; fails with `explain()` past `within` or once `gone()` holds."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if gone() or time.monotonic() > deadline:
-            raise AssertionError(f"{url} never answered 200\n{explain()}")
-        time.sleep(0.2)
-
-
-class PrivatePrometheus:
-    """A real Prometheus of this test's own (Debian's `prometheus`), scraping given Taskyard
-    instances every second with deploy/compose's rules."""
-
-    def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("prometheus")
-        if binary is None:
-            service_unavailable("Prometheus is not installed (apt-get install prometheus)")
-        self.binary = str(binary)
-        self.workdir = workdir
-        self.port = any_free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, targets: list[str]) -> None:
-        rules = Path(__file__).resolve().parents[1] / "deploy/compose/prometheus/taskyard.rules.yml"
-        config = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": [str(rules)],
-            "scrape_configs": [
-                {
-                    "job_name": "taskyard",
-                    "static_configs": [{"targets": targets, "labels": {"service": "api"}}],
-                }
-            ],
-        }
-        (self.workdir / "prometheus.yml").write_text(json.dumps(config))
-        log = (self.workdir / "prometheus.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                f"--config.file={self.workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={self.workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        process = self.process
-        wait_for_ok(
-            f"{self.url}/-/ready",
-            within=30,
-            gone=lambda: process.poll() is not None,
-            explain=lambda: (self.workdir / "prometheus.log").read_text()[-3000:],
-        )
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-            self.process = None
+    wait_until(
+        lambda: answers_ok(url),
+        within=within,
+        what=f"{url} answering 200",
+        gone=gone,
+        explain=explain,
+    )

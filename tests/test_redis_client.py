@@ -6,13 +6,14 @@ import logging
 from pathlib import Path
 
 import pytest
+from private_servers import PrivateRedis
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from taskyard.config import Settings
 from taskyard.logging import configure_logging
 from taskyard.redis_client import BackendGuard, KeySpace, create_redis, warm_pool
-from tests.support import PrivateRedis, any_free_port
+from tests.support import any_free_port, private
 
 
 def test_guard_logs_an_outage_once_per_interval_and_skips_briefly(
@@ -69,10 +70,13 @@ async def test_the_pool_never_opens_more_connections_than_its_bound(redis_url: s
         await observer.aclose()
 
 
-async def test_warming_opens_the_whole_pool_and_a_burst_adds_nothing(redis_url: str) -> None:
+async def test_warming_opens_the_whole_pool_and_a_burst_adds_nothing(
+    private_redis: PrivateRedis,
+) -> None:
+    # A server of its own: on a shared one, other tests' connections would count too.
     bound = 4
-    client = create_redis(Settings(redis_url=redis_url, redis_max_connections=bound))
-    observer = Redis.from_url(redis_url)
+    client = create_redis(Settings(redis_url=private_redis.url, redis_max_connections=bound))
+    observer = Redis.from_url(private_redis.url)
 
     async def connected() -> int:
         return int((await observer.info("clients"))["connected_clients"])
@@ -114,7 +118,7 @@ async def test_every_connection_learns_which_run_of_the_server_it_reaches(
 ) -> None:
     """A restart is a new run_id, and with it a new key space; until a connection has said,
     the space is unknown and nothing is read or written under a guess."""
-    server = PrivateRedis(tmp_path)
+    server = private(lambda: PrivateRedis(tmp_path))
     server.start()
     client = create_redis(Settings(redis_url=server.url))
     assert client is not None

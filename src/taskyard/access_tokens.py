@@ -51,8 +51,16 @@ class AccessClaims:
 
 
 class TokenVerifier(Protocol):
+    # Whether verifying needs keys fetched from elsewhere (readiness then reports them).
+    fetches_keys: bool
+
     async def verify(self, token: str) -> AccessClaims:
         """The token's claims; `InvalidToken` or `ExpiredToken` when it is not good."""
+        ...
+
+    async def warm(self) -> None:
+        """Have what verifying needs, so the first request doesn't wait for it (raises what
+        fetching it raised)."""
         ...
 
 
@@ -106,9 +114,14 @@ class _Memo:
 
 
 class HmacVerifier:
+    fetches_keys = False
+
     def __init__(self, key: str) -> None:
         self._key = key
         self._memo = _Memo()
+
+    async def warm(self) -> None:
+        return None
 
     async def verify(self, token: str) -> AccessClaims:
         return self._memo.get(token) or self._memo.keep(
@@ -122,6 +135,8 @@ FetchKeySet = Callable[[], Awaitable[dict[str, Any]]]
 class KeySetVerifier:
     """Ed25519 tokens against a key set: fetched once, then again only when a token names a key
     that isn't in it (one fetch at a time, at most one a second)."""
+
+    fetches_keys = True
 
     def __init__(self, fetch: FetchKeySet) -> None:
         self._fetch = fetch
@@ -146,8 +161,15 @@ class KeySetVerifier:
             key = await self._learn(kid)
         return self._memo.keep(token, _decode(token, key, KEY_SET_ALGORITHM))
 
+    async def warm(self) -> None:
+        """Fetch the key set unless it is here already (at start, and for readiness)."""
+        if not self._keys:
+            async with self._lock:
+                if not self._keys:
+                    await self.refresh()
+
     async def refresh(self) -> None:
-        """Fetch the key set now (at start, and whenever a rotation is expected)."""
+        """Fetch the key set now."""
         document = await self._fetch()
         keys: dict[str, Any] = {}
         for entry in document.get("keys", []):
@@ -179,6 +201,16 @@ class KeySetVerifier:
         return key
 
 
-# The request's verified claims (None: no token, or not a valid one), for the layers that need
-# to know who calls without depending on the identity package: verified once per request.
-ClaimsOf = Callable[[Scope], Awaitable[AccessClaims | None]]
+_CLAIMS = "taskyard_claims"
+
+
+def put_claims(scope: Scope, claims: AccessClaims | None) -> None:
+    """Set by the caller layer (identity/caller.py), once per request, before any other."""
+    scope.setdefault("state", {})[_CLAIMS] = claims
+
+
+def claims_in(scope: Scope) -> AccessClaims | None:
+    """The request's verified claims (None: no token, or not a valid one), for the layers that
+    need to know who calls without depending on the identity package."""
+    claims: AccessClaims | None = scope.get("state", {}).get(_CLAIMS)
+    return claims

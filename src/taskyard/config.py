@@ -519,3 +519,46 @@ def generate_secret_key() -> str:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+SettingGroup = Literal[
+    "process", "database", "tokens", "passwords", "redis", "limits", "cache", "jobs", "mail", "http"
+]
+
+# Each setting's group, by how its name starts (the first group that fits): a command's help
+# lists the variables of the groups it reads, and docs/configuration.md has a section a group.
+SETTING_GROUPS: dict[SettingGroup, tuple[str, tuple[str, ...]]] = {
+    "process": ("The process", ("env", "service", "log_", "sentry_")),
+    "database": ("The database", ("database_", "db_")),
+    "tokens": (
+        "Tokens and sessions",
+        ("secret_key", "auth_jwks_url", "access_token_", "refresh_", "jwt_", "signing_key_"),
+    ),
+    "passwords": ("Password hashing", ("argon2_",)),
+    "redis": ("Redis", ("redis_",)),
+    "limits": ("Rate limits and sign-in challenges", ("rate_limit", "challenge_")),
+    "cache": ("The response cache", ("cache_", "read_your_writes_")),
+    "jobs": (
+        "Events, jobs and exports",
+        ("broker_", "outbox_", "worker_", "job_", "due_scan_", "export_"),
+    ),
+    "mail": ("Mail", ("smtp_", "mail_", "public_url")),
+    "http": (
+        "HTTP serving",
+        ("cors_", "trusted_", "max_body_", "compression_", "shutdown_", "web_dir", "prometheus_"),
+    ),
+}
+
+
+def setting_group(name: str) -> SettingGroup:
+    for group, (_title, starts) in SETTING_GROUPS.items():
+        if name.startswith(starts):
+            return group
+    raise KeyError(f"the setting {name} belongs to no group: add it to SETTING_GROUPS")
+
+
+def settings_in(group: SettingGroup) -> list[str]:
+    """The variables of a group's settings, in the order `Settings` declares them."""
+    return [
+        f"TASKYARD_{name.upper()}" for name in Settings.model_fields if setting_group(name) == group
+    ]

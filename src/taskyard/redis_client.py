@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, Protocol, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
+from starlette.types import Scope
 
+from taskyard.access_tokens import AccessClaims
 from taskyard.config import Settings
 from taskyard.logging import get_logger
 
@@ -77,6 +81,21 @@ class KeySpace:
         if self.current() is None:
             await redis.ping()
         return self.current()
+
+
+class RoundTripPart(Protocol):
+    """One layer's reads and writes in a request's single Redis round trip, which the caller
+    layer sends (`identity/caller.py`): each layer owns its keys and its code, and only the
+    pipeline is shared."""
+
+    def queue(self, scope: Scope, claims: AccessClaims, pipeline: Pipeline) -> int:
+        """Queue this layer's commands for the request; how many (0: it needs none)."""
+        ...
+
+    def keep(self, scope: Scope, replies: Sequence[Any]) -> None:
+        """The replies to this layer's commands, in order. A reply may be an exception: the
+        layer then asks Redis itself, as it does when the trip could not be made."""
+        ...
 
 
 class TrackedRedis(Redis):

@@ -1,26 +1,59 @@
-"""Which domains a process serves: their routes, event handlers and periodic jobs, and the
-signing, verifying and account lookups of its service. The one place that knows every domain:
-the app factory and the job plumbing know none."""
+"""Which domains a process serves: its services (built once, `build_services`), its routes,
+event handlers and periodic jobs. The one place that knows every domain and decides which
+service this process is: the app factory and the job plumbing know none."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from taskyard.access_tokens import FetchKeySet, HmacVerifier, KeySetVerifier
-from taskyard.cache.backend import RedisCache
+from taskyard.access_tokens import FetchKeySet, HmacVerifier, KeySetVerifier, TokenVerifier
+from taskyard.cache.backend import CacheBackend, InProcessCache, RedisCache
+from taskyard.cache.read_your_writes import RecentWriters
 from taskyard.cache.service import ResponseCache
 from taskyard.config import Settings
+from taskyard.cursors import CursorCodec
+from taskyard.db import Database
+from taskyard.edge.metrics import instrument_pool, is_multiprocess
+from taskyard.edge.rate_limit import RateLimitService
 from taskyard.exports import jobs as export_jobs
+from taskyard.idempotency.service import ResponseSeal
 from taskyard.idempotency.service import purge_expired as purge_expired_keys
-from taskyard.identity import RedisIdentityStore
+from taskyard.identity import (
+    AccountStates,
+    Authenticator,
+    IdentityStore,
+    InProcessDenylist,
+    InProcessIdentityStore,
+    NoIdentityStore,
+    RedisDenylist,
+    RedisIdentityStore,
+    TokenDenylist,
+)
+from taskyard.jobs.broker import Broker
+from taskyard.jobs.handlers import EventHandlers
+from taskyard.jobs.mail import mailer_for
 from taskyard.jobs.registry import EventRegistry
-from taskyard.redis_client import BackendGuard, KeySpace, create_redis
+from taskyard.jobs.relay import BrokerDelivery, OutboxRelay
+from taskyard.jobs.scheduler import PeriodicJobs
+from taskyard.jobs.service import EventPublisher
+from taskyard.jobs.worker import broker_for
+from taskyard.ops.repository import prometheus_client
+from taskyard.redis_client import BackendGuard, KeySpace, TrackedRedis, create_redis
+from taskyard.services import AccountServices, Services
 from taskyard.tasks import notifications as task_notifications
 from taskyard.tasks import people
+from taskyard.tasks.people import PEOPLE_CATCH_UP_SECONDS
 from taskyard.users import notifications as user_notifications
+from taskyard.users.feed import AccountFeed, EventFeed, SilentFeed
+
+if TYPE_CHECKING:
+    from taskyard.users.service import SharedTasks  # loads the account code: typing only
 
 
 def event_registry(settings: Settings) -> EventRegistry:
@@ -65,59 +98,201 @@ def _key_set_over_http(url: str) -> FetchKeySet:
     return fetch
 
 
-def install_service(app: FastAPI, settings: Settings) -> list[APIRouter]:
-    """Sets who signs and verifies tokens, where accounts are read and what account changes
-    need of tasks, for the service this process is; returns the routers it answers. Domain
-    modules are imported here, per service, so the task service never loads the auth
-    service's password hashing or session code."""
-    from taskyard.ops.router import router as ops_router
-
-    routers: list[APIRouter] = [ops_router]  # every service's panel reads the whole cluster
-    app.state.keyring = None
-    app.state.etag_taggers = []
-    app.state.verifier = HmacVerifier(settings.signing_key)
-    if settings.service in ("all", "auth"):
-        from taskyard.auth.challenge import challenge_gate
-        from taskyard.auth.keys import KeyRing
-        from taskyard.auth.passwords import PasswordService
-        from taskyard.auth.repository import AuthRepository
-        from taskyard.auth.router import keys_router
-        from taskyard.auth.router import router as auth_router
-        from taskyard.auth.tokens import TokenService
-        from taskyard.users.router import router as users_router
-
-        app.state.passwords = PasswordService(settings)
-        app.state.challenge_gate = challenge_gate(settings, app.state.redis)
-        if settings.jwt_signing == "ed25519":
-            app.state.keyring = KeyRing(
-                app.state.database,
-                settings.signing_key,
-                reload_seconds=settings.signing_key_reload_seconds,
+def build_services(settings: Settings) -> Services:
+    """Every service of this process, for the service it is. Domain modules are imported here,
+    per service, so the task service never loads the auth service's password hashing or
+    session code."""
+    database = Database(settings)
+    instrument_pool(database.engine)
+    redis = create_redis(settings)
+    # Keys that must not come back from an older copy of Redis live under its current run.
+    redis_keys = KeySpace(settings.redis_key_prefix, redis.lifetime if redis else None)
+    redis_guard = BackendGuard("redis")
+    accounts = _account_services(settings, database, redis)
+    verifier = _verifier(settings, accounts)
+    denylist: TokenDenylist = (
+        RedisDenylist(redis, redis_keys, redis_guard) if redis is not None else InProcessDenylist()
+    )
+    identity = _identity_store(redis, redis_keys, redis_guard)
+    cache_backend: CacheBackend = (
+        RedisCache(redis, redis_guard) if redis is not None else InProcessCache()
+    )
+    registry = event_registry(settings)
+    event_handlers = EventHandlers(database, mailer_for(settings), registry)
+    broker = broker_for(settings, registry.event_types) if settings.broker_url else None
+    relay = _relay(settings, database, event_handlers, broker)
+    return Services(
+        service=settings.service,
+        settings=settings,
+        database=database,
+        redis=redis,
+        redis_keys=redis_keys,
+        redis_guard=redis_guard,
+        prometheus=prometheus_client(settings.prometheus_url),
+        verifier=verifier,
+        denylist=denylist,
+        identity=identity,
+        authenticator=Authenticator(identity, denylist),
+        account_states=_account_states(settings, database),
+        response_cache=ResponseCache(
+            cache_backend,
+            identity,
+            ttl=settings.cache_ttl,
+            keys=redis_keys,
+            enabled=settings.cache_enabled,
+        ),
+        recent_writers=RecentWriters(
+            cache_backend,
+            window_seconds=settings.read_your_writes_seconds,
+            prefix=settings.redis_key_prefix,
+        ),
+        response_seal=ResponseSeal(settings.signing_key),
+        cursors=CursorCodec(settings.signing_key),
+        rate_limits=(
+            RateLimitService(settings, redis_guard, redis) if settings.rate_limit_enabled else None
+        ),
+        event_handlers=event_handlers,
+        broker=broker,
+        relay=relay,
+        # Periodic jobs run in the workers when there is a broker, else in this process.
+        periodic=(
+            PeriodicJobs(
+                database,
+                registry,
+                interval_seconds=settings.due_scan_seconds,
+                after_round=relay.wake,
             )
-            app.state.verifier = KeySetVerifier(app.state.keyring.reloaded_jwks)
-            app.include_router(keys_router)
-        app.state.tokens = TokenService(settings, signer=app.state.keyring)
-        app.state.account_states = AuthRepository
-        routers += [auth_router, users_router]
-    if settings.service in ("all", "tasks"):
-        from taskyard.exports.router import router as exports_router
-        from taskyard.tasks.repository import TaskRepository
-        from taskyard.tasks.router import router as tasks_router
-        from taskyard.tasks.schemas import task_etag_of
+            if broker is None
+            else None
+        ),
+        shared_tasks=_shared_tasks(settings),
+        account_feed=account_feed_for(settings),
+        people_catch_up_seconds=(
+            # SQLite: the request holds the write lock the event's writer would wait for.
+            PEOPLE_CATCH_UP_SECONDS if settings.service == "tasks" and not settings.is_sqlite else 0
+        ),
+        accounts=accounts,
+    )
 
-        app.state.shared_tasks = TaskRepository
-        app.state.etag_taggers = [task_etag_of]
-        routers += [tasks_router, exports_router]
-    else:
-        # Tasks live in the task service, which freshens its views from `user.*` events.
-        from taskyard.users.service import NoSharedTasks
 
-        app.state.shared_tasks = NoSharedTasks
+def account_feed_for(settings: Settings) -> Callable[[EventPublisher], AccountFeed]:
+    """Split, the auth service tells the task service of account changes; the monolith reads
+    the one `users` table, so it tells nobody."""
+    if settings.service == "auth":
+        return EventFeed
+    return lambda _events: SilentFeed()
+
+
+def _account_services(
+    settings: Settings, database: Database, redis: TrackedRedis | None
+) -> AccountServices | None:
+    if settings.service not in ("all", "auth"):
+        return None
+    from taskyard.auth.challenge import challenge_gate
+    from taskyard.auth.keys import KeyRing
+    from taskyard.auth.passwords import PasswordService
+    from taskyard.auth.tokens import TokenService
+
+    keyring = (
+        KeyRing(database, settings.signing_key, reload_seconds=settings.signing_key_reload_seconds)
+        if settings.jwt_signing == "ed25519"
+        else None
+    )
+    return AccountServices(
+        passwords=PasswordService(settings),
+        # Split, a token also carries the name and email the task service files people under.
+        tokens=TokenService(settings, signer=keyring, with_profile=settings.service == "auth"),
+        challenge_gate=challenge_gate(settings, redis),
+        keyring=keyring,
+    )
+
+
+def _verifier(settings: Settings, accounts: AccountServices | None) -> TokenVerifier:
+    if settings.service == "tasks":
+        assert settings.auth_jwks_url is not None  # required by the settings
+        return KeySetVerifier(_key_set_over_http(settings.auth_jwks_url))
+    if accounts is not None and accounts.keyring is not None:
+        return KeySetVerifier(accounts.keyring.reloaded_jwks)
+    return HmacVerifier(settings.signing_key)
+
+
+def _identity_store(
+    redis: TrackedRedis | None, keys: KeySpace, guard: BackendGuard
+) -> IdentityStore:
+    if redis is not None:
+        return RedisIdentityStore(redis, keys, guard)
+    # Worker processes without Redis share nothing: the database answers every check.
+    return NoIdentityStore() if is_multiprocess() else InProcessIdentityStore()
+
+
+def _account_states(
+    settings: Settings, database: Database
+) -> Callable[[AsyncSession], AccountStates]:
+    """Where accounts are read when the identity store doesn't know them."""
     if settings.service == "tasks":
         from taskyard.tasks.people import ReadModelAccounts
 
-        assert settings.auth_jwks_url is not None  # required by the settings
-        app.state.verifier = KeySetVerifier(_key_set_over_http(settings.auth_jwks_url))
-        accounts = ReadModelAccounts(app.state.database)
-        app.state.account_states = lambda _session: accounts
+        accounts = ReadModelAccounts(database)
+        return lambda _session: accounts
+    from taskyard.auth.repository import AuthRepository
+
+    return AuthRepository
+
+
+def _shared_tasks(settings: Settings) -> Callable[[AsyncSession], SharedTasks]:
+    if settings.service in ("all", "tasks"):
+        from taskyard.tasks.repository import TaskRepository
+
+        return TaskRepository
+    # Tasks live in the task service, which freshens its views from `user.*` events.
+    from taskyard.users.service import NoSharedTasks
+
+    return NoSharedTasks
+
+
+def _relay(
+    settings: Settings, database: Database, handlers: EventHandlers, broker: Broker | None
+) -> OutboxRelay:
+    if broker is None:
+        # The embedded default: this process carries the events out itself.
+        return OutboxRelay(
+            database,
+            handlers.handle_message,
+            poll_seconds=settings.outbox_poll_seconds,
+            max_attempts=settings.job_max_attempts,
+            on_give_up=handlers.give_up,
+        )
+    # An unreachable broker is an outage, not a bad event: retry at the next poll.
+    return OutboxRelay(
+        database,
+        BrokerDelivery(broker),
+        poll_seconds=settings.outbox_poll_seconds,
+        retry_delay=lambda _attempts: timedelta(seconds=settings.outbox_poll_seconds),
+    )
+
+
+def routers_for(services: Services) -> list[APIRouter]:
+    """The API routers this service answers."""
+    from taskyard.ops.router import router as ops_router
+
+    routers: list[APIRouter] = [ops_router]  # every service's panel reads the whole cluster
+    if services.accounts is not None:
+        from taskyard.auth.router import router as auth_router
+        from taskyard.users.router import router as users_router
+
+        routers += [auth_router, users_router]
+    if services.serves_tasks:
+        from taskyard.exports.router import router as exports_router
+        from taskyard.tasks.router import router as tasks_router
+
+        routers += [tasks_router, exports_router]
     return routers
+
+
+def root_routers_for(services: Services) -> list[APIRouter]:
+    """The routers this service answers outside /api/v1."""
+    if services.accounts is not None and services.accounts.keyring is not None:
+        from taskyard.auth.router import keys_router
+
+        return [keys_router]
+    return []

@@ -81,7 +81,7 @@ async def test_a_forged_or_expired_solution_is_refused(settings: Any) -> None:
         assert garbage.status_code == 400
         assert garbage.json()["errors"][0]["message"] == "The solution could not be read"
 
-        gate = app.state.challenge_gate
+        gate = app.state.services.require_accounts().challenge_gate
         stale = altcha.create_challenge(
             "PBKDF2/SHA-256",
             20,

@@ -13,7 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from taskyard.access_tokens import KeySetVerifier
+from taskyard.access_tokens import FetchKeySet, KeySetVerifier
 from taskyard.auth.keys import rotate
 from taskyard.auth.repository import SigningKeyRepository
 from taskyard.db import utc_now
@@ -26,16 +26,19 @@ def key_settings(database_url: str, **overrides: Any) -> Any:
     return make_settings(database_url, jwt_signing="ed25519", **overrides)
 
 
-def remote_verifier(client: httpx.AsyncClient) -> KeySetVerifier:
-    """What another service holds: only the published key set, fetched over HTTP."""
-
+def jwks_of(client: httpx.AsyncClient) -> FetchKeySet:
     async def fetch() -> dict[str, Any]:
         response = await client.get("/.well-known/jwks.json")
         assert response.status_code == 200
         document: dict[str, Any] = response.json()
         return document
 
-    return KeySetVerifier(fetch)
+    return fetch
+
+
+def remote_verifier(client: httpx.AsyncClient) -> KeySetVerifier:
+    """What another service holds: only the published key set, fetched over HTTP."""
+    return KeySetVerifier(jwks_of(client))
 
 
 async def test_tokens_name_a_published_ed25519_key_and_verify_from_the_set_alone(
@@ -127,7 +130,7 @@ async def test_rotation_under_traffic_refuses_no_valid_token(database_url: str) 
         running = asyncio.create_task(traffic())
         await asyncio.sleep(0.2)
         rotation = await rotate(
-            app.state.database,
+            app.state.services.database,
             TEST_SECRET_KEY,
             lead=timedelta(seconds=0.3),
             token_ttl=timedelta(seconds=60),
@@ -144,7 +147,7 @@ async def test_rotation_under_traffic_refuses_no_valid_token(database_url: str) 
         }
         assert published == {old_kid, rotation.kid}
         # Once every token the old key signed has expired, it is published no more.
-        async with app.state.database.session(write=False) as session:
+        async with app.state.services.database.session(write=False) as session:
             later = await SigningKeyRepository(session).published(
                 rotation.previous_retire_after + timedelta(seconds=1)
             )
@@ -183,3 +186,21 @@ def test_rotate_keys_command(
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("new signing key ")
         assert "published now, signs from" in result.stdout
+
+
+async def test_a_warmed_verifier_fetches_nothing_for_the_first_token(database_url: str) -> None:
+    async with running_app(key_settings(database_url)) as (_app, client):
+        auth = await register(client)
+        fetch = jwks_of(client)
+        fetches: list[str] = []
+
+        async def counted() -> dict[str, Any]:
+            fetches.append("jwks")
+            return await fetch()
+
+        verifier = KeySetVerifier(counted)
+        await verifier.warm()
+        await verifier.warm()  # a readiness probe: the keys are here already
+        claims = await verifier.verify(auth["token"])
+    assert str(claims.user_id) == auth["user"]["id"]
+    assert fetches == ["jwks"]

@@ -108,7 +108,7 @@ async def test_someone_else_asking_the_same_url_goes_to_the_routes(early_setting
 
 async def test_a_logout_or_a_deactivation_refuses_what_was_cached(early_settings: Any) -> None:
     async with running_app(early_settings) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         leaving, deactivated = await register(client, "Leaving"), await register(client, "Gone")
         for auth in (leaving, deactivated):
             await _warm(client, auth)
@@ -128,7 +128,7 @@ async def test_a_logout_or_a_deactivation_refuses_what_was_cached(early_settings
 
 async def test_an_admin_reading_a_task_by_id_goes_to_the_routes(early_settings: Any) -> None:
     async with running_app(early_settings) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         views = await _warm(client, admin)
         app.dependency_overrides[get_principal] = routes = RouteWatch()
         for view in views[:-1]:  # an admin's own list and stats are their own views

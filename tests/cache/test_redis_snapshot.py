@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from private_servers import PrivateRedis
 
 from tests.helpers import bearer, register, register_admin, running_app, until
-from tests.support import PrivateRedis, make_settings, unique_prefix
+from tests.support import make_settings, unique_prefix
 
 
 async def titles(client: httpx.AsyncClient, auth: dict[str, Any], path: str) -> list[str]:
@@ -26,7 +27,7 @@ async def test_nothing_older_than_the_last_write_is_served_after_a_restart_from_
         database_url, redis_url=private_redis.url, redis_key_prefix=unique_prefix()
     )
     async with running_app(settings) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         owner = await register(client, "Owner")
         leaving = await register(client, "Leaving")
         created = await client.post(
@@ -53,7 +54,7 @@ async def test_nothing_older_than_the_last_write_is_served_after_a_restart_from_
         # The first request meets the dead connections and Redis is skipped for a second; from
         # then on the restored keys would be read.
         assert await titles(client, owner, "/api/v1/tasks") == ["After"]
-        await until(lambda: not app.state.redis_guard.should_skip())
+        await until(lambda: not app.state.services.redis_guard.should_skip())
         for _round in range(2):
             for auth, path in views:
                 assert await titles(client, auth, path) == ["After"], (auth["user"]["name"], path)

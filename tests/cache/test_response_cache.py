@@ -8,11 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from private_servers import PrivateRedis
 
 from tests.helpers import bearer, register, register_admin, running_app
 from tests.support import (
-    PrivateRedis,
     make_settings,
+    private,
     redis_space,
     settings_with_shared_state,
     unique_prefix,
@@ -63,7 +64,7 @@ async def test_two_users_asking_the_same_url_never_see_each_others_data(
 async def test_every_write_makes_the_views_fresh(cache_settings: Any) -> None:
     async with running_app(cache_settings) as (app, client):
         auth = await register(client)
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         task = await create(client, auth, "Original title")
 
         async def titles() -> list[str]:
@@ -100,13 +101,13 @@ async def test_every_write_makes_the_views_fresh(cache_settings: Any) -> None:
 
 async def test_admin_views_are_fresh_after_any_write(cache_settings: Any) -> None:
     async with running_app(cache_settings) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         auth = await register(client)
         await create(client, auth, "First")
         view = "/api/v1/tasks/admin/all?limit=100"
         before = await client.get(view, headers=bearer(admin))
         again = await client.get(view, headers=bearer(admin))
-        expected_second = "HIT" if app.state.response_cache.backend.shared else "MISS"
+        expected_second = "HIT" if app.state.services.response_cache.backend.shared else "MISS"
         assert again.headers["x-cache"] == expected_second
         await create(client, auth, "Second")
         after = await client.get(view, headers=bearer(admin))
@@ -121,7 +122,7 @@ async def test_a_write_on_one_instance_is_seen_by_another_at_once(
     settings = make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=prefix)
     async with running_app(settings) as (app, first), running_app(settings) as (_, second):
         auth = await register(first)
-        admin = await register_admin(first, app.state.database)
+        admin = await register_admin(first, app.state.services.database)
         await create(first, auth, "Before")
         for client in (first, second):
             await client.get("/api/v1/tasks", headers=bearer(auth))
@@ -147,27 +148,29 @@ async def test_entries_expire_after_the_ttl(sqlite_url: str) -> None:
 
 
 async def test_cache_outage_falls_back_to_the_database(sqlite_url: str, tmp_path: Any) -> None:
-    private = PrivateRedis(tmp_path)
-    private.start()
-    settings = make_settings(sqlite_url, redis_url=private.url, redis_key_prefix=unique_prefix())
+    private_server = private(lambda: PrivateRedis(tmp_path))
+    private_server.start()
+    settings = make_settings(
+        sqlite_url, redis_url=private_server.url, redis_key_prefix=unique_prefix()
+    )
     try:
         async with running_app(settings) as (app, client):
             auth = await register(client)
             await create(client, auth, "Still here")
             await client.get("/api/v1/tasks", headers=bearer(auth))
-            private.stop()
+            private_server.stop()
             during = await client.get("/api/v1/tasks", headers=bearer(auth))
             assert during.status_code == 200
             assert during.headers["x-cache"] == "MISS"
             assert [t["title"] for t in during.json()["data"]] == ["Still here"]
             # The outage is noticed (and counted); without a version nothing is cached.
-            assert app.state.redis_guard.is_failing
+            assert app.state.services.redis_guard.is_failing
             metrics = (await client.get("/metrics")).text
             assert "taskyard_rate_limit_backend_errors_total 0.0" not in metrics
             again = await client.get("/api/v1/tasks", headers=bearer(auth))
             assert again.headers["x-cache"] == "MISS"
     finally:
-        private.stop()
+        private_server.stop()
 
 
 async def test_deleting_a_user_removes_their_tasks_from_admin_views(
@@ -175,7 +178,7 @@ async def test_deleting_a_user_removes_their_tasks_from_admin_views(
 ) -> None:
     settings = make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
     async with running_app(settings) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         leaving = await register(client)
         await create(client, leaving, "Soon gone")
         view = "/api/v1/tasks/admin/all"
@@ -189,7 +192,7 @@ async def test_renaming_a_person_freshens_every_view_that_shows_the_name(
 ) -> None:
     settings = make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
     async with running_app(settings) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         owner, helper = await register(client, "Olive Owner"), await register(client, "Hal Helper")
         created = await client.post(
             "/api/v1/tasks",
@@ -232,7 +235,7 @@ async def test_a_deleted_person_s_tasks_vanish_from_their_assignees_views(
     cache_settings: Any,
 ) -> None:
     async with running_app(cache_settings) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         leaving, helper = await register(client), await register(client)
         created = await client.post(
             "/api/v1/tasks",
@@ -257,22 +260,24 @@ async def test_a_deleted_person_s_tasks_vanish_from_their_assignees_views(
 async def test_admin_views_are_fresh_after_a_redis_outage_that_kept_its_data(
     sqlite_url: str, tmp_path: Any
 ) -> None:
-    private = PrivateRedis(tmp_path)
-    private.start()
-    settings = make_settings(sqlite_url, redis_url=private.url, redis_key_prefix=unique_prefix())
+    private_server = private(lambda: PrivateRedis(tmp_path))
+    private_server.start()
+    settings = make_settings(
+        sqlite_url, redis_url=private_server.url, redis_key_prefix=unique_prefix()
+    )
     try:
         async with running_app(settings) as (app, client):
-            admin = await register_admin(client, app.state.database)
+            admin = await register_admin(client, app.state.services.database)
             auth = await register(client)
             await create(client, auth, "Before the outage")
             view = "/api/v1/tasks/admin/all"
             await client.get(view, headers=bearer(admin))
             assert (await client.get(view, headers=bearer(admin))).headers["x-cache"] == "HIT"
 
-            private.pause()  # Redis hangs, keeping everything it holds
+            private_server.pause()  # Redis hangs, keeping everything it holds
             await create(client, auth, "During the outage")
-            private.resume()
-            guard = app.state.redis_guard
+            private_server.resume()
+            guard = app.state.services.redis_guard
             deadline = time.monotonic() + 10
             while guard.should_skip():
                 assert time.monotonic() < deadline
@@ -284,7 +289,7 @@ async def test_admin_views_are_fresh_after_a_redis_outage_that_kept_its_data(
             assert again.headers["x-cache"] == "HIT"
             assert "During the outage" in again.text
     finally:
-        private.stop()
+        private_server.stop()
 
 
 async def test_everything_written_to_redis_expires_and_versions_outlive_their_bodies(
@@ -293,7 +298,7 @@ async def test_everything_written_to_redis_expires_and_versions_outlive_their_bo
     prefix = unique_prefix()
     settings = make_settings(sqlite_url, redis_url=redis_url, redis_key_prefix=prefix)
     async with running_app(settings) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         auth = await register(client)
         task = await create(client, auth, "Kept warm")
         for view in [*CACHED_VIEWS, f"/api/v1/tasks/{task['id']}"]:
@@ -306,7 +311,7 @@ async def test_everything_written_to_redis_expires_and_versions_outlive_their_bo
             f"/api/v1/tasks/{task['id']}", json={"status": "completed"}, headers=bearer(auth)
         )
         await client.post("/api/v1/auth/logout", headers=bearer(auth))
-        redis = app.state.redis
+        redis = app.state.services.redis
         keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
         ttls = {key.decode(): await redis.ttl(key) for key in keys}
         space = redis_space(redis_url, prefix)

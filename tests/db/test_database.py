@@ -58,7 +58,10 @@ async def test_commit_on_success_rollback_on_error(app: Any) -> None:
         assert crashed.json()["message"] == "Internal server error"
         assert "boom" not in crashed.text
         assert (await client.post("/probe/keeps")).status_code == 400
-    assert await _probe_users(app.state.database) == {"succeeds@probe.test", "keeps@probe.test"}
+    assert await _probe_users(app.state.services.database) == {
+        "succeeds@probe.test",
+        "keeps@probe.test",
+    }
 
 
 async def test_concurrent_writes_all_land(app: Any, client: httpx.AsyncClient) -> None:

@@ -46,9 +46,9 @@ async def test_a_database_outage_is_a_503_logged_once_and_recovers(
                 assert int(response.headers["retry-after"]) > 0
 
             # The relay polls on through the outage, without a traceback per pass.
-            relay = asyncio.create_task(app.state.relay.run_forever())
+            relay = asyncio.create_task(app.state.services.relay.run_forever())
             try:
-                await wait_for(lambda: app.state.database.outage.failures_since_log >= 20)
+                await wait_for(lambda: app.state.services.database.outage.failures_since_log >= 20)
             finally:
                 relay.cancel()
             outage_lines = [r for r in caplog.records if "database unavailable" in r.getMessage()]
@@ -58,5 +58,5 @@ async def test_a_database_outage_is_a_503_logged_once_and_recovers(
             await proxy.start()
             recovered = await client.get("/api/v1/tasks", headers=bearer(auth))
             assert recovered.status_code == 200
-            assert not app.state.database.outage.is_failing
+            assert not app.state.services.database.outage.is_failing
             assert any("recovered" in r.getMessage() for r in caplog.records)

@@ -11,7 +11,10 @@ import pytest
 from tests.serving import Server, register, served_backend, served_split
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql", "split"])
+# The split services behind their gateway are a whole deployment: the slow tier.
+@pytest.fixture(
+    scope="session", params=["sqlite", "postgresql", pytest.param("split", marks=pytest.mark.slow)]
+)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:

@@ -13,11 +13,16 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import pytest
+from private_servers import PrivatePostgres
 from sqlalchemy.engine import make_url
 
 from taskyard import __version__
 from tests.serving import PASSWORD, REPO, TASKYARD, Server, free_port, login
-from tests.support import PostgresDatabases, PrivatePostgres, TcpProxy
+from tests.support import PostgresDatabases, TcpProxy, private
+
+# The slow tier (whole processes, as deployed): `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def test_create_admin_makes_a_working_admin(server: Server) -> None:
@@ -237,18 +242,18 @@ def test_redis_and_broker_mistakes_are_one_line_and_exit_2(
 
 
 def test_a_wrong_database_password_is_one_line_and_exit_2() -> None:
-    server = PrivatePostgres()
+    server = private(lambda: PrivatePostgres(password="the-right-password"))
     server.start()
     try:
         _one_line_failure(
-            run_cli("migrate", TASKYARD_DATABASE_URL=server.url("not-the-password")),
+            run_cli("migrate", TASKYARD_DATABASE_URL=server.url(password="not-the-password")),
             "TASKYARD_DATABASE_URL",
             "password authentication failed",
         )
-        migrated = run_cli("migrate", TASKYARD_DATABASE_URL=server.url(server.password))
+        migrated = run_cli("migrate", TASKYARD_DATABASE_URL=server.url())
         assert migrated.returncode == 0, migrated.stderr
     finally:
-        server.stop()
+        server.remove()
 
 
 def test_the_worker_waits_for_a_broker_that_is_not_answering(

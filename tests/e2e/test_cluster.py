@@ -34,6 +34,10 @@ from tests.support import (
     unique_prefix,
 )
 
+# The slow tier (whole processes, as deployed): `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
+
+
 LOCAL_CLUSTER = REPO / "deploy" / "local-cluster"
 USER_LIMIT, ADMIN_LIMIT, AUTH_LIMIT = 15, 25, 4
 

@@ -18,6 +18,9 @@ from tests.helpers import PASSWORD
 from tests.serving import TASKYARD, free_port, server_env, wait_until_live
 from tests.support import SmtpServer, fresh_database
 
+# The slow tier (whole processes, as deployed): `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def sqlite_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:

@@ -18,6 +18,10 @@ import pytest
 
 from tests.serving import PASSWORD, Server, bearer, create_admin, register, served_split
 
+# The slow tier (whole processes, as deployed): `make test` runs it, `make check` leaves it out.
+pytestmark = pytest.mark.slow
+
+
 WRITERS = 4
 WRITES_PER_WRITER = 60
 

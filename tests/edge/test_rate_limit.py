@@ -62,7 +62,7 @@ async def test_admins_get_the_admin_limit(sqlite_url: str) -> None:
     async with running_app(
         limited(sqlite_url, rate_limit_login="100/hour", rate_limit_login_ip="100/hour")
     ) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         # The token issued at registration still says "user"; log in again for an admin token.
         login = await client.post(
             "/api/v1/auth/login", json={"email": admin["user"]["email"], "password": PASSWORD}

@@ -8,9 +8,10 @@ from typing import Any
 
 import jwt
 import redis
+from private_servers import PrivateRedis
 
 from tests.helpers import bearer, register, running_app
-from tests.support import PrivateRedis, make_settings, redis_space, unique_prefix
+from tests.support import make_settings, redis_space, unique_prefix
 
 
 def shared_settings(sqlite_url: str, redis_url: str, prefix: str, **overrides: Any) -> Any:
@@ -49,7 +50,7 @@ async def test_logout_on_one_instance_is_seen_by_another(sqlite_url: str, redis_
         auth = await register(first)
         jti = jwt.decode(auth["token"], options={"verify_signature": False})["jti"]
         assert (await first.post("/api/v1/auth/logout", headers=bearer(auth))).status_code == 200
-        assert await second_app.state.denylist.contains(jti)
+        assert await second_app.state.services.denylist.contains(jti)
         assert (await second.get("/api/v1/auth/me", headers=bearer(auth))).status_code == 401
         space = redis_space(redis_url, prefix)
         ttl = redis.Redis.from_url(redis_url).ttl(f"{space}:denylist:{jti}")

@@ -40,7 +40,7 @@ async def seed_tasks(app: Any, owner_id: str, count: int) -> set[str]:
         }
         for n in range(count)
     ]
-    async with app.state.database.session(write=True) as session:
+    async with app.state.services.database.session(write=True) as session:
         await session.execute(insert(Task), rows)
         await session.commit()
     return {str(row["id"]) for row in rows}
@@ -49,7 +49,7 @@ async def seed_tasks(app: Any, owner_id: str, count: int) -> set[str]:
 async def finished(app: Any, client: httpx.AsyncClient, auth: dict[str, Any], url: str) -> Any:
     deadline = time.monotonic() + 60
     while True:
-        await app.state.relay.drain_once()
+        await app.state.services.relay.drain_once()
         body = (await client.get(url, headers=bearer(auth))).json()["data"]
         if body["status"] == "done":
             return body
@@ -84,7 +84,7 @@ async def test_ten_thousand_tasks_round_trip(
             rows = json.loads(download.content)
         assert {row["id"] for row in rows} == ids
         by_id = {row["id"]: row for row in rows}
-        async with app.state.database.session(write=False) as session:
+        async with app.state.services.database.session(write=False) as session:
             stored = (await session.execute(select(Task.id, Task.title, Task.description))).all()
         for task_id, title, description in stored:
             assert by_id[str(task_id)]["title"] == title
@@ -100,7 +100,7 @@ async def test_ten_thousand_tasks_round_trip(
         deadline = time.monotonic() + 20
         while not ready_mail():
             assert time.monotonic() < deadline
-            await app.state.relay.drain_once()
+            await app.state.services.relay.drain_once()
             await asyncio.sleep(0.05)
         # A link a mail client can open: the web client's page for this export.
         page = f"https://tasks.example.com/exports/{requested.json()['data']['id']}"
@@ -110,7 +110,7 @@ async def test_ten_thousand_tasks_round_trip(
 async def test_only_the_owner_sees_an_export(database_url: str) -> None:
     async with running_app(make_settings(database_url)) as (app, client):
         owner, other = await register(client), await register(client)
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         requested = await client.post(
             "/api/v1/exports", json={"format": "csv"}, headers=bearer(owner)
         )
@@ -133,7 +133,7 @@ async def test_everyone_s_tasks_are_for_admins_only(database_url: str) -> None:
             "/api/v1/exports", json={"format": "json", "scope": "all"}, headers=bearer(person)
         )
         assert refused.status_code == 403
-        admin_auth = await register_admin(client, app.state.database)
+        admin_auth = await register_admin(client, app.state.services.database)
         login = await client.post(
             "/api/v1/auth/login",
             json={"email": admin_auth["user"]["email"], "password": PASSWORD},
@@ -159,7 +159,7 @@ async def test_expired_exports_are_gone(database_url: str) -> None:
         )
         export_id = requested.json()["data"]["id"]
         await finished(app, client, owner, f"/api/v1/exports/{export_id}")
-        async with app.state.database.session(write=True) as session:
+        async with app.state.services.database.session(write=True) as session:
             await session.execute(
                 update(Export).values(expires_at=utc_now() - timedelta(seconds=1))
             )
@@ -167,7 +167,7 @@ async def test_expired_exports_are_gone(database_url: str) -> None:
         assert (
             await client.get(f"/api/v1/exports/{export_id}", headers=bearer(owner))
         ).status_code == 404
-        assert await purge_expired(app.state.database) == 1
+        assert await purge_expired(app.state.services.database) == 1
 
 
 async def test_status_moves_from_queued_through_running_to_done(database_url: str) -> None:
@@ -178,7 +178,7 @@ async def test_status_moves_from_queued_through_running_to_done(database_url: st
         )
         url = f"/api/v1/exports/{requested.json()['data']['id']}"
         assert (await client.get(url, headers=bearer(owner))).json()["data"]["status"] == "queued"
-        async with app.state.database.session(write=True) as session:
+        async with app.state.services.database.session(write=True) as session:
             await ExportRepository(session).mark_running(uuid.UUID(requested.json()["data"]["id"]))
             await session.commit()
         running = (await client.get(url, headers=bearer(owner))).json()["data"]
@@ -202,7 +202,7 @@ async def test_csv_cells_that_look_like_formulas_are_neutralised(database_url: s
                 headers=bearer(person),
             )
             assert created.status_code == 201, created.text
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         requested = await client.post(
             "/api/v1/exports", json={"format": "csv", "scope": "all"}, headers=bearer(admin)
         )
@@ -228,7 +228,7 @@ async def test_csv_cells_that_look_like_formulas_are_neutralised(database_url: s
 async def break_export(app: Any, export_id: str) -> None:
     """Give the export filters its build can never use: every try fails (as an export queued
     with an unstorable search did before such input was refused)."""
-    async with app.state.database.session(write=True) as session:
+    async with app.state.services.database.session(write=True) as session:
         await session.execute(
             update(Export).where(Export.id == uuid.UUID(export_id)).values(filters={"search": 5})
         )
@@ -237,7 +237,7 @@ async def break_export(app: Any, export_id: str) -> None:
 
 async def test_an_export_given_up_says_it_failed_and_why(database_url: str) -> None:
     async with running_app(make_settings(database_url, job_max_attempts=2)) as (app, client):
-        app.state.relay.retry_delay = lambda _attempts: timedelta(0)
+        app.state.services.relay.retry_delay = lambda _attempts: timedelta(0)
         owner = await register(client)
         requested = await client.post(
             "/api/v1/exports", json={"format": "csv"}, headers=bearer(owner)
@@ -246,7 +246,7 @@ async def test_an_export_given_up_says_it_failed_and_why(database_url: str) -> N
         await break_export(app, export_id)
         url = f"/api/v1/exports/{export_id}"
         for _ in range(3):
-            await app.state.relay.drain_once()
+            await app.state.services.relay.drain_once()
         failed = (await client.get(url, headers=bearer(owner))).json()["data"]
         assert failed["status"] == "failed"
         assert failed["error"] == GAVE_UP
@@ -271,7 +271,7 @@ async def test_text_no_encoding_can_store_is_refused_before_anything_is_queued(
         )
         assert refused.status_code == 400
         assert [error["field"] for error in refused.json()["errors"]] == ["search"]
-        async with app.state.database.session(write=False) as session:
+        async with app.state.services.database.session(write=False) as session:
             assert (await session.scalars(select(Export))).all() == []
 
 

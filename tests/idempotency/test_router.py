@@ -27,7 +27,7 @@ def keyed(auth: dict[str, Any] | None, key: str) -> dict[str, str]:
 
 
 async def count(app: Any, model: Any) -> int:
-    async with app.state.database.session(write=False) as session:
+    async with app.state.services.database.session(write=False) as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -149,7 +149,7 @@ async def test_keys_expire_after_a_day(sqlite_url: str) -> None:
         headers = keyed(auth, "old-key")
         first = await client.post("/api/v1/tasks", json={"title": "Day one"}, headers=headers)
         assert first.status_code == 201
-        async with app.state.database.session(write=True) as session:
+        async with app.state.services.database.session(write=True) as session:
             stored = await session.scalar(select(IdempotencyRecord))
             assert stored is not None
             assert stored.expires_at - stored.created_at == timedelta(hours=24)
@@ -161,12 +161,12 @@ async def test_keys_expire_after_a_day(sqlite_url: str) -> None:
         fresh = await client.post("/api/v1/tasks", json={"title": "Day two"}, headers=headers)
         assert fresh.status_code == 201
         assert fresh.json()["data"]["id"] != first.json()["data"]["id"]
-        async with app.state.database.session(write=True) as session:
+        async with app.state.services.database.session(write=True) as session:
             await session.execute(
                 update(IdempotencyRecord).values(expires_at=stored.created_at - timedelta(1))
             )
             await session.commit()
-        assert await purge_expired(app.state.database) == 1
+        assert await purge_expired(app.state.services.database) == 1
         assert await count(app, IdempotencyRecord) == 0
 
 

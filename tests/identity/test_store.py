@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import jwt
 import pytest
+from redis.asyncio.connection import Connection
 from sqlalchemy import event
 
 from taskyard.identity import InProcessIdentityStore, NoIdentityStore, RedisIdentityStore
@@ -21,7 +24,7 @@ from tests.support import make_settings, settings_with_shared_state, unique_pref
 def statements(app: Any) -> Iterator[list[str]]:
     """Every SQL statement the app sends while the block runs."""
     seen: list[str] = []
-    engine = app.state.database.engine.sync_engine
+    engine = app.state.services.database.engine.sync_engine
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
@@ -107,8 +110,8 @@ async def test_deactivation_and_demotion_bite_on_the_next_request_everywhere(
     database_url: str, redis_url: str
 ) -> None:
     async with two_instances(database_url, redis_url) as (app, first, second):
-        admin = await register_admin(first, app.state.database)
-        other_admin = await register_admin(first, app.state.database)
+        admin = await register_admin(first, app.state.services.database)
+        other_admin = await register_admin(first, app.state.services.database)
         person = await register(first)
         await warm(second, person)
         await warm(second, other_admin)
@@ -148,7 +151,7 @@ async def test_deactivation_and_demotion_bite_on_the_next_request_everywhere(
 
 async def test_a_deleted_account_is_refused_everywhere(database_url: str, redis_url: str) -> None:
     async with two_instances(database_url, redis_url) as (app, first, second):
-        admin = await register_admin(first, app.state.database)
+        admin = await register_admin(first, app.state.services.database)
         person = await register(first)
         await warm(second, person)
         deleted = await first.delete(f"/api/v1/users/{person['user']['id']}", headers=bearer(admin))
@@ -173,48 +176,75 @@ def test_the_store_follows_the_deployment(
 ) -> None:
     from taskyard.app import create_app
 
-    assert isinstance(create_app(make_settings(sqlite_url)).state.identity, InProcessIdentityStore)
+    assert isinstance(
+        create_app(make_settings(sqlite_url)).state.services.identity, InProcessIdentityStore
+    )
     shared = create_app(make_settings(sqlite_url, redis_url=redis_url))
-    assert isinstance(shared.state.identity, RedisIdentityStore)
+    assert isinstance(shared.state.services.identity, RedisIdentityStore)
     # Several workers and no Redis share nothing: every check goes to the database.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    assert isinstance(create_app(make_settings(sqlite_url)).state.identity, NoIdentityStore)
+    assert isinstance(
+        create_app(make_settings(sqlite_url)).state.services.identity, NoIdentityStore
+    )
+
+
+@contextlib.contextmanager
+def redis_traffic() -> Iterator[list[list[str]]]:
+    """The commands sent to Redis, one list a round trip (a write of commands, then replies)."""
+    trips: list[list[str]] = []
+    pack, send = Connection.pack_command, Connection.send_packed_command
+    packing: list[str] = []  # a pipeline packs each of its commands, then sends them at once
+
+    async def sent(self: Connection, command: Any, check_health: bool = True) -> None:
+        trips.append(list(packing) or ["?"])
+        packing.clear()
+        await send(self, command, check_health)
+
+    def packed(self: Connection, *args: Any) -> Any:
+        packing.append(str(args[0]).lower())
+        return pack(self, *args)
+
+    with (
+        patch.object(Connection, "pack_command", packed),
+        patch.object(Connection, "send_packed_command", sent),
+    ):
+        yield trips
 
 
 async def test_a_cache_hit_costs_one_redis_round_trip(database_url: str, redis_url: str) -> None:
-    """The limiter, the denylist, the identity state, the cache version and the cached body
-    that version names, in one script call."""
+    """The caller's identity state, the limiter's count and the cached body: each layer's own
+    commands, in one pipeline."""
     settings = make_settings(
         database_url, redis_url=redis_url, redis_key_prefix=unique_prefix(), rate_limit="50/hour"
     )
     async with running_app(settings) as (app, client):
         auth = await register(client)
         await warm(client, auth)
-        sent: list[str] = []
-        redis_client = app.state.redis
-        send = redis_client.execute_command
-
-        async def counted(*args: Any, **options: Any) -> Any:
-            sent.append(str(args[0]).lower())
-            return await send(*args, **options)
-
-        redis_client.execute_command = counted
-        try:
-            with statements(app) as sql:
-                hit = await client.get("/api/v1/tasks", headers=bearer(auth))
-        finally:
-            redis_client.execute_command = send
+        with redis_traffic() as trips, statements(app) as sql:
+            hit = await client.get("/api/v1/tasks", headers=bearer(auth))
     assert hit.headers["x-cache"] == "HIT"
     assert hit.headers["ratelimit-remaining"] == "47"
-    assert sent == ["evalsha"], sent
+    assert trips == [["mget", "evalsha", "get"]], trips
     assert sql == []
+
+
+async def test_a_miss_reads_the_body_once(database_url: str, redis_url: str) -> None:
+    settings = make_settings(database_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+    async with running_app(settings) as (_, client):
+        auth = await register(client)
+        await warm(client, auth)
+        with redis_traffic() as trips:
+            miss = await client.get("/api/v1/tasks?limit=3", headers=bearer(auth))
+    assert miss.headers["x-cache"] == "MISS"
+    assert trips[0] == ["mget", "evalsha", "get"], trips
+    assert [command for trip in trips[1:] for command in trip].count("get") == 0, trips
 
 
 async def test_a_reactivated_person_keeps_the_fast_path(database_url: str, redis_url: str) -> None:
     """The state the reactivation wrote serves at once: no database read, no Redis write per
     request, however soon after the deactivation."""
     async with two_instances(database_url, redis_url) as (app, first, second):
-        admin = await register_admin(first, app.state.database)
+        admin = await register_admin(first, app.state.services.database)
         person = await register(first)
         path = f"/api/v1/users/{person['user']['id']}"
         for active in (False, True):
@@ -225,31 +255,14 @@ async def test_a_reactivated_person_keeps_the_fast_path(database_url: str, redis
         )
         back = login.json()["data"]
         await warm(second, back)  # the new session's first request reads it from the database
-        redis_client = app.state.redis
-        sent: list[str] = []
-        execute, pipeline = redis_client.execute_command, redis_client.pipeline
-
-        async def counted(*args: Any, **options: Any) -> Any:
-            sent.append(str(args[0]).lower())
-            return await execute(*args, **options)
-
-        def counted_pipeline(*args: Any, **options: Any) -> Any:
-            sent.append("pipeline")  # how the identity state is written
-            return pipeline(*args, **options)
-
-        redis_client.execute_command = counted
-        redis_client.pipeline = counted_pipeline
-        try:
+        with redis_traffic() as trips:
             for _ in range(3):
                 with statements(app) as sql:
                     hit = await first.get("/api/v1/tasks", headers=bearer(back))
                 assert hit.headers["x-cache"] == "HIT"
                 assert sql == [], sql
-        finally:
-            redis_client.execute_command = execute
-            redis_client.pipeline = pipeline
-        # The rate limiter's one call a request, which also read the identity state and body.
-        assert sent == ["evalsha"] * 3, sent
+        # One round trip a request, reading (the identity state, the body) and counting only.
+        assert trips == [["mget", "evalsha", "get"]] * 3, trips
         # And the deactivation still bit at once on the other instance before it was undone.
         again = await first.patch(path, json={"isActive": False}, headers=bearer(admin))
         assert again.status_code == 200
@@ -265,19 +278,21 @@ async def test_an_older_read_never_overwrites_a_newer_account_state(
     from taskyard.identity.roles import Role
 
     async with two_instances(database_url, redis_url) as (app, first, _second):
-        admin = await register_admin(first, app.state.database)
+        admin = await register_admin(first, app.state.services.database)
         person = await register(first)
         user_id = uuid.UUID(person["user"]["id"])
-        before = await load_user(app.state.database, person["user"]["id"])
+        before = await load_user(app.state.services.database, person["user"]["id"])
         stale = AccountState(Role.USER, True, True, stamp_of(before.updated_at))
         deactivated = await first.patch(
             f"/api/v1/users/{user_id}", json={"isActive": False}, headers=bearer(admin)
         )
         assert deactivated.status_code == 200
         claims = jwt.decode(person["token"], options={"verify_signature": False})
-        await app.state.identity.remember(user_id, stale, uuid.UUID(claims["sid"]))
+        await app.state.services.identity.remember(user_id, stale, uuid.UUID(claims["sid"]))
         refused = await first.get("/api/v1/tasks", headers=bearer(person))
         assert refused.status_code == 401
-        known = await app.state.identity.lookup(await app.state.verifier.verify(person["token"]))
+        known = await app.state.services.identity.lookup(
+            await app.state.services.verifier.verify(person["token"])
+        )
         assert known is not None
         assert known.active is False

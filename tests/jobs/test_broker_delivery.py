@@ -93,7 +93,7 @@ async def test_events_travel_through_rabbitmq_to_the_mail_server(
             json={"title": "Via the broker", "assigneeId": helper["user"]["id"]},
             headers=bearer(owner),
         )
-        relay = app.state.relay
+        relay = app.state.services.relay
         await until(lambda: len(smtp_server.to(helper["user"]["email"])) == 2, relay)
         await until(lambda: len(smtp_server.to(owner["user"]["email"])) == 1, relay)
         subjects = sorted(m["Subject"] for m in smtp_server.to(helper["user"]["email"]))
@@ -115,7 +115,7 @@ async def test_writes_go_on_while_the_broker_is_away_and_nothing_is_lost(
     ):
         await proxy.cut()  # the API's side of the broker is gone
         people = [await register(client, f"Offline {n}") for n in range(5)]
-        assert (await app.state.relay.drain_once()) == 5  # tried, failed, kept
+        assert (await app.state.services.relay.drain_once()) == 5  # tried, failed, kept
         ready = (await client.get("/health/ready")).json()
         assert ready["status"] == "degraded"
         assert ready["components"]["broker"]["status"] == "down"
@@ -123,7 +123,7 @@ async def test_writes_go_on_while_the_broker_is_away_and_nothing_is_lost(
 
         await proxy.start()
         addresses = [p["user"]["email"] for p in people]
-        await until(lambda: all(smtp_server.to(a) for a in addresses), app.state.relay)
+        await until(lambda: all(smtp_server.to(a) for a in addresses), app.state.services.relay)
         assert sorted(m["To"] for m in smtp_server.messages) == sorted(addresses)
 
 
@@ -136,12 +136,14 @@ async def test_a_worker_whose_broker_went_away_connects_again_and_delivers(
         running_worker(settings_for(broker_url=through_proxy)),
     ):
         before = await register(client, "Before")
-        await until(lambda: bool(smtp_server.to(before["user"]["email"])), app.state.relay)
+        await until(lambda: bool(smtp_server.to(before["user"]["email"])), app.state.services.relay)
         await proxy.cut()  # the worker's link to the broker is gone, as in a restart
         await proxy.start()
         after = await register(client, "After")
         await until(
-            lambda: bool(smtp_server.to(after["user"]["email"])), app.state.relay, within=30
+            lambda: bool(smtp_server.to(after["user"]["email"])),
+            app.state.services.relay,
+            within=30,
         )
         assert len(smtp_server.to(before["user"]["email"])) == 1
 
@@ -169,7 +171,7 @@ async def test_a_stopping_worker_finishes_the_mail_it_is_sending_and_acks_it(
         running = asyncio.create_task(worker.run(stop))
         await until(lambda: worker.broker.queue is not None)
         person = await register(client, "Leaving")
-        await until(held.is_set, app.state.relay)  # its welcome mail is mid-send
+        await until(held.is_set, app.state.services.relay)  # its welcome mail is mid-send
         stop.set()
         deadline = time.monotonic() + 10
         while (await _queue_state(broker_url, queue))[1] != 0:  # it stopped consuming
@@ -191,7 +193,7 @@ async def test_a_failing_event_is_retried_then_dead_lettered_and_can_be_replayed
     async with running_app(settings) as (app, client), running_worker(settings):
         smtp_server.stop()  # every delivery fails
         auth = await register(client, "Unlucky")
-        await app.state.relay.drain_once()
+        await app.state.services.relay.drain_once()
         await broker.connect()
         try:
 
@@ -249,7 +251,7 @@ async def test_a_worker_killed_before_acking_causes_one_redelivery_and_one_email
         second: subprocess.Popen[bytes] | None = None
         try:
             auth = await register(client, "Exactly Once")
-            await until(gate.is_set, app.state.relay)  # the first worker is mid-send
+            await until(gate.is_set, app.state.services.relay)  # the first worker is mid-send
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
             smtp_server.release_held()
@@ -258,7 +260,7 @@ async def test_a_worker_killed_before_acking_causes_one_redelivery_and_one_email
             assert smtp_server.handler.attempts >= 2  # it was delivered again
 
             async def processed_events() -> int:
-                async with app.state.database.session(write=False) as session:
+                async with app.state.services.database.session(write=False) as session:
                     count = await session.scalar(select(func.count()).select_from(ProcessedEvent))
                 return int(count or 0)
 
@@ -310,7 +312,7 @@ async def test_due_soon_and_export_mails_through_rabbitmq(
             return {m["Subject"] for m in smtp_server.to(email)}
 
         expected = {"Welcome to Taskyard", "Due within 24 hours: Soon", "Your export is ready"}
-        await until(lambda: subjects() == expected, app.state.relay, within=30)
+        await until(lambda: subjects() == expected, app.state.services.relay, within=30)
         assert len(smtp_server.to(email)) == 3
         export = await client.get(
             requested.headers["location"].removeprefix("http://taskyard.test"),
@@ -352,14 +354,14 @@ async def test_a_worker_that_gives_an_export_up_marks_it_failed(
         )
         export_id = requested.json()["data"]["id"]
         # Filters its build can never use: every try fails, then the event is given up.
-        async with app.state.database.session(write=True) as session:
+        async with app.state.services.database.session(write=True) as session:
             await session.execute(
                 update(Export)
                 .where(Export.id == uuid.UUID(export_id))
                 .values(filters={"search": 5})
             )
             await session.commit()
-        await app.state.relay.drain_once()
+        await app.state.services.relay.drain_once()
         url = f"/api/v1/exports/{export_id}"
 
         async def status() -> str:

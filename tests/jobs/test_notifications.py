@@ -22,7 +22,7 @@ async def drain(app: Any, until: Any, within: float = 15.0) -> None:
     deadline = time.monotonic() + within
     while not until():
         assert time.monotonic() < deadline, "the expected mail never arrived"
-        if await app.state.relay.drain_once() == 0:
+        if await app.state.services.relay.drain_once() == 0:
             await asyncio.sleep(0.1)
 
 
@@ -54,8 +54,8 @@ async def test_registration_sends_one_welcome_email(
         assert "Wendy Welcome" in message.get_body(("plain",)).get_content()
         assert "<p>Hi Wendy Welcome" in message.get_body(("html",)).get_content()
         # Draining again, or replaying the same event, sends nothing more.
-        await app.state.relay.drain_once()
-        async with app.state.database.session(write=False) as session:
+        await app.state.services.relay.drain_once()
+        async with app.state.services.database.session(write=False) as session:
             events = (
                 await session.scalars(
                     OutboxEvent.__table__.select().where(OutboxEvent.type == "user.registered")
@@ -63,7 +63,7 @@ async def test_registration_sends_one_welcome_email(
             ).all()
         assert events
         for event in events:
-            handled = await app.state.event_handlers.handle(
+            handled = await app.state.services.event_handlers.handle(
                 event, "user.registered", {"user_id": auth["user"]["id"]}
             )
             assert handled is False
@@ -92,7 +92,7 @@ async def test_assignment_emails_the_new_assignee_only(
             json={"title": "Mine", "assigneeId": owner["user"]["id"]},
             headers=bearer(owner),
         )
-        await app.state.relay.drain_once()
+        await app.state.services.relay.drain_once()
         assert len(smtp_server.to(owner["user"]["email"])) == 1  # the welcome only
 
 
@@ -112,7 +112,7 @@ async def test_people_can_turn_notifications_off(
             json={"title": "Shh", "assigneeId": quiet["user"]["id"]},
             headers=bearer(owner),
         )
-        await app.state.relay.drain_once()
+        await app.state.services.relay.drain_once()
         assert len(smtp_server.to(quiet["user"]["email"])) == 1  # still only the welcome
         refused = await client.patch(
             "/api/v1/auth/me", json={"role": "admin"}, headers=bearer(quiet)
@@ -126,7 +126,7 @@ async def test_mail_server_outage_delays_but_loses_nothing(
     async with running_app(make_settings(database_url, smtp_url=smtp_server.url)) as (app, client):
         smtp_server.stop()
         auth = await register(client, "Patient Pat")
-        await app.state.relay.drain_once()  # fails: the server is down; the event waits
+        await app.state.services.relay.drain_once()  # fails: the server is down; the event waits
         assert smtp_server.to(auth["user"]["email"]) == []
         smtp_server.start()
         await drain(app, lambda: smtp_server.to(auth["user"]["email"]))
@@ -140,19 +140,19 @@ async def test_register_still_succeeds_with_no_mail_configured(database_url: str
             json={"name": "Logged Mail", "email": "logged@example.com", "password": "password123"},
         )
         assert response.status_code == 201
-        assert await app.state.relay.drain_once() == 1
+        assert await app.state.services.relay.drain_once() == 1
 
 
 async def test_the_embedded_relay_dead_letters_an_event_after_its_last_attempt(
     database_url: str,
 ) -> None:
     async with running_app(make_settings(database_url, job_max_attempts=3)) as (app, _client):
-        app.state.relay.retry_delay = lambda _attempts: timedelta(0)
-        async with app.state.database.session(write=True) as session:
+        app.state.services.relay.retry_delay = lambda _attempts: timedelta(0)
+        async with app.state.services.database.session(write=True) as session:
             event = OutboxRepository(session).add("no.such.event", {})
             await session.commit()
-        assert [await app.state.relay.drain_once() for _ in range(4)] == [1, 1, 1, 0]
-        async with app.state.database.session(write=True) as session:
+        assert [await app.state.services.relay.drain_once() for _ in range(4)] == [1, 1, 1, 0]
+        async with app.state.services.database.session(write=True) as session:
             outbox = OutboxRepository(session)
             assert await outbox.dead_count() == 1
             assert await outbox.pending_count() == 0
@@ -163,8 +163,8 @@ async def test_the_embedded_relay_dead_letters_an_event_after_its_last_attempt(
             # A replay puts it back in line, with a fresh count of attempts.
             assert await outbox.replay_dead() == 1
             await session.commit()
-        assert await app.state.relay.drain_once() == 1
-        async with app.state.database.session(write=False) as session:
+        assert await app.state.services.relay.drain_once() == 1
+        async with app.state.services.database.session(write=False) as session:
             assert await OutboxRepository(session).dead_count() == 0
 
 
@@ -197,7 +197,7 @@ async def test_two_copies_of_one_event_handled_side_by_side_send_one_mail(
     async with running_app(mail_settings) as (app, client):
         auth = await welcomed(app, client, smtp_server, "Twice Told")
         event_id, payload = uuid.uuid4(), {"user_id": auth["user"]["id"]}
-        handlers = app.state.event_handlers
+        handlers = app.state.services.event_handlers
         held = smtp_server.hold_first_message()
         first = asyncio.create_task(handlers.handle(event_id, "user.registered", payload))
         assert await asyncio.to_thread(held.wait, 10)
@@ -215,7 +215,7 @@ async def test_two_copies_of_one_event_handled_side_by_side_send_one_mail(
         assert len(sent) == 1
         assert sent[0]["Message-ID"] == f"<{event_id}@taskyard.local>"
         assert await handlers.handle(event_id, "user.registered", payload) is False
-        async with app.state.database.session(write=False) as session:
+        async with app.state.services.database.session(write=False) as session:
             assert await session.get(MailClaim, event_id) is None
 
 
@@ -225,12 +225,12 @@ async def test_a_claim_left_by_a_sender_that_died_is_taken_over_when_its_lease_r
     async with running_app(mail_settings) as (app, client):
         auth = await welcomed(app, client, smtp_server, "Left Behind")
         event_id = uuid.uuid4()
-        async with app.state.database.session(write=True) as session:
+        async with app.state.services.database.session(write=True) as session:
             stale_until = utc_now() + timedelta(seconds=1.5)
             session.add(MailClaim(event_id=event_id, claimed_until=stale_until))
             await session.commit()
         started = time.monotonic()
-        handled = await app.state.event_handlers.handle(
+        handled = await app.state.services.event_handlers.handle(
             event_id, "user.registered", {"user_id": auth["user"]["id"]}
         )
         assert handled is True

@@ -10,7 +10,7 @@ from tests.support import any_free_port, make_settings
 
 async def test_without_prometheus_the_panel_reads_the_instance(sqlite_url: str) -> None:
     async with running_app(make_settings(sqlite_url)) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         answered = await client.get("/api/v1/ops/cluster", headers=bearer(admin))
         assert answered.status_code == 200, answered.text
         assert answered.json() == {
@@ -39,7 +39,7 @@ async def test_only_admins_see_the_cluster(sqlite_url: str) -> None:
 async def test_a_silent_prometheus_is_a_502_in_the_envelope(sqlite_url: str) -> None:
     nobody = f"http://127.0.0.1:{any_free_port()}"
     async with running_app(make_settings(sqlite_url, prometheus_url=nobody)) as (app, client):
-        admin = await register_admin(client, app.state.database)
+        admin = await register_admin(client, app.state.services.database)
         answered = await client.get("/api/v1/ops/cluster", headers=bearer(admin))
         assert answered.status_code == 502
         body = answered.json()

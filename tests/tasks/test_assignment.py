@@ -103,7 +103,7 @@ async def test_assigning_to_nobody_or_an_inactive_user_is_refused(
 ) -> None:
     owner, admin, gone = (
         await register(client),
-        await register_admin(client, app.state.database),
+        await register_admin(client, app.state.services.database),
         await register(client),
     )
     await client.patch(
@@ -126,7 +126,7 @@ async def test_deleting_the_assignee_unassigns_the_task(
     app: Any, client: httpx.AsyncClient
 ) -> None:
     owner, helper = await register(client), await register(client)
-    admin = await register_admin(client, app.state.database)
+    admin = await register_admin(client, app.state.services.database)
     task = (await create(client, owner, assigneeId=helper["user"]["id"])).json()["data"]
     listed = await client.get("/api/v1/tasks", headers=bearer(owner))
     assert listed.json()["data"][0]["assignee"]["id"] == helper["user"]["id"]

@@ -26,7 +26,7 @@ def due_in(delta: timedelta) -> str:
 
 
 async def drain_all(app: Any) -> None:
-    while await app.state.relay.drain_once():
+    while await app.state.services.relay.drain_once():
         pass
 
 
@@ -59,10 +59,10 @@ async def test_reminders_go_to_owner_and_assignee_once(
         other_worker = Database(settings)
         try:
             results = await asyncio.gather(
-                scan_due_soon(app.state.database), scan_due_soon(other_worker)
+                scan_due_soon(app.state.services.database), scan_due_soon(other_worker)
             )
             assert sorted(results) == [0, 1]
-            assert await scan_due_soon(app.state.database) == 0
+            assert await scan_due_soon(app.state.services.database) == 0
         finally:
             await other_worker.dispose()
         await drain_all(app)
@@ -79,4 +79,4 @@ async def test_reminders_go_to_owner_and_assignee_once(
             json={"dueDate": due_in(timedelta(hours=5))},
             headers=bearer(owner),
         )
-        assert await scan_due_soon(app.state.database) == 1
+        assert await scan_due_soon(app.state.services.database) == 1

@@ -65,7 +65,7 @@ async def test_account_changes_reach_the_task_service_s_copy(
         running_app(auth_settings) as (auth_app, auth),
         running_worker(tasks_settings) as tasks_worker,
     ):
-        relay, copies = auth_app.state.relay, tasks_worker.database
+        relay, copies = auth_app.state.services.relay, tasks_worker.database
         person = await register(auth, "First Name")
         user_id = person["user"]["id"]
         await until_seen(copies, user_id, lambda u: u is not None, relay)
@@ -104,7 +104,7 @@ async def test_account_changes_reach_the_task_service_s_copy(
         assert (await read_model_user(copies, user_id)).name == "Second Name"
 
         admin = await register(auth, "The Admin")
-        await make_admin(auth_app.state.database, admin["user"]["id"])
+        await make_admin(auth_app.state.services.database, admin["user"]["id"])
         deactivated = await auth.patch(
             f"/api/v1/users/{user_id}", json={"isActive": False}, headers=bearer(admin)
         )
@@ -120,14 +120,14 @@ async def test_the_monolith_tells_nobody(database_url: str) -> None:
     async with running_app(make_settings(database_url)) as (app, client):
         person = await register(client)
         await client.patch("/api/v1/auth/me", json={"name": "Renamed"}, headers=bearer(person))
-        async with app.state.database.session(write=False) as session:
+        async with app.state.services.database.session(write=False) as session:
             types = (await session.scalars(select(OutboxEvent.type))).all()
         assert types == ["user.registered"]  # the welcome mail only
 
 
 async def test_revoked_sessions_are_kept_until_their_tokens_expire(database_url: str) -> None:
     async with running_app(make_settings(database_url)) as (app, _client):
-        database = app.state.database
+        database = app.state.services.database
         kept, expired = uuid.uuid4(), uuid.uuid4()
         now = utc_now()
         for session_id, until in ((kept, now + timedelta(minutes=15)), (expired, now)):

@@ -64,7 +64,7 @@ async def seed(session: AsyncSession, owners: int, tasks_each: int) -> list[User
 
 async def test_a_page_and_its_total_are_one_statement(app: Any, session: AsyncSession) -> None:
     await seed(session, owners=8, tasks_each=5)
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.session(write=False) as reader:
         repository = TaskRepository(reader)
         with counted_statements(database) as statements:
@@ -82,7 +82,7 @@ async def test_a_page_past_the_end_still_counts_the_matches(
     app: Any, session: AsyncSession
 ) -> None:
     owners = await seed(session, owners=2, tasks_each=5)
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     order = SortOrder.parse("-createdAt")
     async with database.session(write=False) as reader:
         repository = TaskRepository(reader)
@@ -208,7 +208,7 @@ async def test_a_person_s_own_task_statements_name_the_owner(app: Any, client: A
     from tests.helpers import bearer, register
 
     person = await register(client)
-    with counted_statements(app.state.database) as statements:
+    with counted_statements(app.state.services.database) as statements:
         created = await client.post(
             "/api/v1/tasks", json={"title": "Sharded"}, headers=bearer(person)
         )

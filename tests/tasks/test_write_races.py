@@ -55,7 +55,7 @@ async def test_deleting_a_person_while_their_tasks_are_written_never_deadlocks(
     app: object, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     logging.getLogger().addHandler(caplog.handler)
-    database = app.state.database  # type: ignore[attr-defined]
+    database = app.state.services.database  # type: ignore[attr-defined]
     admin = await register_admin(client, database)
     login = await client.post(
         "/api/v1/auth/login",

@@ -15,7 +15,7 @@ from tests.helpers import bearer, register, register_admin
 async def test_last_admin_cannot_be_demoted_deactivated_or_deleted(
     app: Any, client: httpx.AsyncClient
 ) -> None:
-    admin = await register_admin(client, app.state.database)
+    admin = await register_admin(client, app.state.services.database)
     url = f"/api/v1/users/{admin['user']['id']}"
     for response in (
         await client.patch(url, json={"role": "user"}, headers=bearer(admin)),
@@ -32,7 +32,7 @@ async def test_last_admin_cannot_be_demoted_deactivated_or_deleted(
 async def test_an_admin_can_step_down_when_another_remains(
     app: Any, client: httpx.AsyncClient
 ) -> None:
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     first, second = await register_admin(client, database), await register_admin(client, database)
     response = await client.patch(
         f"/api/v1/users/{first['user']['id']}", json={"role": "user"}, headers=bearer(first)
@@ -45,7 +45,7 @@ async def test_an_admin_can_step_down_when_another_remains(
 async def test_two_admins_demoting_each_other_at_once_leave_one_admin(
     app: Any, client: httpx.AsyncClient
 ) -> None:
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     first, second = await register_admin(client, database), await register_admin(client, database)
     responses = await asyncio.gather(
         client.patch(
@@ -64,7 +64,7 @@ async def test_two_admins_demoting_each_other_at_once_leave_one_admin(
 
 
 async def test_deactivating_revokes_every_session(app: Any, client: httpx.AsyncClient) -> None:
-    admin = await register_admin(client, app.state.database)
+    admin = await register_admin(client, app.state.services.database)
     person = await register(client)
     other_login = await client.post(
         "/api/v1/auth/login",

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from private_servers import PrivatePrometheus
 
 from tests.serving import Server
-from tests.support import PrivatePrometheus
+from tests.support import private
 from tests.web.conftest import Tab, TabFactory, start_web_server
 from tests.web.pages import (
     create_task,
@@ -141,11 +142,11 @@ def cluster_server(
     client_build: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """A server whose panel reads a real Prometheus, which scrapes that server."""
-    prometheus = PrivatePrometheus(tmp_path_factory.mktemp("prometheus"))
+    prometheus = private(lambda: PrivatePrometheus(tmp_path_factory.mktemp("prometheus")))
     for server in start_web_server(
         tmp_path_factory, "web-cluster", {"TASKYARD_PROMETHEUS_URL": prometheus.url}
     ):
-        prometheus.start([server.base_url.removeprefix("http://")])
+        prometheus.scrape([server.base_url.removeprefix("http://")])
         try:
             yield server
         finally:

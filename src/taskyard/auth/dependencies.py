@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.auth.repository import AuthRepository
 from taskyard.auth.service import AuthService
@@ -11,28 +12,33 @@ from taskyard.db import DbSession
 from taskyard.errors import Unauthorized
 from taskyard.identity.dependencies import CurrentPrincipal
 from taskyard.jobs.service import EventPublisher
-from taskyard.users.feed import feed_for
+from taskyard.services import Services, ServicesDep
 from taskyard.users.models import User
 from taskyard.users.repository import UserRepository
 
 
-async def get_auth_service(request: Request, session: DbSession) -> AuthService:
-    state = request.app.state
-    events = EventPublisher(session, state.relay_wake)
+async def get_auth_service(services: ServicesDep, session: DbSession) -> AuthService:
+    return auth_service_for(services, session)
+
+
+def auth_service_for(services: Services, session: AsyncSession) -> AuthService:
+    """The auth service on `session`: a request's, or a command's."""
+    accounts = services.require_accounts()
+    events = EventPublisher(session, services.relay.wake)
     return AuthService(
         users=UserRepository(session),
         auth=AuthRepository(session),
-        shared=state.shared_tasks(session),
-        feed=feed_for(state.settings.service, events),
-        passwords=state.passwords,
-        tokens=state.tokens,
-        denylist=state.denylist,
+        shared=services.shared_tasks(session),
+        feed=services.account_feed(events),
+        passwords=accounts.passwords,
+        tokens=accounts.tokens,
+        denylist=services.denylist,
         events=events,
-        cache=state.response_cache,
-        identity=state.identity,
-        limits=state.rate_limits,
-        reuse_grace=timedelta(seconds=state.settings.refresh_reuse_grace_seconds),
-        challenge=state.challenge_gate,
+        cache=services.response_cache,
+        identity=services.identity,
+        limits=services.rate_limits,
+        reuse_grace=timedelta(seconds=services.settings.refresh_reuse_grace_seconds),
+        challenge=accounts.challenge_gate,
     )
 
 

@@ -27,6 +27,7 @@ from taskyard.errors import Unauthorized, documented_errors
 from taskyard.idempotency.dependencies import IdempotencyDep
 from taskyard.identity.dependencies import CurrentPrincipal
 from taskyard.schemas import DataEnvelope, MessageEnvelope, MessageOnly, envelope_response
+from taskyard.services import ServicesDep, get_services
 from taskyard.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -50,7 +51,7 @@ def client_ip(request: Request) -> str:
 
 
 def _remember_refresh_token(request: Request, response: Response, issued: IssuedTokens) -> None:
-    max_age = request.app.state.settings.refresh_token_ttl
+    max_age = get_services(request).settings.refresh_token_ttl
     set_refresh_cookie(response, request, issued.refresh_token, max_age)
 
 
@@ -89,11 +90,11 @@ async def register(
 
 
 @router.get("/challenge", response_class=JSONResponse)
-async def challenge(request: Request) -> JSONResponse:
+async def challenge(services: ServicesDep) -> JSONResponse:
     """A proof-of-work challenge (ALTCHA), as the widget reads it: the bare challenge, not the
     envelope. Solve it and send the solution in X-Altcha when login or register ask for one."""
     return JSONResponse(
-        request.app.state.challenge_gate.issue(), headers={"Cache-Control": "no-store"}
+        services.require_accounts().challenge_gate.issue(), headers={"Cache-Control": "no-store"}
     )
 
 
@@ -124,7 +125,7 @@ async def refresh(
         token = refresh_cookie(request)
         if token is None:
             raise Unauthorized("Not authorized, no refresh token")
-        require_allowed_origin(request, request.app.state.settings.allowed_origins)
+        require_allowed_origin(request, get_services(request).settings.allowed_origins)
     issued = await service.refresh(token)
     _remember_refresh_token(request, response, issued)
     return MessageEnvelope(
@@ -158,10 +159,12 @@ async def me(user: CurrentUser) -> DataEnvelope[MePayload]:
 
 
 @keys_router.get(JWKS_PATH, summary="The public keys that verify access tokens (JWKS)")
-async def jwks(request: Request, response: Response) -> dict[str, list[dict[str, str]]]:
+async def jwks(services: ServicesDep, response: Response) -> dict[str, list[dict[str, str]]]:
     """Served when tokens are signed with Ed25519 keys; a verifier that meets a token naming a
     key it doesn't know fetches this again."""
     # Short: a rotated-in key is published `signing_key_lead_seconds` before it signs.
     response.headers["Cache-Control"] = "public, max-age=5"
-    document: dict[str, list[dict[str, str]]] = await request.app.state.keyring.jwks()
+    keyring = services.require_accounts().keyring
+    assert keyring is not None  # this route is wired only with a key ring
+    document: dict[str, list[dict[str, str]]] = await keyring.jwks()
     return document

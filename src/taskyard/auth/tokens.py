@@ -52,12 +52,14 @@ def hash_refresh_token(value: str) -> str:
 
 
 class TokenService:
-    def __init__(self, settings: Settings, signer: AccessSigner | None = None) -> None:
+    def __init__(
+        self, settings: Settings, signer: AccessSigner | None = None, *, with_profile: bool = False
+    ) -> None:
         self._signer = signer or HmacSigner(settings.signing_key)
         self._access_ttl = timedelta(seconds=settings.access_token_ttl)
         self._refresh_ttl = timedelta(seconds=settings.refresh_token_ttl)
         # The split task service fills its copy of a brand-new person from these.
-        self._with_profile = settings.service == "auth"
+        self._with_profile = with_profile
 
     async def prepare(self) -> None:
         await self._signer.prepare()

@@ -1,12 +1,14 @@
 """Cached JSON responses for task reads.
 
-Keys always carry the caller: `<space>:resp:u:<id>:<version>:<request>` for a person's own views,
-where the request is its path and query string exactly as sent, so that the early answer
-(`cache/early.py`) can find a body before any route has parsed the request. The version lives in
-the identity store (Redis, or this process), comes with the identity check that runs anyway, and
-is bumped after every write to that person's tasks commits, before the write is answered: from
-then on no instance asks for the old key. Admin views share one generation counter in the
-backend, bumped likewise; they are cached only in a shared backend (Redis).
+Keys always carry the caller: `<space>:resp:u:<id>:<request>` for a person's own views, where the
+request is its path and query string exactly as sent, so that the early answer
+(`cache/early.py`) can find a body before any route has parsed the request. The body is stored
+with the version of the person's views it was made at, and its ETag. The version lives in the
+identity store (Redis, or this process), comes with the identity check that runs anyway, and is
+bumped after every write to that person's tasks commits, before the write is answered: from
+then on a body of an older version is never served, on any instance. Admin views share one
+generation counter in the backend, bumped likewise, which their keys name; they are cached only
+in a shared backend (Redis).
 
 In Redis the space is the server's current run (`KeySpace`): after a restart from a snapshot, or
 a failover to a lagging replica, no body or counter from before is ever read; and a body read
@@ -27,6 +29,7 @@ from starlette.types import Scope
 
 from taskyard.cache.backend import CacheBackend
 from taskyard.db import after_commit
+from taskyard.edge.etag import content_etag
 from taskyard.edge.metrics import CACHE_LOOKUPS
 from taskyard.identity import CacheVersion, IdentityStore, Principal
 from taskyard.redis_client import KeySpace
@@ -37,12 +40,53 @@ CACHE_HEADER = "X-Cache"
 
 @dataclass(frozen=True, slots=True)
 class CacheKey:
-    """Where a view's body is cached, and the version counter its name was made with (which
-    must outlive the body; None where counters live in this process)."""
+    """Where a view's body is cached; the version counter it goes by (which must outlive the
+    body; None where counters live in this process); the version a body must have been stored
+    at to be served (None: the name says it, as an admin view's generation does); and whether
+    this request has read the key already and found nothing it may serve."""
 
     name: str
     counter: str | None
     space: str
+    version: int | None = None
+    known_miss: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CachedBody:
+    body: bytes
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    """A body with an ETag of its own kind (a task's version and digest)."""
+
+    body: bytes
+    etag: str
+
+
+def pack(version: int | None, etag: str, body: bytes) -> bytes:
+    return f"{'-' if version is None else version} {etag}\n".encode() + body
+
+
+def unpack(value: bytes | None, version: int | None) -> CachedBody | None:
+    """The stored body and tag, if stored at `version` (any, when None)."""
+    if value is None:
+        return None
+    head, newline, body = value.partition(b"\n")
+    stored_version, _, etag = head.decode().partition(" ")
+    if not newline or (version is not None and stored_version != str(version)):
+        return None
+    return CachedBody(body, etag)
+
+
+_MISSED = "taskyard_cache_missed"
+
+
+def note_miss(scope: Scope, name: str) -> None:
+    """This request read `name` and found nothing to serve: the route won't read it again."""
+    scope.setdefault("state", {})[_MISSED] = name
 
 
 class ResponseCache:
@@ -76,19 +120,22 @@ class ResponseCache:
         return hashlib.sha256(canonical).hexdigest()[:32]
 
     @staticmethod
-    def user_key_parts(space: str, user_id: uuid.UUID, scope: Scope) -> tuple[str, str]:
-        """A person's key for this request, around the cache version that goes between."""
-        return f"{space}:resp:u:{user_id}:", f":{ResponseCache.request_digest(scope)}"
+    def user_key(space: str, user_id: uuid.UUID, scope: Scope) -> str:
+        """Where a person's body for this request lives."""
+        return f"{space}:resp:u:{user_id}:{ResponseCache.request_digest(scope)}"
 
     def key_for_user(self, caller: Principal, scope: Scope) -> CacheKey | None:
         """The caller's own view of this request (their tasks, their stats, one of theirs)."""
         version: CacheVersion | None = caller.cache_version
         if not self.enabled or version is None:
             return None
-        before, after = self.user_key_parts(version.space, caller.user_id, scope)
-        name = f"{before}{version.number}{after}"
+        name = self.user_key(version.space, caller.user_id, scope)
         return CacheKey(
-            name, self.versions.version_key(caller.user_id, version.space), version.space
+            name,
+            self.versions.version_key(caller.user_id, version.space),
+            version.space,
+            version.number,
+            known_miss=scope.get("state", {}).get(_MISSED) == name,
         )
 
     def after_write(self, session: AsyncSession, people: set[uuid.UUID]) -> None:
@@ -140,34 +187,50 @@ class ResponseCache:
             self._admin_bump_owed = False
         return not self._admin_bump_owed
 
-    async def cached_body(self, key: CacheKey) -> bytes | None:
-        """The body stored under `key`, if the server that answered is still of its space."""
-        body = await self.backend.get(key.name)
-        if body is None or (self.backend.shared and not self.keys.holds(key.space)):
+    async def cached_body(self, key: CacheKey) -> CachedBody | None:
+        """The body stored under `key` at its version, if the server that answered is still of
+        its space."""
+        return self.read(key, await self.backend.get(key.name))
+
+    def read(self, key: CacheKey, value: bytes | None) -> CachedBody | None:
+        """What `value`, read from `key`'s name, serves (None: nothing)."""
+        if value is None or (self.backend.shared and not self.keys.holds(key.space)):
             return None
-        return body
+        return unpack(value, key.version)
 
     async def respond(
         self,
         view: str,
         key: CacheKey | None,
-        produce: Callable[[], Awaitable[BaseModel | bytes]],
+        produce: Callable[[], Awaitable[BaseModel | bytes | Tagged]],
     ) -> Response:
-        """The cached body when there is one (X-Cache: HIT), else produce, store and send it."""
+        """The cached body when there is one (X-Cache: HIT), else produce, store and send it;
+        with its ETag either way (stored beside the body, so nothing parses a body for it)."""
         if self._admin_bump_owed:  # Redis is back for the other instances too: pay at once
             await self._pay_admin_debt()
-        if key is not None:
-            body = await self.cached_body(key)
-            if body is not None:
+        if key is not None and not key.known_miss:
+            cached = await self.cached_body(key)
+            if cached is not None:
                 CACHE_LOOKUPS.labels(view=view, result="hit").inc()
-                return Response(body, media_type=JSON, headers={CACHE_HEADER: "HIT"})
+                return cached_response(cached, "HIT")
         CACHE_LOOKUPS.labels(view=view, result="miss").inc()
         produced = await produce()
-        body = (
-            produced
-            if isinstance(produced, bytes)
-            else produced.model_dump_json(by_alias=True).encode()
-        )
+        if isinstance(produced, Tagged):
+            made = CachedBody(produced.body, produced.etag)
+        else:
+            body = (
+                produced
+                if isinstance(produced, bytes)
+                else produced.model_dump_json(by_alias=True).encode()
+            )
+            made = CachedBody(body, content_etag(body))
         if key is not None:
-            await self.backend.set(key.name, body, self.ttl, counter=key.counter)
-        return Response(body, media_type=JSON, headers={CACHE_HEADER: "MISS"})
+            packed = pack(key.version, made.etag, made.body)
+            await self.backend.set(key.name, packed, self.ttl, counter=key.counter)
+        return cached_response(made, "MISS")
+
+
+def cached_response(cached: CachedBody, outcome: str) -> Response:
+    return Response(
+        cached.body, media_type=JSON, headers={CACHE_HEADER: outcome, "ETag": cached.etag}
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import (
     AsyncSession,
 )
 
+from taskyard.access_tokens import claims_in
 from taskyard.db.database import Database
 from taskyard.db.engines import is_outage
 from taskyard.edge.metrics import DB_READS
@@ -24,10 +25,26 @@ logger = get_logger("taskyard.db")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _remember_writer(request: Request) -> None:
+class WriterMemory(Protocol):
+    async def mark(self, user_id: str) -> None: ...
+
+    async def wrote_recently(self, user_id: str) -> bool: ...
+
+
+class RequestStorage(Protocol):
+    """What a request's session needs of the process's services (`app.state.services`)."""
+
+    @property
+    def database(self) -> Database: ...
+
+    @property
+    def recent_writers(self) -> WriterMemory: ...
+
+
+async def _remember_writer(request: Request, services: RequestStorage) -> None:
     user_id = getattr(request.state, "user_id", None)
     if user_id is not None:
-        await request.app.state.recent_writers.mark(user_id)
+        await services.recent_writers.mark(user_id)
 
 
 AfterCommit = Callable[[], Awaitable[object]]
@@ -52,34 +69,30 @@ async def commit(session: AsyncSession) -> None:
             logger.exception("after-commit step failed")
 
 
-async def _open_session(request: Request, database: Database) -> AsyncSession:
+async def _open_session(request: Request, services: RequestStorage) -> AsyncSession:
     """Writes and transactions go to the primary; safe reads to a replica when there is one,
     except for a caller who wrote a moment ago (read-your-writes)."""
+    database = services.database
     if request.method not in SAFE_METHODS:
         return database.session(write=True)
     if not database.replicas:
         return database.session(write=False)
-    user_id = await _caller_id(request)
-    if user_id is not None and await request.app.state.recent_writers.wrote_recently(user_id):
+    claims = claims_in(request.scope)
+    user_id = None if claims is None else str(claims.user_id)
+    if user_id is not None and await services.recent_writers.wrote_recently(user_id):
         DB_READS.labels(target="primary_read_your_writes").inc()
         return database.session(write=False)
     return await database.replica_session()
 
 
-async def _caller_id(request: Request) -> str | None:
-    """Who calls, as the app wired it (`app.state.claims_of`): the database layer itself knows
-    nothing of tokens or identity."""
-    claims = await request.app.state.claims_of(request.scope)
-    return None if claims is None else str(claims.user_id)
-
-
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: commit when the handler succeeds, roll back when it fails.
     A database that can't be reached makes the request a 503, logged once per outage."""
-    database: Database = request.app.state.database
-    session = await _open_session(request, database)
+    services: RequestStorage = request.app.state.services
+    database = services.database
+    session = await _open_session(request, services)
     if request.method not in SAFE_METHODS and database.replicas:
-        after_commit(session, lambda: _remember_writer(request))
+        after_commit(session, lambda: _remember_writer(request, services))
     try:
         try:
             yield session

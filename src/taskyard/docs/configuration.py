@@ -11,22 +11,16 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from taskyard.config import DEFAULT_WEB_DIR, Settings
+from taskyard.config import DEFAULT_WEB_DIR, SETTING_GROUPS, Settings, setting_group
 
-# Read by a command rather than by `Settings`.
-COMMAND_VARIABLES = [
-    ("TASKYARD_ADMIN_PASSWORD", "none", "read by `create-admin` when `--password` is not given"),
-]
 HEADER = """# Configuration
 
 Generated from `src/taskyard/config.py` (`make docs`); edit the descriptions there.
 
 Every setting is an environment variable with the `TASKYARD_` prefix; a `.env` file in the
 working directory is read too. `taskyard COMMAND --help` lists the ones each command reads.
-
-| Variable | Default | What it does |
-| --- | --- | --- |
 """
+TABLE = "| Variable | Default | What it does |\n| --- | --- | --- |\n"
 
 
 def _default(name: str, field: FieldInfo) -> str:
@@ -47,13 +41,25 @@ def _cell(text: str) -> str:
 
 
 def render() -> str:
-    rows = [
-        f"| `TASKYARD_{name.upper()}` | {_default(name, field)} | "
-        f"{_cell(field.description or '')} |"
-        for name, field in Settings.model_fields.items()
+    from taskyard.cli import COMMANDS  # the commands' own variables, and who reads what
+
+    sections = [HEADER]
+    for group, (title, _starts) in SETTING_GROUPS.items():
+        readers = ", ".join(f"`{c.name}`" for c in COMMANDS if group in c.reads)
+        rows = [
+            f"| `TASKYARD_{name.upper()}` | {_default(name, field)} | "
+            f"{_cell(field.description or '')} |"
+            for name, field in Settings.model_fields.items()
+            if setting_group(name) == group
+        ]
+        sections.append(f"## {title}\n\nRead by {readers}.\n\n" + TABLE + "\n".join(rows) + "\n")
+    own = [
+        f"| `{name}` | none | read by `{command.name}`: {text} |"
+        for command in COMMANDS
+        for name, text in command.variables.items()
     ]
-    rows += [f"| `{name}` | {default} | {text} |" for name, default, text in COMMAND_VARIABLES]
-    return HEADER + "\n".join(rows) + "\n"
+    sections.append("## Read by one command\n\n" + TABLE + "\n".join(own) + "\n")
+    return "\n".join(sections)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,10 @@ of the same body carry different tags, as strong validators must.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-from collections.abc import Callable, Sequence
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from taskyard.edge.asgi import HttpMiddleware
 
@@ -28,64 +26,73 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return etag in candidates
 
 
-# A route's own kind of tag (a task's version) for a body, given as sent before compression;
-# None leaves the body to the default content hash.
-Tagger = Callable[[Scope, bytes], str | None]
+def content_etag(body: bytes) -> str:
+    """The default strong tag: a digest of the exact bytes."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _encoded(tag: str, start: Message) -> str:
+    """Strong tags name exact bytes: a compressed copy's differs from the plain one's."""
+    gzipped = Headers(raw=start.get("headers", [])).get("content-encoding") == "gzip"
+    return tag[:-1] + '-gzip"' if gzipped and tag.endswith('"') else tag
 
 
 class ETagMiddleware(HttpMiddleware):
-    def __init__(self, app: ASGIApp, taggers: Sequence[Tagger] = ()) -> None:
-        super().__init__(app)
-        self.taggers = taggers
+    """A response that brings its own tag (the response cache stores one beside each body) is
+    streamed through, checked against If-None-Match; any other is buffered and tagged with a
+    digest of its bytes."""
 
     def applies_to(self, scope: Scope) -> bool:
         return scope["method"] in {"GET", "HEAD"}
 
-    def _tag(self, scope: Scope, start: Message, body: bytes) -> str:
-        for tagger in self.taggers:
-            gzipped = Headers(raw=start.get("headers", [])).get("content-encoding") == "gzip"
-            tag = tagger(scope, gzip.decompress(body) if gzipped else body)
-            if tag is not None:
-                # Strong tags name exact bytes: the compressed copy's differs from the plain one.
-                return tag[:-1] + '-gzip"' if gzipped else tag
-        return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start: Message | None = None
+        if_none_match = Headers(scope=scope).get("if-none-match")
+        start: Message | None = None  # held while the body is buffered for its digest
         chunks: list[bytes] = []
-        passthrough = False
+        forward = True  # False once a 304 went out: the body goes nowhere
 
-        async def buffering_send(message: Message) -> None:
-            nonlocal start, passthrough
-            if passthrough:
-                await send(message)
-                return
+        async def tagging_send(message: Message) -> None:
+            nonlocal start, forward
             if message["type"] == "http.response.start":
-                headers = Headers(raw=message.get("headers", []))
-                if message["status"] != 200 or _ETAG.decode() in headers:
-                    passthrough = True
+                given = Headers(raw=message.get("headers", [])).get(_ETAG.decode())
+                if message["status"] != 200:
                     await send(message)
-                    return
-                start = message
+                elif given is None:
+                    start = message
+                else:
+                    tagged = _with_tag(message, _encoded(given, message))
+                    forward = not _fresh(if_none_match, _encoded(given, message))
+                    await (send(tagged) if forward else _not_modified(tagged, send))
+                return
+            if start is None:
+                if forward:
+                    await send(message)
                 return
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            assert start is not None
-            await self._finish(
-                scope, start, self._tag(scope, start, body := b"".join(chunks)), body, send
-            )
+            body = b"".join(chunks)
+            etag = content_etag(body)
+            tagged = _with_tag(start, etag)
+            if _fresh(if_none_match, etag):
+                await _not_modified(tagged, send)
+                return
+            await send(tagged)
+            await send({"type": "http.response.body", "body": body})
 
-        await self.app(scope, receive, buffering_send)
+        await self.app(scope, receive, tagging_send)
 
-    @staticmethod
-    async def _finish(scope: Scope, start: Message, etag: str, body: bytes, send: Send) -> None:
-        headers = [*start.get("headers", []), (_ETAG, etag.encode())]
-        if_none_match = Headers(scope=scope).get("if-none-match")
-        if if_none_match is not None and _matches(if_none_match, etag):
-            kept = [(k, v) for k, v in headers if k.lower() not in _DROPPED_ON_304]
-            await send({"type": "http.response.start", "status": 304, "headers": kept})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await send({**start, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+
+def _fresh(if_none_match: str | None, etag: str) -> bool:
+    return if_none_match is not None and _matches(if_none_match, etag)
+
+
+def _with_tag(start: Message, etag: str) -> Message:
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != _ETAG]
+    return {**start, "headers": [*headers, (_ETAG, etag.encode())]}
+
+
+async def _not_modified(start: Message, send: Send) -> None:
+    kept = [(k, v) for k, v in start.get("headers", []) if k.lower() not in _DROPPED_ON_304]
+    await send({"type": "http.response.start", "status": 304, "headers": kept})
+    await send({"type": "http.response.body", "body": b""})

@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -22,10 +22,11 @@ from limits.aio.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskyard.access_tokens import AccessClaims, ClaimsOf
+from taskyard.access_tokens import AccessClaims, claims_in
 from taskyard.config import Settings
 from taskyard.edge.asgi import HttpMiddleware, on_response_start
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
@@ -82,10 +83,8 @@ def _storage(settings: Settings) -> Storage:
 # A sliding-window counter (as the `limits` library and Cloudflare count): one counter for this
 # window of time and one for the last, the last weighted by how much of it still overlaps the
 # window that ends now. Constant cost and two small keys, whatever the limit. A refused request
-# is not counted. Then any other keys the request will need (the caller's identity state), and
-# one key named after the last of those (a cached body, by the caller's cache version): one
-# round trip to Redis.
-_SLIDING_WINDOW_AND_LOOKUPS = """
+# is not counted.
+_SLIDING_WINDOW = """
 local limit, period, elapsed = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -95,13 +94,7 @@ if previous * (period - elapsed) / period + current + 1 <= limit then
   if current == 1 then redis.call('EXPIRE', KEYS[1], 2 * period) end
   allowed = 1
 end
-local lookups = {}
-if #KEYS > 2 then lookups = redis.call('MGET', unpack(KEYS, 3)) end
-local followed = false
-if ARGV[4] and #lookups > 0 then
-  followed = redis.call('GET', ARGV[4] .. (lookups[#lookups] or '0') .. ARGV[5])
-end
-return {allowed, current, previous, lookups, followed}
+return {allowed, current, previous}
 """
 
 
@@ -126,51 +119,48 @@ def sliding_window_decision(
 
 
 @dataclass(frozen=True, slots=True)
-class Lookups:
-    """What a request will read from Redis after the limiter, read in the limiter's call:
-    `keys`, then the key made of `then`'s two parts around the last key's value ('0' if unset)."""
+class _Count:
+    """One count against a limit, as sent: enough to read its reply."""
 
-    keys: Sequence[str] = ()
-    then: tuple[str, str] | None = None
+    item: RateLimitItem
+    keys: list[str]
+    args: list[str | int]
+    elapsed: float
 
-
-@dataclass(frozen=True, slots=True)
-class LookedUp:
-    values: list[bytes | None]
-    followed: bytes | None
-
-
-class ReadAhead(Protocol):
-    """Plans what a request will read, and keeps what was read for the layers after."""
-
-    def plan(self, scope: Scope, claims: AccessClaims) -> Lookups: ...
-
-    def keep(self, scope: Scope, found: LookedUp) -> None: ...
+    def decision(self, reply: Sequence[int]) -> Decision:
+        allowed, current, previous = reply
+        period = self.item.get_expiry()
+        return sliding_window_decision(
+            bool(allowed), self.item.amount, period, self.elapsed, int(current), int(previous)
+        )
 
 
 class RedisSlidingWindow:
-    """The sliding-window limiter in one Lua call, which also reads the keys a request will
-    need next, so that the limiter and the identity check share a round trip."""
+    """The sliding-window limiter in one Lua call: sent alone, or in the request's round trip."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
-        self.script = redis.register_script(_SLIDING_WINDOW_AND_LOOKUPS)
+        self.script = redis.register_script(_SLIDING_WINDOW)
         self.prefix = f"{prefix}:swc"
 
-    async def hit(
-        self, item: RateLimitItem, name: str, key: str, lookups: Lookups
-    ) -> tuple[Decision, LookedUp]:
+    def count(self, item: RateLimitItem, name: str, key: str) -> _Count:
         period = item.get_expiry()
-        now = time.time()
-        window, elapsed = divmod(now, period)
+        window, elapsed = divmod(time.time(), period)
         counter = f"{self.prefix}:{name}:{item.amount}:{period}:{key}"
-        allowed, current, previous, values, followed = await self.script(
-            keys=[f"{counter}:{int(window)}", f"{counter}:{int(window) - 1}", *lookups.keys],
-            args=[item.amount, period, repr(elapsed), *(lookups.then or ())],
+        return _Count(
+            item,
+            [f"{counter}:{int(window)}", f"{counter}:{int(window) - 1}"],
+            [item.amount, period, repr(elapsed)],
+            elapsed,
         )
-        decision = sliding_window_decision(
-            bool(allowed), item.amount, period, elapsed, int(current), int(previous)
-        )
-        return decision, LookedUp(list(values), followed)
+
+    async def hit(self, item: RateLimitItem, name: str, key: str) -> Decision:
+        count = self.count(item, name, key)
+        return count.decision(await self.script(keys=count.keys, args=count.args))
+
+    def queue(self, pipeline: Pipeline, count: _Count) -> None:
+        """The count in a pipeline, by the script's digest: a server that doesn't have the
+        script yet answers NOSCRIPT, and the limiter then sends it alone (which loads it)."""
+        pipeline.evalsha(self.script.sha, len(count.keys), *count.keys, *count.args)
 
 
 class RateLimitService:
@@ -200,33 +190,25 @@ class RateLimitService:
 
     async def check(self, name: LimitName, key: str) -> Decision | None:
         """Count one request against a limit; None when the counter store is unreachable."""
-        decision, _found = await self.check_and_read(name, key, Lookups())
-        return decision
-
-    async def check_and_read(
-        self, name: LimitName, key: str, lookups: Lookups
-    ) -> tuple[Decision | None, LookedUp | None]:
-        """`check`, also reading `lookups` from Redis in the same round trip when it can
-        (what it found, else None)."""
         if self.guard.should_skip():
             RATE_LIMIT_BACKEND_ERRORS.inc()
-            return None, None
+            return None
         item = self.items[name]
         try:
             if self.window is not None:
-                decision, found = await self.window.hit(item, name, key, lookups)
+                decision = await self.window.hit(item, name, key)
                 self.guard.record_success()
-                return decision, found if lookups.keys else None
+                return decision
             assert self.limiter is not None  # built whenever there is no Lua window
             allowed = await self.limiter.hit(item, name, key)
             stats = await self.limiter.get_window_stats(item, name, key)
         except Exception as error:  # any storage failure: serve the request anyway
             RATE_LIMIT_BACKEND_ERRORS.inc()
             self.guard.record_failure("rate_limit", error)
-            return None, None
+            return None
         self.guard.record_success()
         reset_after = max(1, math.ceil(stats.reset_time - time.time()))
-        return Decision(allowed, item.amount, stats.remaining, reset_after), None
+        return Decision(allowed, item.amount, stats.remaining, reset_after)
 
     async def enforce(self, name: LimitName, key: str) -> None:
         """Count one request, and refuse it (429) once the budget is spent."""
@@ -236,41 +218,68 @@ class RateLimitService:
             raise decision.refusal()
 
 
+def limited(scope: Scope) -> bool:
+    """Whether the general limits count this request (the auth paths count their own)."""
+    if scope["method"] == "POST" and scope["path"] in AUTH_PATHS:
+        return False
+    return not scope["path"].startswith(EXEMPT_PREFIXES)
+
+
+def _limit_for(scope: Scope) -> tuple[LimitName, str]:
+    """The limit and its key: per person with a good token, else per address."""
+    claims = claims_in(scope)
+    if claims is None:  # an invalid token is just an anonymous caller
+        client = scope.get("client")
+        return "anonymous", client[0] if client else "unknown"
+    return ("admin" if claims.role == "admin" else "user"), str(claims.user_id)
+
+
+_DECIDED = "taskyard_rate_limit_decision"
+
+
+class RateLimitRoundTrip:
+    """The limiter's count as a part of the request's one Redis round trip (`RoundTripPart`)."""
+
+    def __init__(self, service: RateLimitService) -> None:
+        self.service = service
+
+    def queue(self, scope: Scope, claims: AccessClaims, pipeline: Pipeline) -> int:
+        window = self.service.window
+        if window is None or not limited(scope):
+            return 0
+        name, key = _limit_for(scope)
+        count = window.count(self.service.items[name], name, key)
+        window.queue(pipeline, count)
+        scope.setdefault("state", {})[_DECIDED] = count
+        return 1
+
+    def keep(self, scope: Scope, replies: Sequence[Any]) -> None:
+        state = scope["state"]
+        (reply,) = replies
+        if isinstance(reply, Exception):  # NOSCRIPT, most likely: the middleware counts alone
+            del state[_DECIDED]
+            return
+        self.service.guard.record_success()
+        state[_DECIDED] = state[_DECIDED].decision(reply)
+
+
 class RateLimitMiddleware(HttpMiddleware):
-    def __init__(
-        self,
-        app: ASGIApp,
-        service: RateLimitService,
-        claims_of: ClaimsOf,
-        read_ahead: ReadAhead | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, service: RateLimitService) -> None:
         super().__init__(app)
         self.service = service
-        self.claims_of = claims_of
-        self.read_ahead = read_ahead
-
-    async def _limit_for(self, scope: Scope) -> tuple[LimitName, str, Lookups]:
-        """The limit, its key, and what to read alongside."""
-        client = scope.get("client")
-        ip = client[0] if client else "unknown"
-        # An invalid token is just an anonymous caller.
-        claims = await self.claims_of(scope)
-        if claims is None:
-            return "anonymous", ip, Lookups()
-        name: LimitName = "admin" if claims.role == "admin" else "user"
-        lookups = self.read_ahead.plan(scope, claims) if self.read_ahead else Lookups()
-        return name, str(claims.user_id), lookups
 
     def applies_to(self, scope: Scope) -> bool:
-        if scope["method"] == "POST" and scope["path"] in AUTH_PATHS:
-            return False
-        return not scope["path"].startswith(EXEMPT_PREFIXES)
+        return limited(scope)
+
+    async def _decide(self, scope: Scope, name: LimitName, key: str) -> Decision | None:
+        decided = scope.get("state", {}).get(_DECIDED)
+        if isinstance(decided, Decision):  # counted in the request's round trip
+            return decided
+        return await self.service.check(name, key)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        name, key, lookups = await self._limit_for(scope)
-        decision, found = await self.service.check_and_read(name, key, lookups)
-        if found is not None and self.read_ahead is not None:
-            self.read_ahead.keep(scope, found)
+        name, key = _limit_for(scope)
+        decision = await self._decide(scope, name, key)
         if decision is None:
             await self.app(scope, receive, send)
             return

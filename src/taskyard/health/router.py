@@ -9,6 +9,7 @@ from taskyard.db import utc_now
 from taskyard.edge.metrics import metrics_response
 from taskyard.health.service import check_readiness
 from taskyard.schemas import format_timestamp
+from taskyard.services import ServicesDep
 
 router = APIRouter(prefix="/health", tags=["health"])
 metrics_router = APIRouter()
@@ -31,9 +32,9 @@ async def live() -> dict[str, Any]:
 @router.get(
     "/ready", responses={503: {"description": "A required component is down (see components)"}}
 )
-async def ready(request: Request) -> JSONResponse:
+async def ready(services: ServicesDep) -> JSONResponse:
     """200 while every required component is up (status "ready" or "degraded"), else 503."""
-    readiness = await check_readiness(request.app.state)
+    readiness = await check_readiness(services)
     return JSONResponse(
         {
             "success": readiness.code == 200,
@@ -46,8 +47,8 @@ async def ready(request: Request) -> JSONResponse:
 
 
 @metrics_router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request, services: ServicesDep) -> Response:
     """Prometheus' view of this instance; readiness is checked first, so `taskyard_ready` says
     what it was at this scrape (the availability SLI of deploy/compose/prometheus)."""
-    await check_readiness(request.app.state)
+    await check_readiness(services)
     return metrics_response(request)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from redis.asyncio import Redis
 
@@ -13,6 +12,7 @@ from taskyard.db import Database
 from taskyard.edge.metrics import INSTANCE_READY
 from taskyard.jobs.broker import Broker
 from taskyard.redis_client import BackendGuard
+from taskyard.services import Services
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -79,18 +79,20 @@ class Readiness:
     code: int  # 200 or 503
 
 
-async def check_readiness(state: Any) -> Readiness:
-    """Every component of this instance (its `app.state`), and the verdict. Each check also sets
+async def check_readiness(services: Services) -> Readiness:
+    """Every component of this instance (its services), and the verdict. Each check also sets
     the readiness gauge, so each scrape of /metrics samples availability."""
-    components: dict[str, ComponentState] = {"database": await check_database(state.database)}
-    if state.redis is not None:
-        components["redis"] = await check_redis(state.redis)
-    if state.broker is not None:
-        components["broker"] = await check_broker(state.broker)
-    if state.settings.rate_limit_enabled:
+    components: dict[str, ComponentState] = {"database": await check_database(services.database)}
+    if services.redis is not None:
+        components["redis"] = await check_redis(services.redis)
+    if services.broker is not None:
+        components["broker"] = await check_broker(services.broker)
+    if services.verifier.fetches_keys:  # no token can be checked without them
+        components["keySet"] = await _probe(services.verifier.warm, required=True)
+    if services.settings.rate_limit_enabled:
         components["rateLimiter"] = rate_limiter_state(
-            state.redis_guard,
-            shared=state.redis is not None,
+            services.redis_guard,
+            shared=services.redis is not None,
             store_down=components.get("redis", ComponentState("up", False)).status == "down",
         )
     status, code = overall(components)

@@ -5,18 +5,19 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from taskyard.access_tokens import claims_in
 from taskyard.db import DbSession
 from taskyard.errors import ValidationFailed
 from taskyard.idempotency.repository import IdempotencyRepository
 from taskyard.idempotency.service import Idempotency
-from taskyard.identity import claims_of
+from taskyard.services import ServicesDep
 
 # What clients send in practice (UUIDs, ULIDs, random tokens): printable ASCII, no spaces.
 KEY_PATTERN = re.compile(r"^[!-~]{1,255}$")
 
 
-async def _scope(request: Request) -> str:
-    claims = await claims_of(request.scope, request.app.state.verifier)
+def _scope(request: Request) -> str:
+    claims = claims_in(request.scope)
     if claims is not None:
         return f"user:{claims.user_id}"
     return f"address:{request.client.host if request.client else 'unknown'}"
@@ -24,6 +25,7 @@ async def _scope(request: Request) -> str:
 
 async def get_idempotency(
     request: Request,
+    services: ServicesDep,
     session: DbSession,
     key: Annotated[
         str | None,
@@ -41,8 +43,8 @@ async def get_idempotency(
         )
     return Idempotency(
         repository=IdempotencyRepository(session),
-        seal=request.app.state.response_seal,
-        scope=await _scope(request),
+        seal=services.response_seal,
+        scope=_scope(request),
         key=key,
         method=request.method,
         path=request.url.path,

@@ -8,6 +8,7 @@ from taskyard.identity.authenticator import (
     Authenticator,
     SessionRevoked,
 )
+from taskyard.identity.caller import Caller, CallerMiddleware, RoundTrip, bearer_token, caller_of
 from taskyard.identity.denylist import InProcessDenylist, RedisDenylist, TokenDenylist
 from taskyard.identity.store import (
     AccountState,
@@ -22,11 +23,6 @@ from taskyard.identity.store import (
     RedisIdentityStore,
     Viewer,
     Voucher,
-    bearer_token,
-    claims_of,
-    prefetched,
-    remember_prefetched,
-    require_claims,
     stamp_of,
 )
 
@@ -36,6 +32,8 @@ __all__ = [
     "AccountStates",
     "Authenticator",
     "CacheVersion",
+    "Caller",
+    "CallerMiddleware",
     "IdentityStore",
     "InProcessDenylist",
     "InProcessIdentityStore",
@@ -46,14 +44,12 @@ __all__ = [
     "Principal",
     "RedisDenylist",
     "RedisIdentityStore",
+    "RoundTrip",
     "SessionRevoked",
     "TokenDenylist",
     "Viewer",
     "Voucher",
     "bearer_token",
-    "claims_of",
-    "prefetched",
-    "remember_prefetched",
-    "require_claims",
+    "caller_of",
     "stamp_of",
 ]

@@ -15,7 +15,6 @@ from taskyard.identity.store import (
     CacheVersion,
     IdentityStore,
     KnownState,
-    Prefetched,
     Principal,
 )
 
@@ -46,11 +45,10 @@ class Authenticator:
         self,
         claims: AccessClaims,
         accounts: AccountStates,
-        prefetched: Prefetched | None = None,
+        known: KnownState | None,
     ) -> Principal:
         """The caller behind verified claims, checked against what the identity store knows
-        (`prefetched`: its values, already read) and, for whatever it doesn't, the database."""
-        known = await self.identity.lookup(claims, prefetched)
+        (`known`, as the caller layer read it) and, for whatever it doesn't, the database."""
         if await self._revoked(claims, known):
             raise SessionRevoked()
         role = known.role if known else None

@@ -10,26 +10,26 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from taskyard.db import DbSession
 from taskyard.errors import Forbidden
-from taskyard.identity.authenticator import Authenticator
+from taskyard.identity.caller import caller_of
 from taskyard.identity.roles import Role
-from taskyard.identity.store import Principal, prefetched, require_claims
+from taskyard.identity.store import Principal
+from taskyard.services import ServicesDep
 
 _bearer = HTTPBearer(auto_error=False, description="The `token` from login, register or refresh")
 
 
 async def get_principal(
     request: Request,
+    services: ServicesDep,
     session: DbSession,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, resolved from the token verified once for this request (`_credentials` only
-    puts the bearer scheme in the OpenAPI document). Accounts are read, when the identity store
-    doesn't know them, from whatever the app wired as `account_states`."""
-    state = request.app.state
-    claims = await require_claims(request.scope, state.verifier)
-    authenticator: Authenticator = state.authenticator
-    principal = await authenticator.authenticate(
-        claims, state.account_states(session), prefetched(request.scope)
+    """The caller, as the caller layer found them; when the identity store alone could not vouch
+    for them, checked against the accounts (`account_states`, as the app wired them).
+    `_credentials` only puts the bearer scheme in the OpenAPI document."""
+    caller = caller_of(request.scope)
+    principal = caller.principal or await services.authenticator.authenticate(
+        caller.require_claims(), services.account_states(session), caller.known
     )
     request.state.user_id = str(principal.user_id)  # for the access log line
     return principal

@@ -1,6 +1,7 @@
 """Who the caller is, resolved once per request, without the database when it can be helped.
 
-The token is verified once per request (`claims_of`), and whatever needs the caller reads that.
+The token is verified once per request (`identity/caller.py`), and whatever needs the caller
+reads that.
 The state a request must check (the account's role and active flag, whether the login session is
 still open, whether the token was revoked) and the caller's cache version come from an
 `IdentityStore`: Redis when configured (every instance shares it), else this process's memory.
@@ -29,12 +30,10 @@ from cachetools import TLRUCache
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
-from starlette.types import Scope
 
-from taskyard.access_tokens import AccessClaims, TokenVerifier
+from taskyard.access_tokens import AccessClaims
 from taskyard.cache.backend import COUNTER_TTL_SECONDS, expires_after_ttl
 from taskyard.edge.metrics import REDIS_ERRORS
-from taskyard.errors import AppError, Unauthorized
 from taskyard.identity.denylist import RedisDenylist
 from taskyard.identity.roles import Role
 from taskyard.redis_client import BackendGuard, KeySpace
@@ -44,8 +43,6 @@ STATE_TTL_SECONDS = 300
 # Longer than any request takes between reading the database and remembering what it read.
 TOMBSTONE_TTL_SECONDS = 60
 MAX_IN_PROCESS_ENTRIES = 100_000
-_CLAIMS = "taskyard_claims"
-_PREFETCHED = "taskyard_identity_values"
 _GONE = b"-"
 
 
@@ -117,53 +114,6 @@ class Viewer(Protocol):
 
     @property
     def is_admin(self) -> bool: ...
-
-
-def bearer_token(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() or None if scheme.lower() == "bearer" else None
-    return None
-
-
-async def _verified(scope: Scope, verifier: TokenVerifier) -> AccessClaims | AppError | None:
-    state = scope.setdefault("state", {})
-    if _CLAIMS not in state:
-        token = bearer_token(scope)
-        try:
-            state[_CLAIMS] = await verifier.verify(token) if token else None
-        except AppError as error:
-            state[_CLAIMS] = error
-    outcome: AccessClaims | AppError | None = state[_CLAIMS]
-    return outcome
-
-
-async def claims_of(scope: Scope, verifier: TokenVerifier) -> AccessClaims | None:
-    """The request's verified token claims, or None (no token, or not a valid one).
-    Verified once per request; the limiter, the database routing and the auth check share it."""
-    outcome = await _verified(scope, verifier)
-    return outcome if isinstance(outcome, AccessClaims) else None
-
-
-async def require_claims(scope: Scope, verifier: TokenVerifier) -> AccessClaims:
-    """The claims, or the 401 that says why there are none (missing, invalid, expired)."""
-    outcome = await _verified(scope, verifier)
-    if outcome is None:
-        raise Unauthorized("Not authorized, no token")
-    if isinstance(outcome, AppError):
-        raise outcome
-    return outcome
-
-
-def remember_prefetched(scope: Scope, found: Prefetched) -> None:
-    """Identity values read early (with the rate limiter's round trip), for the auth check."""
-    scope.setdefault("state", {})[_PREFETCHED] = found
-
-
-def prefetched(scope: Scope) -> Prefetched | None:
-    found: Prefetched | None = scope.get("state", {}).get(_PREFETCHED)
-    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from taskyard.ops.repository import PrometheusMetrics
 from taskyard.ops.service import ClusterMetrics
+from taskyard.services import ServicesDep
 
 
-def get_cluster_metrics(request: Request) -> ClusterMetrics:
-    client = request.app.state.prometheus
+def get_cluster_metrics(services: ServicesDep) -> ClusterMetrics:
+    client = services.prometheus
     return ClusterMetrics(PrometheusMetrics(client) if client is not None else None)
 
 

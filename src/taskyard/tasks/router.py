@@ -8,6 +8,7 @@ from pydantic_core import to_json
 from starlette.convertors import Convertor, register_url_convertor
 
 from taskyard.cache.dependencies import ResponseCacheDep
+from taskyard.cache.service import Tagged
 from taskyard.errors import documented_errors
 from taskyard.idempotency.dependencies import IdempotencyDep
 from taskyard.identity.dependencies import AdminPrincipal, CurrentPrincipal
@@ -23,6 +24,7 @@ from taskyard.tasks.schemas import (
     TaskUpdate,
     list_row_json,
     task_body,
+    task_etag,
 )
 from taskyard.tasks.service import TaskPage
 
@@ -120,8 +122,10 @@ async def get_task(
     cache: ResponseCacheDep,
     request: Request,
 ) -> Response:
-    async def produce() -> bytes:
-        return task_body(await service.get(task_id, user))
+    async def produce() -> Tagged:
+        task = await service.get(task_id, user)
+        body = task_body(task)
+        return Tagged(body, task_etag(task.version, body))
 
     # Owners see their own task through their own key; admins viewing anyone's go by admin key.
     key = (
@@ -129,7 +133,7 @@ async def get_task(
         if not user.is_admin
         else await cache.key_for_admin(f"task:{task_id}")
     )
-    return await cache.respond("task", key, produce)  # its ETag: tasks.schemas.task_etag_of
+    return await cache.respond("task", key, produce)
 
 
 @router.post(

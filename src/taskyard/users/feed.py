@@ -1,5 +1,5 @@
 """Account changes told to the services that keep a copy of people (split mode's task service).
-The monolith reads the one `users` table, so it tells nobody."""
+The monolith reads the one `users` table, so it tells nobody (the wiring picks which feed)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,3 @@ class EventFeed:
                 "until": format_timestamp(until),
             }
             self.events.emit(SESSIONS_REVOKED, payload)
-
-
-def feed_for(service: str, events: EventPublisher) -> AccountFeed:
-    return EventFeed(events) if service == "auth" else SilentFeed()
