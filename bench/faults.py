@@ -39,7 +39,13 @@ from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
-from private_servers import PrivatePostgres, PrivateProcess, PrivateRabbitMQ, PrivateRedis
+from private_servers import (
+    PrivatePostgres,
+    PrivateProcess,
+    PrivateRabbitMQ,
+    PrivateRedis,
+    wait_until_async,
+)
 from run import REPO, TASKYARD, _free_port, save_results
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -67,19 +73,6 @@ def postgres_settings() -> dict[str, str]:
     if STATEMENT_STATISTICS:  # where the database's time goes, for the soak's profile
         settings["shared_preload_libraries"] = "pg_stat_statements"
     return settings
-
-
-async def wait_until(probe: Any, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            if await probe():
-                return
-        except Exception:  # noqa: S110 - not up yet
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"never happened: {what}")
-        await asyncio.sleep(0.2)
 
 
 async def tcp_open(port: int) -> bool:
@@ -269,16 +262,20 @@ async def inject(stack: Stack, fault: str, window: float) -> tuple[float, float]
         await asyncio.sleep(window)  # nginx sends the traffic to the other instances meanwhile
     elif fault == "redis":
         stack.redis.kill()
-        await wait_until(lambda: tcp_closed(stack.redis_port), 10, "Redis down")
+        await wait_until_async(lambda: tcp_closed(stack.redis_port), within=10, what="Redis down")
         await asyncio.sleep(window)
         stack.redis.launch()
-        await wait_until(lambda: tcp_open(stack.redis_port), 20, "Redis back")
+        await wait_until_async(lambda: tcp_open(stack.redis_port), within=20, what="Redis back")
     elif fault == "rabbitmq":
         stack.rabbitmq.kill()
-        await wait_until(lambda: tcp_closed(stack.rabbitmq_port), 10, "RabbitMQ down")
+        await wait_until_async(
+            lambda: tcp_closed(stack.rabbitmq_port), within=10, what="RabbitMQ down"
+        )
         await asyncio.sleep(window)
         stack.rabbitmq.launch()
-        await wait_until(lambda: tcp_open(stack.rabbitmq_port), 60, "RabbitMQ back")
+        await wait_until_async(
+            lambda: tcp_open(stack.rabbitmq_port), within=60, what="RabbitMQ back"
+        )
     elif fault == "postgresql-restart":
         await asyncio.to_thread(stack.postgres.restart)
     elif fault == "postgresql-stop":
@@ -367,7 +364,9 @@ async def verify(stack: Stack, ledger: Ledger, sink: MailSink) -> dict[str, Any]
         return mailed and await undelivered() == 0
 
     try:
-        await wait_until(drained, 120, "the outbox drained and every welcome mail arrived")
+        await wait_until_async(
+            drained, within=120, what="the outbox drained and every welcome mail arrived"
+        )
         outbox_left = 0
     except RuntimeError:
         outbox_left = await undelivered()
@@ -485,12 +484,14 @@ async def running_stack(
                 ]
             )
             stack.database_link.start()
-            await wait_until(lambda: tcp_open(link_port), 20, "the database link up")
+            await wait_until_async(
+                lambda: tcp_open(link_port), within=20, what="the database link up"
+            )
         stack.database_urls, replica_urls, database_variables = service_databases(stack, link_port)
         stack.redis.launch()
         stack.rabbitmq.launch()
-        await wait_until(lambda: tcp_open(redis_port), 20, "Redis up")
-        await wait_until(lambda: tcp_open(rabbitmq_port), 90, "RabbitMQ up")
+        await wait_until_async(lambda: tcp_open(redis_port), within=20, what="Redis up")
+        await wait_until_async(lambda: tcp_open(rabbitmq_port), within=90, what="RabbitMQ up")
         stack.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("TASKYARD_")},
             "TASKYARD_BIN": TASKYARD,

@@ -16,14 +16,26 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar, cast
 
 import httpx
 import redis
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_delay,
+    stop_any,
+    wait_fixed,
+)
+from tenacity.stop import stop_base
 
 REPO = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 class MissingProgram(RuntimeError):
@@ -43,20 +55,63 @@ def program(name: str, *, hint: str) -> str:
     return found
 
 
+class _StopOnce(stop_base):
+    """Stops the retrying as soon as `gone()` holds (the server it waits for has exited)."""
+
+    def __init__(self, gone: Callable[[], bool]) -> None:
+        self.gone = gone
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.gone()
+
+
+def _not_yet(value: object) -> bool:
+    return value is None or value is False
+
+
+def _waiting(
+    within: float, what: str, gone: Callable[[], bool], explain: Callable[[], str], every: float
+) -> dict[str, Any]:
+    """What both waits retry on: a probe that answers None or False, or raises, is not there yet;
+    past `within`, or once `gone()`, it never will be."""
+
+    def never(state: RetryCallState) -> NoReturn:
+        failed = state.outcome.exception() if state.outcome is not None else None
+        last = f" (last: {failed!r})" if failed is not None else ""
+        raise TimeoutError(f"never happened: {what}{last}\n{explain()}")
+
+    return {
+        "retry": retry_if_result(_not_yet) | retry_if_exception_type(Exception),
+        "wait": wait_fixed(every),
+        "stop": stop_any(stop_after_delay(within), _StopOnce(gone)),
+        "retry_error_callback": never,
+    }
+
+
 def wait_until(
-    ready: Callable[[], bool],
+    probe: Callable[[], T | None],
     *,
     within: float,
     what: str,
     gone: Callable[[], bool] = lambda: False,
     explain: Callable[[], str] = lambda: "",
-) -> None:
-    """Until `ready()` holds; fails with `explain()` past `within`, or at once when `gone()`."""
-    deadline = time.monotonic() + within
-    while not ready():
-        if gone() or time.monotonic() > deadline:
-            raise RuntimeError(f"never happened: {what}\n{explain()}")
-        time.sleep(0.05)
+    every: float = 0.05,
+) -> T:
+    """Asks `probe` again until it answers something (not None or False) and returns that."""
+    return cast(T, Retrying(**_waiting(within, what, gone, explain, every))(probe))
+
+
+async def wait_until_async(
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    within: float,
+    what: str,
+    gone: Callable[[], bool] = lambda: False,
+    explain: Callable[[], str] = lambda: "",
+    every: float = 0.05,
+) -> T:
+    """`wait_until` for a probe to await, without blocking the loop between tries."""
+    return cast(T, await AsyncRetrying(**_waiting(within, what, gone, explain, every))(probe))
 
 
 def answers_ok(url: str) -> bool:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from private_servers import wait_until_async
 
 from taskyard.app import create_app
 from taskyard.config import Settings
@@ -103,9 +103,13 @@ async def running_worker(settings: Any) -> AsyncIterator[Worker]:
 
 
 async def until(condition: Callable[[], bool], relay: Any = None, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
+    """Until `condition()` holds, draining `relay`'s outbox between looks."""
+
+    async def met() -> bool:
+        if condition():
+            return True
         if relay is not None:
             await relay.drain_once()
-        await asyncio.sleep(0.05)
+        return False
+
+    await wait_until_async(met, within=within, what="the condition")

@@ -9,13 +9,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from private_servers import wait_until, wait_until_async
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -150,13 +150,6 @@ def settings_for(pair: ReplicaPair, **overrides: Any) -> Any:
     )
 
 
-def wait_until(condition: Any, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
-
-
 def replica_sessions(pair: ReplicaPair) -> list[str]:
     rows = query(
         pair.url(pair.replica_port),
@@ -184,7 +177,9 @@ async def test_reads_are_served_by_the_replica(replicas: ReplicaPair) -> None:
                     replicas.url(replicas.replica_port, "taskyard"),
                     "SELECT 1 FROM tasks WHERE title = 'Replicated'",
                 )
-            )
+            ),
+            within=20,
+            what="the task replicated",
         )
         assert await titles(client, auth) == ["Replicated"]
         # The replica's own bookkeeping shows our task query ran there.
@@ -205,24 +200,30 @@ async def test_a_writer_reads_their_own_write_while_the_replica_lags(
                     replicas.url(replicas.replica_port, "taskyard"),
                     f"SELECT 1 FROM users WHERE email = '{auth['user']['email']}'",
                 )
-            )
+            ),
+            within=20,
+            what="the account replicated",
         )
         query(replica_admin, "SELECT pg_wal_replay_pause()")
         try:
             await client.post("/api/v1/tasks", json={"title": "Mine, now"}, headers=bearer(auth))
             # Straight after the write: the primary answers, so the task is there.
             assert await titles(client, auth) == ["Mine, now"]
+
             # Once the window has passed, reads go back to the (paused, stale) replica.
-            deadline = time.monotonic() + 10
-            while await titles(client, auth):
-                assert time.monotonic() < deadline, "reads never went back to the replica"
-                await asyncio.sleep(0.2)
+            async def from_the_replica() -> bool:
+                return await titles(client, auth) == []
+
+            await wait_until_async(
+                from_the_replica, within=10, what="reads back on the replica", every=0.2
+            )
         finally:
             query(replica_admin, "SELECT pg_wal_replay_resume()")
-        deadline = time.monotonic() + 10
-        while await titles(client, auth) != ["Mine, now"]:
-            assert time.monotonic() < deadline, "the replica never caught up"
-            await asyncio.sleep(0.2)
+
+        async def caught_up() -> bool:
+            return await titles(client, auth) == ["Mine, now"]
+
+        await wait_until_async(caught_up, within=10, what="the replica caught up", every=0.2)
 
 
 async def test_a_stopped_replica_is_skipped_without_errors(replicas: ReplicaPair) -> None:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import yaml
+from private_servers import wait_until
 
 from tests.deploy.compose_stack import (
     DEPLOY,
@@ -58,13 +59,7 @@ PROFILES = {
 
 def eventually(probe: Callable[[], T | None], what: str, within: float = 60.0) -> T:
     """Polls until `probe` returns something other than None (or fails after `within`)."""
-    deadline = time.monotonic() + within
-    while True:
-        found = probe()
-        if found is not None:
-            return found
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.5)
+    return wait_until(probe, within=within, what=what, every=0.5)
 
 
 def unused_subnet() -> str:

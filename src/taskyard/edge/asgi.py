@@ -6,6 +6,19 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+_RESPONSE_HEADERS = "taskyard_response_headers"
+
+
+def add_response_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
+    """Headers the front layer adds to this request's response, whatever answers it: a layer
+    that only has headers to add needn't wrap `send` for them."""
+    scope.setdefault("state", {}).setdefault(_RESPONSE_HEADERS, []).extend(headers)
+
+
+def added_response_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    added: list[tuple[bytes, bytes]] = scope.get("state", {}).get(_RESPONSE_HEADERS, [])
+    return added
+
 
 def on_response_start(send: Send, inspect: Callable[[Message], None]) -> Send:
     """`send`, but `inspect` sees (and may change) the response-start message first."""

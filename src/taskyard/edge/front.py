@@ -2,8 +2,9 @@
 
 On the way in: the real client behind a trusted proxy, the request id, and the request line as
 the routes may take it (`request_line`). On the way out, in
-one pass over the response headers: the request id, the security headers and the cache policy
-for responses meant for one person. At the end: the request's metrics and access log line.
+one pass over the response headers: the request id, the security headers, the cache policy
+for responses meant for one person, and what other layers asked for (`add_response_headers`: the
+rate limits). At the end: the request's metrics and access log line.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskyard.edge.asgi import added_response_headers
 from taskyard.edge.http_semantics import cache_policy
 from taskyard.edge.metrics import HTTP_IN_FLIGHT
 from taskyard.edge.observability import record_request
@@ -59,6 +61,7 @@ class FrontMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = _merged(message.get("headers", ()), replaced, defaults)
+                message["headers"].extend(added_response_headers(scope))
             await send(message)
 
         HTTP_IN_FLIGHT.inc()

@@ -7,6 +7,7 @@ once per interval, and readiness reports the limiter as degraded.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Sequence
@@ -23,12 +24,13 @@ from limits.aio.strategies import (
 )
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import RedisError
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskyard.access_tokens import AccessClaims, claims_in
 from taskyard.config import Settings
-from taskyard.edge.asgi import HttpMiddleware, on_response_start
+from taskyard.edge.asgi import HttpMiddleware, add_response_headers
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
 from taskyard.errors import TooManyRequests, error_response
 from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
@@ -80,24 +82,6 @@ def _storage(settings: Settings) -> Storage:
     )
 
 
-# A sliding-window counter (as the `limits` library and Cloudflare count): one counter for this
-# window of time and one for the last, the last weighted by how much of it still overlaps the
-# window that ends now. Constant cost and two small keys, whatever the limit. A refused request
-# is not counted.
-_SLIDING_WINDOW = """
-local limit, period, elapsed = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
-local allowed = 0
-if previous * (period - elapsed) / period + current + 1 <= limit then
-  current = redis.call('INCR', KEYS[1])
-  if current == 1 then redis.call('EXPIRE', KEYS[1], 2 * period) end
-  allowed = 1
-end
-return {allowed, current, previous}
-"""
-
-
 def sliding_window_decision(
     allowed: bool, limit: int, period: int, elapsed: float, current: int, previous: int
 ) -> Decision:
@@ -120,47 +104,75 @@ def sliding_window_decision(
 
 @dataclass(frozen=True, slots=True)
 class _Count:
-    """One count against a limit, as sent: enough to read its reply."""
+    """One request counted against a limit: its window's counter, the last window's, and how
+    far into this window it came."""
 
     item: RateLimitItem
-    keys: list[str]
-    args: list[str | int]
+    current_key: str
+    previous_key: str
     elapsed: float
 
-    def decision(self, reply: Sequence[int]) -> Decision:
-        allowed, current, previous = reply
-        period = self.item.get_expiry()
-        return sliding_window_decision(
-            bool(allowed), self.item.amount, period, self.elapsed, int(current), int(previous)
-        )
+    def decision(self, counted: int, previous: int) -> Decision:
+        """What the counters say, this request counted in `counted`. Refused, it is counted
+        back out (`RedisSlidingWindow.uncount`), and the headers say so already."""
+        limit, period = self.item.amount, self.item.get_expiry()
+        allowed = previous * (period - self.elapsed) / period + counted <= limit
+        current = counted if allowed else counted - 1
+        return sliding_window_decision(allowed, limit, period, self.elapsed, current, previous)
 
 
 class RedisSlidingWindow:
-    """The sliding-window limiter in one Lua call: sent alone, or in the request's round trip."""
+    """A sliding-window counter (as the `limits` library and Cloudflare count): a counter for
+    this window of time and one for the last, the last weighted by how much of it still
+    overlaps the window that ends now. Constant cost and two small keys a caller, whatever the
+    limit.
+
+    Plain commands, no script (a Lua call costs Redis more than the rest of a cache hit put
+    together): the counter is made with its expiry if absent and counted, and the last one
+    read, sent alone or in the request's round trip. A refused request is counted back out,
+    so refusals don't count (two requests racing at the very limit may then both be refused,
+    where one of them would have fit)."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
-        self.script = redis.register_script(_SLIDING_WINDOW)
+        self.redis = redis
         self.prefix = f"{prefix}:swc"
+        # Per limit, its counters' prefix, made once: every request needs it.
+        self._prefixes: dict[tuple[str, int, int], str] = {}
 
     def count(self, item: RateLimitItem, name: str, key: str) -> _Count:
         period = item.get_expiry()
+        prefix = self._prefixes.get((name, item.amount, period))
+        if prefix is None:
+            prefix = f"{self.prefix}:{name}:{item.amount}:{period}:"
+            self._prefixes[(name, item.amount, period)] = prefix
         window, elapsed = divmod(time.time(), period)
-        counter = f"{self.prefix}:{name}:{item.amount}:{period}:{key}"
-        return _Count(
-            item,
-            [f"{counter}:{int(window)}", f"{counter}:{int(window) - 1}"],
-            [item.amount, period, repr(elapsed)],
-            elapsed,
-        )
+        current = int(window)
+        return _Count(item, f"{prefix}{key}:{current}", f"{prefix}{key}:{current - 1}", elapsed)
+
+    def queue(self, pipeline: Pipeline, count: _Count) -> int:
+        """The count's three commands; `decide` reads their replies."""
+        expiry = 2 * count.item.get_expiry()  # it weighs in until the next window ends
+        pipeline.set(count.current_key, 0, ex=expiry, nx=True)
+        pipeline.incr(count.current_key)
+        pipeline.get(count.previous_key)
+        return 3
+
+    @staticmethod
+    def decide(count: _Count, replies: Sequence[Any]) -> Decision:
+        _made, counted, previous = replies
+        return count.decision(int(counted), int(previous or 0))
 
     async def hit(self, item: RateLimitItem, name: str, key: str) -> Decision:
         count = self.count(item, name, key)
-        return count.decision(await self.script(keys=count.keys, args=count.args))
+        pipeline = self.redis.pipeline(transaction=False)
+        self.queue(pipeline, count)
+        decision = self.decide(count, await pipeline.execute())
+        if not decision.allowed:
+            await self.uncount(count)
+        return decision
 
-    def queue(self, pipeline: Pipeline, count: _Count) -> None:
-        """The count in a pipeline, by the script's digest: a server that doesn't have the
-        script yet answers NOSCRIPT, and the limiter then sends it alone (which loads it)."""
-        pipeline.evalsha(self.script.sha, len(count.keys), *count.keys, *count.args)
+    async def uncount(self, count: _Count) -> None:
+        await self.redis.decr(count.current_key)
 
 
 class RateLimitService:
@@ -237,6 +249,12 @@ def _limit_for(scope: Scope) -> tuple[LimitName, str]:
 _DECIDED = "taskyard_rate_limit_decision"
 
 
+@dataclass(slots=True)
+class _Counted:
+    count: _Count
+    decision: Decision | None = None  # None until the replies are read
+
+
 class RateLimitRoundTrip:
     """The limiter's count as a part of the request's one Redis round trip (`RoundTripPart`)."""
 
@@ -249,18 +267,16 @@ class RateLimitRoundTrip:
             return 0
         name, key = _limit_for(scope)
         count = window.count(self.service.items[name], name, key)
-        window.queue(pipeline, count)
-        scope.setdefault("state", {})[_DECIDED] = count
-        return 1
+        scope.setdefault("state", {})[_DECIDED] = _Counted(count)
+        return window.queue(pipeline, count)
 
     def keep(self, scope: Scope, replies: Sequence[Any]) -> None:
-        state = scope["state"]
-        (reply,) = replies
-        if isinstance(reply, Exception):  # NOSCRIPT, most likely: the middleware counts alone
-            del state[_DECIDED]
+        counted: _Counted = scope["state"][_DECIDED]
+        if any(isinstance(reply, Exception) for reply in replies):
+            del scope["state"][_DECIDED]  # the middleware counts on its own
             return
         self.service.guard.record_success()
-        state[_DECIDED] = state[_DECIDED].decision(reply)
+        counted.decision = RedisSlidingWindow.decide(counted.count, replies)
 
 
 class RateLimitMiddleware(HttpMiddleware):
@@ -272,10 +288,14 @@ class RateLimitMiddleware(HttpMiddleware):
         return limited(scope)
 
     async def _decide(self, scope: Scope, name: LimitName, key: str) -> Decision | None:
-        decided = scope.get("state", {}).get(_DECIDED)
-        if isinstance(decided, Decision):  # counted in the request's round trip
-            return decided
-        return await self.service.check(name, key)
+        counted: _Counted | None = scope.get("state", {}).get(_DECIDED)
+        if counted is None or counted.decision is None:
+            return await self.service.check(name, key)
+        # Counted in the request's round trip; a refusal is counted back out.
+        if not counted.decision.allowed and self.service.window is not None:
+            with contextlib.suppress(RedisError):
+                await self.service.window.uncount(counted.count)
+        return counted.decision
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         name, key = _limit_for(scope)
@@ -291,8 +311,5 @@ class RateLimitMiddleware(HttpMiddleware):
             )
             await response(scope, receive, send)
             return
-
-        def add_headers(message: Message) -> None:
-            message["headers"] = [*message.get("headers", ()), *decision.headers()]
-
-        await self.app(scope, receive, on_response_start(send, add_headers))
+        add_response_headers(scope, decision.headers())
+        await self.app(scope, receive, send)

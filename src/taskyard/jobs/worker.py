@@ -19,6 +19,8 @@ import contextlib
 import signal
 
 from aio_pika.abc import AbstractIncomingMessage
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
+from tenacity.stop import stop_base
 
 from taskyard.config import Settings
 from taskyard.db import Database
@@ -49,6 +51,14 @@ def broker_for(settings: Settings, event_types: frozenset[str] = frozenset()) ->
         service=None if settings.service == "all" else settings.service,
         event_types=event_types,
     )
+
+
+class _Stopped(stop_base):
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.stop.is_set()
 
 
 class Worker:
@@ -108,22 +118,9 @@ class Worker:
         # The periodic jobs' events go through the outbox; serve's relays publish them.
         scanning = asyncio.create_task(self.periodic.run_forever())
         try:
-            delay = RECONNECT_FIRST_SECONDS
             while not stop.is_set():
-                try:
-                    await self._consume_until_lost(stop)
-                    delay = RECONNECT_FIRST_SECONDS  # it was up: the next loss starts afresh
-                except Exception as error:  # the broker can't be reached (yet)
-                    with contextlib.suppress(Exception):
-                        await self.broker.close()
-                    logger.warning(
-                        "broker unreachable; connecting again",
-                        error=type(error).__name__,
-                        retry_in_seconds=delay,
-                    )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
-                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+                # Each loss of a connection that was up starts the backoff afresh.
+                await self._reconnecting(stop)(self._consume_until_lost, stop)
         finally:
             scanning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -134,9 +131,38 @@ class Worker:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(step(), timeout=SHUTDOWN_STEP_SECONDS)
 
+    def _reconnecting(self, stop: asyncio.Event) -> AsyncRetrying:
+        """Connects again while the broker can't be reached, backing off, until asked to stop
+        (the wait between tries ends at once when it is)."""
+
+        async def pause(seconds: float) -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+        async def unreachable(state: RetryCallState) -> None:
+            with contextlib.suppress(Exception):
+                await self.broker.close()
+            error = state.outcome.exception() if state.outcome is not None else None
+            logger.warning(
+                "broker unreachable; connecting again",
+                error=type(error).__name__,
+                retry_in_seconds=state.upcoming_sleep,
+            )
+
+        return AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=RECONNECT_FIRST_SECONDS, max=RECONNECT_MAX_SECONDS),
+            stop=_Stopped(stop),
+            sleep=pause,
+            before_sleep=unreachable,
+            retry_error_callback=lambda _state: None,  # asked to stop while still away
+        )
+
     async def _consume_until_lost(self, stop: asyncio.Event) -> None:
         """Consume until asked to stop, or until the broker goes away (a restart, a lost
         link): then return, and `run` connects again. What was unacked is redelivered."""
+        if stop.is_set():  # asked to stop during a pause between tries
+            return
         await self.broker.connect(prefetch=self.settings.worker_prefetch)
         assert self.broker.queue is not None
         assert self.broker.connection is not None
