@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 from run import (
     ADMIN_URL,
     POOL_SIZE,
@@ -107,6 +108,36 @@ class Server:
         self.log.close()
 
 
+def _process_cpu(pid: int) -> float:
+    """User plus system CPU seconds of a process and every process below it (uvicorn's
+    workers), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:  # gone meanwhile
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_process_cpu(int(child)) for child in children)
+
+
+def _redis_cpu() -> float:
+    info = redis.Redis.from_url(REDIS_URL).info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def measured_with_cpu(
+    server: Server, requests: Path, duration: int, connections: int
+) -> dict[str, Any]:
+    """wrk's figures, and the CPU each request cost the server's processes and Redis: the
+    machine's other load changes how many requests a second fit, much less what each costs."""
+    server_before, redis_before = _process_cpu(server.process.pid), _redis_cpu()
+    measured = wrk(server.url, requests, duration, connections)
+    served = max(measured["requests"], 1)
+    measured["server_cpu_us"] = 1e6 * (_process_cpu(server.process.pid) - server_before) / served
+    measured["redis_cpu_us"] = 1e6 * (_redis_cpu() - redis_before) / served
+    return measured
+
+
 def worktree(ref: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix="taskyard-compare-"))
     subprocess.run(
@@ -145,11 +176,15 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[dict[str, Any]]]]:
                     with Server(tree, database_url, secret, scenario_env) as server:
                         # Long enough to fill every cache read below.
                         wrk(server.url, requests, max(1, args.duration // 2), args.connections)
-                        measured = wrk(server.url, requests, args.duration, args.connections)
+                        measured = measured_with_cpu(
+                            server, requests, args.duration, args.connections
+                        )
                     results[label].setdefault(scenario, []).append(measured)
                     print(
                         f"round {round_number + 1}, {label}, {scenario}: "
-                        f"{measured['rps']:.0f} req/s, p95 {measured['p95_ms']:.1f} ms",
+                        f"{measured['rps']:.0f} req/s, p95 {measured['p95_ms']:.1f} ms, "
+                        f"CPU a request {measured['server_cpu_us']:.0f} µs server, "
+                        f"{measured['redis_cpu_us']:.0f} µs Redis",
                         flush=True,
                     )
     finally:
@@ -177,8 +212,12 @@ def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.N
         f"another person's cached list (GET /api/v1/tasks); wrk -t2 -c{args.connections} "
         f"-d{args.duration}s straight at the server; median of {args.rounds} interleaved rounds.",
         "",
-        "| Tree | Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | × limiter off |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "CPU a request: what the server's processes and Redis spent per request served (from "
+        "/proc and Redis' INFO), steadier than requests/s on a machine whose other load varies.",
+        "",
+        "| Tree | Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | × limiter off "
+        "| CPU µs: server | Redis |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for tree, scenarios in results.items():
         for scenario, _env, _whose, off in SCENARIOS:
@@ -189,7 +228,8 @@ def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.N
             lines.append(
                 f"| {tree} | {scenario} | {rps:.0f} | {median(runs, 'p50_ms'):.1f} | "
                 f"{median(runs, 'p95_ms'):.1f} | {median(runs, 'p99_ms'):.1f} | "
-                f"{errors * 100:.2f} % | {share:.2f} |"
+                f"{errors * 100:.2f} % | {share:.2f} | {median(runs, 'server_cpu_us'):.0f} | "
+                f"{median(runs, 'redis_cpu_us'):.0f} |"
             )
     lines += ["", f"Goal: the limiter on ≥ {GOAL}× off, at both limits.", ""]
     current = results[CURRENT]
@@ -203,7 +243,14 @@ def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.N
         lines.append(f"Against {args.compare}, in the same run:")
         for scenario, *_ in SCENARIOS:
             change = median(current[scenario], "rps") / median(before[scenario], "rps")
-            lines.append(f"- {scenario}: {change:.2f}× the requests/s")
+            cpu_now, cpu_then = (
+                median(runs[scenario], "server_cpu_us") + median(runs[scenario], "redis_cpu_us")
+                for runs in (current, before)
+            )
+            lines.append(
+                f"- {scenario}: {change:.2f}× the requests/s; CPU a request "
+                f"{cpu_now:.0f} µs against {cpu_then:.0f} µs ({cpu_now / cpu_then:.2f}×)"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -179,4 +179,6 @@ def test_the_limiter_comparison_measures_every_scenario_on_both_trees(
         for scenario, runs in scenarios.items():
             assert runs[0]["requests"] > 0, (tree, scenario)
             assert runs[0]["error_rate"] == 0, (tree, scenario, runs)
+            assert runs[0]["server_cpu_us"] > 0, (tree, scenario, runs)
+            assert runs[0]["redis_cpu_us"] > 0, (tree, scenario, runs)
     assert "limiter on" in (tmp_path / "limiter-cost.md").read_text()

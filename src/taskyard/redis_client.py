@@ -4,15 +4,16 @@ everything that leans on it."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.types import Scope
 
 from taskyard.access_tokens import AccessClaims
@@ -83,19 +84,49 @@ class KeySpace:
         return self.current()
 
 
+Command = tuple[str | bytes | int | float, ...]
+
+
 class RoundTripPart(Protocol):
     """One layer's reads and writes in a request's single Redis round trip, which the caller
     layer sends (`identity/caller.py`): each layer owns its keys and its code, and only the
-    pipeline is shared."""
+    trip is shared."""
 
-    def queue(self, scope: Scope, claims: AccessClaims, pipeline: Pipeline) -> int:
-        """Queue this layer's commands for the request; how many (0: it needs none)."""
+    def queue(self, scope: Scope, claims: AccessClaims, commands: list[Command]) -> int:
+        """Add this layer's commands for the request; how many (0: it needs none)."""
         ...
 
     def keep(self, scope: Scope, replies: Sequence[Any]) -> None:
         """The replies to this layer's commands, in order. A reply may be an exception: the
         layer then asks Redis itself, as it does when the trip could not be made."""
         ...
+
+
+async def send_at_once(redis: Redis, commands: Sequence[Command]) -> list[Any]:
+    """Sends `commands` together on one pooled connection and reads their replies in order,
+    under one timeout for the whole trip: redis-py's pipeline times each reply on its own and
+    builds a command object for each, which cost more than the reading (`bench/results/
+    round-trip-cost.md`). A reply that is an error comes back as that ResponseError; a trip
+    that fails raises a RedisError, and its connection is dropped."""
+    pool = redis.connection_pool
+    connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+    try:
+        async with asyncio.timeout(SOCKET_TIMEOUT_SECONDS):
+            await connection.send_packed_command(connection.pack_commands(commands))
+            replies: list[Any] = []
+            for _ in commands:
+                try:
+                    replies.append(await connection.read_response(timeout=math.inf))
+                except ResponseError as error:
+                    replies.append(error)
+            return replies
+    except BaseException as error:
+        await connection.disconnect(nowait=True)
+        if isinstance(error, TimeoutError):
+            raise RedisTimeoutError("Redis did not answer in time") from error
+        raise
+    finally:
+        await pool.release(connection)
 
 
 class TrackedRedis(Redis):

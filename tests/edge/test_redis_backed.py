@@ -204,8 +204,12 @@ async def test_a_limited_caller_costs_the_same_small_keys_whatever_the_limit(
                 for _ in range(40)
             ]
         assert statuses.count(200) == (5 if limit.startswith("5/") else 40)
-        keys = list(inspect.scan_iter(f"{prefix}:swc:*"))
+        keys = list(inspect.scan_iter(f"{prefix}:swc:user:*"))  # the person's, not sign-up's
         assert 1 <= len(keys) <= 2, keys  # two when the run crossed a window's end
+        # Only what was let through counts: each refusal was counted back out.
+        assert sum(int(inspect.get(key) or 0) for key in keys) == statuses.count(200)
         # What each key costs beyond its name (which carries the limit's digits).
         footprints.append(sorted((inspect.memory_usage(key) or 0) - len(key) for key in keys))
-    assert footprints[0][-1] == footprints[1][-1], footprints
+    # A counter's few bytes at either limit (Redis may share a small integer's object, so they
+    # differ by a word); the moving window kept a list of 40 entries here, over a kilobyte.
+    assert all(size <= 64 for sizes in footprints for size in sizes), footprints

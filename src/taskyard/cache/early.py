@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio.client import Pipeline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskyard.access_tokens import AccessClaims
@@ -31,6 +30,7 @@ from taskyard.cache.service import (
 from taskyard.edge.metrics import CACHE_LOOKUPS
 from taskyard.edge.observability import name_route
 from taskyard.identity import caller_of
+from taskyard.redis_client import Command
 
 TASKS_PATH = "/api/v1/tasks"
 _READ = "taskyard_cached_read"
@@ -66,12 +66,12 @@ class CacheRoundTrip:
     def __init__(self, cache: ResponseCache) -> None:
         self.cache = cache
 
-    def queue(self, scope: Scope, claims: AccessClaims, pipeline: Pipeline) -> int:
+    def queue(self, scope: Scope, claims: AccessClaims, commands: list[Command]) -> int:
         space = self.cache.keys.current()
         if not self.cache.enabled or early_view(scope) is None or space is None:
             return 0
         name = self.cache.user_key(space, claims.user_id, scope)
-        pipeline.get(name)
+        commands.append(("GET", name))
         scope.setdefault("state", {})[_READ] = name
         return 1
 

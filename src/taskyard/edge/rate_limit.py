@@ -23,7 +23,6 @@ from limits.aio.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -33,7 +32,7 @@ from taskyard.config import Settings
 from taskyard.edge.asgi import HttpMiddleware, add_response_headers
 from taskyard.edge.metrics import RATE_LIMIT_BACKEND_ERRORS, RATE_LIMIT_REJECTIONS
 from taskyard.errors import TooManyRequests, error_response
-from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard
+from taskyard.redis_client import SOCKET_TIMEOUT_SECONDS, BackendGuard, Command, send_at_once
 
 # Probes, metrics and the web client's hashed files cost next to nothing to answer.
 EXEMPT_PREFIXES = ("/health", "/metrics", "/assets/", "/.well-known/")
@@ -149,12 +148,12 @@ class RedisSlidingWindow:
         current = int(window)
         return _Count(item, f"{prefix}{key}:{current}", f"{prefix}{key}:{current - 1}", elapsed)
 
-    def queue(self, pipeline: Pipeline, count: _Count) -> int:
+    def queue(self, commands: list[Command], count: _Count) -> int:
         """The count's three commands; `decide` reads their replies."""
         expiry = 2 * count.item.get_expiry()  # it weighs in until the next window ends
-        pipeline.set(count.current_key, 0, ex=expiry, nx=True)
-        pipeline.incr(count.current_key)
-        pipeline.get(count.previous_key)
+        commands.append(("SET", count.current_key, 0, "EX", expiry, "NX"))
+        commands.append(("INCR", count.current_key))
+        commands.append(("GET", count.previous_key))
         return 3
 
     @staticmethod
@@ -164,9 +163,12 @@ class RedisSlidingWindow:
 
     async def hit(self, item: RateLimitItem, name: str, key: str) -> Decision:
         count = self.count(item, name, key)
-        pipeline = self.redis.pipeline(transaction=False)
-        self.queue(pipeline, count)
-        decision = self.decide(count, await pipeline.execute())
+        commands: list[Command] = []
+        self.queue(commands, count)
+        replies = await send_at_once(self.redis, commands)
+        if any(isinstance(reply, Exception) for reply in replies):
+            raise next(reply for reply in replies if isinstance(reply, Exception))
+        decision = self.decide(count, replies)
         if not decision.allowed:
             await self.uncount(count)
         return decision
@@ -183,7 +185,7 @@ class RateLimitService:
             else None
         )
         # The `limits` library serves the rest (in process, or another strategy in Redis); with
-        # the Lua window it would only hold a second, idle Redis connection pool.
+        # the window in Redis it would only hold a second, idle Redis connection pool.
         self.limiter = (
             None
             if self.window is not None
@@ -211,7 +213,7 @@ class RateLimitService:
                 decision = await self.window.hit(item, name, key)
                 self.guard.record_success()
                 return decision
-            assert self.limiter is not None  # built whenever there is no Lua window
+            assert self.limiter is not None  # built whenever there is no window in Redis
             allowed = await self.limiter.hit(item, name, key)
             stats = await self.limiter.get_window_stats(item, name, key)
         except Exception as error:  # any storage failure: serve the request anyway
@@ -261,14 +263,14 @@ class RateLimitRoundTrip:
     def __init__(self, service: RateLimitService) -> None:
         self.service = service
 
-    def queue(self, scope: Scope, claims: AccessClaims, pipeline: Pipeline) -> int:
+    def queue(self, scope: Scope, claims: AccessClaims, commands: list[Command]) -> int:
         window = self.service.window
         if window is None or not limited(scope):
             return 0
         name, key = _limit_for(scope)
         count = window.count(self.service.items[name], name, key)
         scope.setdefault("state", {})[_DECIDED] = _Counted(count)
-        return window.queue(pipeline, count)
+        return window.queue(commands, count)
 
     def keep(self, scope: Scope, replies: Sequence[Any]) -> None:
         counted: _Counted = scope["state"][_DECIDED]

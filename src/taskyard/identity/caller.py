@@ -6,9 +6,9 @@ Everything after reads the result from the request scope: the rate limiter, the 
 the session's replica choice, idempotency and the route dependencies. A caller the store can't
 vouch for is left to the route dependency, which asks the database (`Authenticator`).
 
-With Redis, the identity read is one pipeline that also carries the commands other layers will
-need (`RoundTripPart`: the limiter's count, the cached body): one round trip for all of them,
-each layer keeping its own keys and code.
+With Redis, the identity read goes in one round trip with the commands other layers will need
+(`RoundTripPart`: the limiter's count, the cached body), each layer keeping its own keys and
+code.
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from taskyard.access_tokens import AccessClaims, TokenVerifier, put_claims
 from taskyard.errors import AppError, Unauthorized
 from taskyard.identity.authenticator import Authenticator
 from taskyard.identity.store import IdentityStore, KnownState, Prefetched, Principal
-from taskyard.redis_client import BackendGuard, KeySpace, RoundTripPart, TrackedRedis
+from taskyard.redis_client import (
+    BackendGuard,
+    Command,
+    KeySpace,
+    RoundTripPart,
+    TrackedRedis,
+    send_at_once,
+)
 
 _CALLER = "taskyard_caller"
 
@@ -60,8 +67,8 @@ def caller_of(scope: Scope) -> Caller:
 
 
 class RoundTrip:
-    """Sends the identity read and every part's commands in one pipeline (not a transaction:
-    the parts are independent)."""
+    """Sends the identity read and every part's commands at once (not a transaction: the parts
+    are independent), and hands each part its replies."""
 
     def __init__(
         self,
@@ -82,11 +89,10 @@ class RoundTrip:
         prefetch = identity.prefetch(claims)
         if prefetch is None or self.guard.should_skip():
             return None
-        pipeline = self.redis.pipeline(transaction=False)
-        pipeline.mget(prefetch.keys)
-        counts = [part.queue(scope, claims, pipeline) for part in self.parts]
+        commands: list[Command] = [("MGET", *prefetch.keys)]
+        counts = [part.queue(scope, claims, commands) for part in self.parts]
         try:
-            replies = await pipeline.execute(raise_on_error=False)
+            replies = await send_at_once(self.redis, commands)
         except RedisError as error:
             self.guard.record_failure("round_trip", error)
             return None
