@@ -188,26 +188,35 @@ def test_the_store_follows_the_deployment(
     )
 
 
+def command_names(sent: bytes) -> list[str]:
+    """The names of the commands in what a client wrote (RESP arrays of bulk strings)."""
+    names: list[str] = []
+    at = 0
+    while at < len(sent):
+        end = sent.index(b"\r\n", at)
+        arguments, at = int(sent[at + 1 : end]), end + 2
+        for place in range(arguments):
+            end = sent.index(b"\r\n", at)
+            length = int(sent[at + 1 : end])
+            if place == 0:
+                names.append(sent[end + 2 : end + 2 + length].decode().lower())
+            at = end + 2 + length + 2
+    return names
+
+
 @contextlib.contextmanager
 def redis_traffic() -> Iterator[list[list[str]]]:
-    """The commands sent to Redis, one list a round trip (a write of commands, then replies)."""
+    """The commands written to Redis, one list a round trip (a write of commands, then their
+    replies), whoever packed them."""
     trips: list[list[str]] = []
-    pack, send = Connection.pack_command, Connection.send_packed_command
-    packing: list[str] = []  # a pipeline packs each of its commands, then sends them at once
+    send = Connection.send_packed_command
 
     async def sent(self: Connection, command: Any, check_health: bool = True) -> None:
-        trips.append(list(packing) or ["?"])
-        packing.clear()
+        written = command if isinstance(command, bytes) else b"".join(command)
+        trips.append(command_names(written))
         await send(self, command, check_health)
 
-    def packed(self: Connection, *args: Any) -> Any:
-        packing.append(str(args[0]).lower())
-        return pack(self, *args)
-
-    with (
-        patch.object(Connection, "pack_command", packed),
-        patch.object(Connection, "send_packed_command", sent),
-    ):
+    with patch.object(Connection, "send_packed_command", sent):
         yield trips
 
 
