@@ -100,6 +100,11 @@ class Services:
         if self.prometheus is not None:
             await self.prometheus.aclose()
 
+    @property
+    def answers_early(self) -> bool:
+        """Whether cached task views are answered before routing (they are task views)."""
+        return self.settings.cache_enabled and self.serves_tasks
+
     def require_accounts(self) -> AccountServices:
         if self.accounts is None:
             raise ServiceMissing(f"the {self.service} service holds no accounts")

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from taskyard.users.service import SharedTasks  # loads the account code: typing only
 
 
-def event_registry(settings: Settings) -> EventRegistry:
+def event_registry(settings: Settings, cache: ResponseCache | None = None) -> EventRegistry:
     """The monolith carries out everything; split, the auth service sends the welcome mail and
     the task service keeps its copy of people and does the rest."""
     registry = EventRegistry()
@@ -67,7 +67,7 @@ def event_registry(settings: Settings) -> EventRegistry:
         task_notifications.register(registry)
         export_jobs.register(registry, public_url=settings.public_url)
     if settings.service == "tasks":
-        people.register(registry, _shared_cache(settings))
+        people.register(registry, cache or _shared_cache(settings))
     return registry
 
 
@@ -78,12 +78,16 @@ def _shared_cache(settings: Settings) -> ResponseCache:
     assert redis is not None  # required by the settings in split mode
     guard = BackendGuard("redis")
     keys = KeySpace(settings.redis_key_prefix, redis.lifetime)
+    return _response_cache(
+        settings, RedisCache(redis, guard), RedisIdentityStore(redis, keys, guard), keys
+    )
+
+
+def _response_cache(
+    settings: Settings, backend: CacheBackend, identity: IdentityStore, keys: KeySpace
+) -> ResponseCache:
     return ResponseCache(
-        RedisCache(redis, guard),
-        RedisIdentityStore(redis, keys, guard),
-        ttl=settings.cache_ttl,
-        keys=keys,
-        enabled=settings.cache_enabled,
+        backend, identity, ttl=settings.cache_ttl, keys=keys, enabled=settings.cache_enabled
     )
 
 
@@ -117,7 +121,9 @@ def build_services(settings: Settings) -> Services:
     cache_backend: CacheBackend = (
         RedisCache(redis, redis_guard) if redis is not None else InProcessCache()
     )
-    registry = event_registry(settings)
+    response_cache = _response_cache(settings, cache_backend, identity, redis_keys)
+    # The serving process's own cache: no second Redis pool for the events it carries out.
+    registry = event_registry(settings, response_cache)
     event_handlers = EventHandlers(database, mailer_for(settings), registry)
     broker = broker_for(settings, registry.event_types) if settings.broker_url else None
     relay = _relay(settings, database, event_handlers, broker)
@@ -134,13 +140,7 @@ def build_services(settings: Settings) -> Services:
         identity=identity,
         authenticator=Authenticator(identity, denylist),
         account_states=_account_states(settings, database),
-        response_cache=ResponseCache(
-            cache_backend,
-            identity,
-            ttl=settings.cache_ttl,
-            keys=redis_keys,
-            enabled=settings.cache_enabled,
-        ),
+        response_cache=response_cache,
         recent_writers=RecentWriters(
             cache_backend,
             window_seconds=settings.read_your_writes_seconds,

@@ -82,6 +82,7 @@ def unpack(value: bytes | None, version: int | None) -> CachedBody | None:
 
 
 _MISSED = "taskyard_cache_missed"
+_DIGEST = "taskyard_request_digest"
 
 
 def note_miss(scope: Scope, name: str) -> None:
@@ -115,9 +116,14 @@ class ResponseCache:
 
     @staticmethod
     def request_digest(scope: Scope) -> str:
-        """Names a request by its path and query as sent: the same URL, the same entry."""
-        canonical = scope["path"].encode() + b"?" + scope.get("query_string", b"")
-        return hashlib.sha256(canonical).hexdigest()[:32]
+        """Names a request by its path and query as sent: the same URL, the same entry. Made
+        once a request (the round trip, the early answer and the route all ask for it)."""
+        state = scope.setdefault("state", {})
+        digest: str | None = state.get(_DIGEST)
+        if digest is None:
+            canonical = scope["path"].encode() + b"?" + scope.get("query_string", b"")
+            digest = state[_DIGEST] = hashlib.sha256(canonical).hexdigest()[:32]
+        return digest
 
     @staticmethod
     def user_key(space: str, user_id: uuid.UUID, scope: Scope) -> str:

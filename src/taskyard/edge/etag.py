@@ -60,8 +60,9 @@ class ETagMiddleware(HttpMiddleware):
                 elif given is None:
                     start = message
                 else:
-                    tagged = _with_tag(message, _encoded(given, message))
-                    forward = not _fresh(if_none_match, _encoded(given, message))
+                    etag = _encoded(given, message)
+                    tagged = _with_tag(message, etag)
+                    forward = not _fresh(if_none_match, etag)
                     await (send(tagged) if forward else _not_modified(tagged, send))
                 return
             if start is None:

@@ -253,6 +253,7 @@ _DECIDED = "taskyard_rate_limit_decision"
 
 @dataclass(slots=True)
 class _Counted:
+    name: LimitName
     count: _Count
     decision: Decision | None = None  # None until the replies are read
 
@@ -269,7 +270,7 @@ class RateLimitRoundTrip:
             return 0
         name, key = _limit_for(scope)
         count = window.count(self.service.items[name], name, key)
-        scope.setdefault("state", {})[_DECIDED] = _Counted(count)
+        scope.setdefault("state", {})[_DECIDED] = _Counted(name, count)
         return window.queue(commands, count)
 
     def keep(self, scope: Scope, replies: Sequence[Any]) -> None:
@@ -289,19 +290,19 @@ class RateLimitMiddleware(HttpMiddleware):
     def applies_to(self, scope: Scope) -> bool:
         return limited(scope)
 
-    async def _decide(self, scope: Scope, name: LimitName, key: str) -> Decision | None:
+    async def _decide(self, scope: Scope) -> tuple[LimitName, Decision | None]:
         counted: _Counted | None = scope.get("state", {}).get(_DECIDED)
         if counted is None or counted.decision is None:
-            return await self.service.check(name, key)
+            name, key = _limit_for(scope)
+            return name, await self.service.check(name, key)
         # Counted in the request's round trip; a refusal is counted back out.
         if not counted.decision.allowed and self.service.window is not None:
             with contextlib.suppress(RedisError):
                 await self.service.window.uncount(counted.count)
-        return counted.decision
+        return counted.name, counted.decision
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        name, key = _limit_for(scope)
-        decision = await self._decide(scope, name, key)
+        name, decision = await self._decide(scope)
         if decision is None:
             await self.app(scope, receive, send)
             return

@@ -104,11 +104,7 @@ class RoundTrip:
                 at += count
         if isinstance(values, Exception) or not self.keys.holds(prefetch.namespace):
             return None  # the server changed while the trip was on its way: read it all again
-        return Prefetched(prefetch.namespace, [_bytes(value) for value in values])
-
-
-def _bytes(value: bytes | str | None) -> bytes | None:
-    return value.encode() if isinstance(value, str) else value
+        return Prefetched.read(prefetch.namespace, values)
 
 
 class CallerMiddleware:

@@ -83,6 +83,11 @@ class Prefetched:
     namespace: str
     values: list[bytes | None]
 
+    @classmethod
+    def read(cls, namespace: str, values: list[bytes | str | None]) -> Prefetched:
+        """The values as an MGET answered them (text from a client that decodes, else bytes)."""
+        return cls(namespace, [v.encode() if isinstance(v, str) else v for v in values])
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -422,8 +427,7 @@ class RedisIdentityStore:
             self.guard.record_success()
             if not self.keys.holds(namespace):
                 return None  # read from a server that has just changed: trust none of it
-            values = [value.encode() if isinstance(value, str) else value for value in read]
-            prefetched = Prefetched(namespace, values)
+            prefetched = Prefetched.read(namespace, read)
         account, session, revoked, version = prefetched.values
         role, active, _stamp = _parse_account(account)
         return KnownState(
