@@ -241,9 +241,9 @@ def _account_states(
 
 def _shared_tasks(settings: Settings) -> Callable[[AsyncSession], SharedTasks]:
     if settings.service in ("all", "tasks"):
-        from taskyard.tasks.repository import TaskRepository
+        from taskyard.tasks.shared import SharedWork
 
-        return TaskRepository
+        return SharedWork
     # Tasks live in the task service, which freshens its views from `user.*` events.
     from taskyard.users.service import NoSharedTasks
 
@@ -283,9 +283,11 @@ def routers_for(services: Services) -> list[APIRouter]:
         routers += [auth_router, users_router]
     if services.serves_tasks:
         from taskyard.exports.router import router as exports_router
+        from taskyard.projects.router import router as projects_router
         from taskyard.tasks.router import router as tasks_router
+        from taskyard.teams.router import router as teams_router
 
-        routers += [tasks_router, exports_router]
+        routers += [tasks_router, exports_router, projects_router, teams_router]
     return routers
 
 

@@ -24,6 +24,7 @@ TASK_FIELDS = {
     "updatedAt",
     "assignee",
     "version",  # added for If-Match; the original clients ignore it
+    "projectId",  # added with projects; the original clients ignore it
 }
 
 

@@ -138,7 +138,7 @@ async def test_filters_select_exactly_the_matching_tasks(session: AsyncSession) 
 
 async def test_stats_groups_by_status_and_priority(session: AsyncSession) -> None:
     users = await seed(session, owners=2, tasks_each=9)
-    rows = await TaskRepository(session).count_by_status_and_priority(users[1].id)
+    rows = await TaskRepository(session).count_by_status_and_priority(owner_id=users[1].id)
     assert sum(count for _, _, count in rows) == 9
     assert {(status, priority) for status, priority, _ in rows} == {
         (status, priority) for status in TaskStatus for priority in TaskPriority

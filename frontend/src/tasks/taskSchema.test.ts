@@ -35,6 +35,7 @@ const TASK: Task = {
   createdAt: "2026-11-01T10:00:00.000Z",
   updatedAt: "2026-11-01T10:00:00.000Z",
   version: 1,
+  projectId: "u1",
 };
 
 describe("toUpdate", () => {

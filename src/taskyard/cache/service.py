@@ -60,10 +60,12 @@ class CachedBody:
 
 @dataclass(frozen=True, slots=True)
 class Tagged:
-    """A body with an ETag of its own kind (a task's version and digest)."""
+    """A body with an ETag of its own kind (a task's version and digest); `keep`: whether
+    the cache may keep it (not when others' writes change it without retiring the key)."""
 
     body: bytes
     etag: str
+    keep: bool = True
 
 
 def pack(version: int | None, etag: str, body: bytes) -> bytes:
@@ -223,6 +225,7 @@ class ResponseCache:
         produced = await produce()
         if isinstance(produced, Tagged):
             made = CachedBody(produced.body, produced.etag)
+            key = key if produced.keep else None
         else:
             body = (
                 produced

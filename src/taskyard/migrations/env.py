@@ -11,7 +11,9 @@ import taskyard.auth.models
 import taskyard.exports.models
 import taskyard.idempotency.models
 import taskyard.jobs.models
+import taskyard.projects.models
 import taskyard.tasks.models
+import taskyard.teams.models
 import taskyard.users.models  # noqa: F401  (each import registers its tables)
 from taskyard.db import Base
 

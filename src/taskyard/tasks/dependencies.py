@@ -6,6 +6,7 @@ from fastapi import Depends
 
 from taskyard.db import DbSession
 from taskyard.jobs.service import EventPublisher
+from taskyard.projects.repository import ProjectRepository
 from taskyard.services import ServicesDep
 from taskyard.tasks.repository import TaskRepository
 from taskyard.tasks.service import TaskService
@@ -16,6 +17,7 @@ async def get_task_service(services: ServicesDep, session: DbSession) -> TaskSer
     return TaskService(
         TaskRepository(session),
         UserRepository(session),
+        ProjectRepository(session),
         services.cursors,
         services.response_cache,
         EventPublisher(session, services.relay.wake),

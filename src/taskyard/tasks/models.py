@@ -3,11 +3,13 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taskyard.db import Base, UTCDateTime, str_enum, utc_now
+from taskyard.projects import personal as _personal  # noqa: F401  (every person's project)
 from taskyard.users.models import User
 
 
@@ -26,6 +28,11 @@ class TaskPriority(enum.StrEnum):
 PRIORITY_RANK = {TaskPriority.LOW: 0, TaskPriority.MEDIUM: 1, TaskPriority.HIGH: 2}
 
 
+def _creators_project(context: Any) -> Any:
+    """A task put nowhere else is in its creator's personal project, which has their id."""
+    return context.get_current_parameters()["created_by_id"]
+
+
 class Task(Base):
     __tablename__ = "tasks"
 
@@ -40,6 +47,10 @@ class Task(Base):
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    # The creator's personal project (the same id as theirs) unless it was put in another.
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), default=_creators_project
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
@@ -60,6 +71,8 @@ class Task(Base):
         Index("ix_tasks_created", created_at.desc(), id.desc()),
         # The reminder scan looks for what falls due soon.
         Index("ix_tasks_due_date", "due_date"),
+        # A project's tasks newest first (also its board and its filters, within the project).
+        Index("ix_tasks_project_created", "project_id", created_at.desc(), id.desc()),
         # What others assigned to a person, newest first.
         Index("ix_tasks_assignee_created", "assignee_id", created_at.desc(), id.desc()),
     )

@@ -20,7 +20,9 @@ from taskyard.db import Database, utc_now
 from taskyard.identity import AccountState, stamp_of
 from taskyard.identity.roles import Role
 from taskyard.jobs.registry import EventRegistry, Payload
+from taskyard.projects.repository import ProjectRepository
 from taskyard.tasks.repository import RevokedSessionRepository, TaskRepository
+from taskyard.tasks.shared import SharedWork
 from taskyard.users.events import SESSIONS_REVOKED, USER_CHANGED, USER_DELETED
 from taskyard.users.models import User
 from taskyard.users.repository import UserRepository
@@ -65,9 +67,10 @@ class PeopleCopy:
         user = await users.get(user_id)
         if user is None:
             return
-        tasks = TaskRepository(session)
-        await tasks.lock_shared_with(user_id)
-        people = await tasks.people_sharing_with(user_id)
+        shared = SharedWork(session)
+        await shared.lock_shared_with(user_id)
+        people = await shared.people_sharing_with(user_id)
+        people |= await shared.hand_over_projects_of(user_id)
         await users.delete(user)  # their tasks go with them, as in the monolith
         self.cache.after_write(session, people)
 
@@ -125,7 +128,7 @@ class ReadModelAccounts:
         found = await self._role_and_active(claims)
         if found is None and claims.name is not None and claims.email is not None:
             async with self.database.session(write=True) as session:
-                await UserRepository(session).add_if_absent(
+                added = await UserRepository(session).add_if_absent(
                     User(
                         id=claims.user_id,
                         name=claims.name,
@@ -136,6 +139,8 @@ class ReadModelAccounts:
                         updated_at=FILLED_FROM_TOKEN_AT,
                     )
                 )
+                if added:  # an ORM add makes it with the row; this plain insert doesn't
+                    await ProjectRepository(session).add_personal(claims.user_id)
                 await session.commit()
             found = await self._role_and_active(claims)
         if found is None:

@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import Label
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
 from taskyard.identity import Viewer
+from taskyard.projects.repository import projects_of
 from taskyard.tasks.models import PRIORITY_RANK, RevokedSession, Task, TaskPriority, TaskStatus
 from taskyard.users.models import User
 
@@ -46,6 +47,7 @@ LIST_COLUMNS = (
     Task.created_at.label("created_at"),
     Task.updated_at.label("updated_at"),
     Task.version.label("version"),
+    Task.project_id.label("project_id"),
     _Owner.id.label("owner_id"),
     _Owner.name.label("owner_name"),
     _Owner.email.label("owner_email"),
@@ -74,10 +76,11 @@ Scope = Literal["own", "assigned", "all"]
 
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
-    """Which tasks a list covers: a person's own, those assigned to them, or both.
-    `owner_id=None` means everyone's (the admin view)."""
+    """Which tasks a list covers: a person's own, those assigned to them, or both, in one
+    project or in any. `owner_id=None` means everyone's (the admin view, or a project's)."""
 
     owner_id: uuid.UUID | None
+    project_id: uuid.UUID | None = None
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     search: str | None = None
@@ -91,6 +94,9 @@ class TaskFilter:
             return bindparam(name, type_=column.type) if named else actual
 
         conditions: list[ColumnElement[bool]] = []
+        if self.project_id is not None:
+            project = value("project_id", self.project_id, Task.project_id)
+            conditions.append(Task.project_id == project)
         if self.owner_id is not None:
             owner = value("owner_id", self.owner_id, Task.created_by_id)
             if self.scope == "own":
@@ -116,9 +122,10 @@ class TaskFilter:
         return conditions
 
     @property
-    def shape(self) -> tuple[bool, Scope, bool, bool, bool]:
+    def shape(self) -> tuple[bool, bool, Scope, bool, bool, bool]:
         """What the statement depends on, apart from the values."""
         return (
+            self.project_id is not None,
             self.owner_id is not None,
             self.scope,
             self.status is not None,
@@ -130,6 +137,7 @@ class TaskFilter:
         """The values of `conditions(named=True)`."""
         named = {
             "owner_id": self.owner_id,
+            "project_id": self.project_id,
             "status": self.status,
             "priority": self.priority,
             "search": contains_pattern(self.search) if self.search else None,
@@ -227,7 +235,13 @@ def _visible_task_statement(*, anyones: bool, for_update: bool) -> Select[Task]:
     query = _with_people(select(Task)).where(Task.id == bindparam("task_id", type_=Task.id.type))
     if not anyones:
         viewer = bindparam("viewer_id", type_=Task.created_by_id.type)
-        query = query.where(or_(Task.created_by_id == viewer, Task.assignee_id == viewer))
+        query = query.where(
+            or_(
+                Task.created_by_id == viewer,
+                Task.assignee_id == viewer,
+                Task.project_id.in_(projects_of(viewer)),
+            )
+        )
     if for_update:
         query = query.with_for_update(of=Task)
     return query
@@ -258,12 +272,15 @@ def _page_statement(
 
 @functools.lru_cache(maxsize=1024)  # every shape there is: filters x sorts x positions
 def _page_statement_of_shape(
-    shape: tuple[bool, Scope, bool, bool, bool], order: SortOrder, after_null_key: bool | None
+    shape: tuple[bool, bool, Scope, bool, bool, bool],
+    order: SortOrder,
+    after_null_key: bool | None,
 ) -> Select[*tuple[Any, ...]]:
-    has_owner, scope, has_status, has_priority, has_search = shape
+    has_project, has_owner, scope, has_status, has_priority, has_search = shape
     # A filter of the same shape; its values are never read, only which fields are set.
     stand_in = TaskFilter(
         owner_id=uuid.UUID(int=0) if has_owner else None,
+        project_id=uuid.UUID(int=0) if has_project else None,
         status=TaskStatus.PENDING if has_status else None,
         priority=TaskPriority.LOW if has_priority else None,
         search="x" if has_search else None,
@@ -304,7 +321,8 @@ class TaskRepository:
     async def get_visible(
         self, task_id: uuid.UUID, viewer: Viewer, *, for_update: bool = False
     ) -> Task | None:
-        """The task if the viewer may see it: its owner, its assignee, or any admin.
+        """The task if the viewer may see it: its owner, its assignee, a member of its project
+        (by name or through a team), or any admin.
 
         `for_update` locks the task row (not the people joined in) before a write: a
         concurrent writer waits, then finds the row changed or gone.
@@ -364,11 +382,13 @@ class TaskRepository:
         return rows.all()
 
     async def count_by_status_and_priority(
-        self, owner_id: uuid.UUID
+        self, *, owner_id: uuid.UUID | None = None, project_id: uuid.UUID | None = None
     ) -> Sequence[tuple[TaskStatus, TaskPriority, int]]:
+        """Counts of a person's own tasks, or of a project's."""
+        where = Task.project_id == project_id if project_id else Task.created_by_id == owner_id
         rows = await self.session.execute(
             select(Task.status, Task.priority, func.count())
-            .where(Task.created_by_id == owner_id)
+            .where(where)
             .group_by(Task.status, Task.priority)
         )
         return [(row[0], row[1], int(row[2])) for row in rows.all()]

@@ -17,6 +17,7 @@ from taskyard.tasks.dependencies import TaskServiceDep
 from taskyard.tasks.schemas import (
     AdminTaskListQuery,
     Precondition,
+    ProjectScope,
     TaskCreate,
     TaskListQuery,
     TaskOut,
@@ -69,7 +70,9 @@ def _task_list(page: TaskPage, query: TaskListQuery) -> bytes:
     )
 
 
-@router.get("", response_model=CursorListEnvelope[TaskOut], responses=documented_errors(400, 401))
+@router.get(
+    "", response_model=CursorListEnvelope[TaskOut], responses=documented_errors(400, 401, 404)
+)
 async def list_tasks(
     query: Annotated[TaskListQuery, Query()],
     user: CurrentPrincipal,
@@ -80,17 +83,26 @@ async def list_tasks(
     async def produce() -> bytes:
         return _task_list(await service.list_own(user, query), query)
 
-    return await cache.respond("list", cache.key_for_user(user, request.scope), produce)
+    # A project's list changes with its other members' writes: it isn't kept under the caller.
+    key = cache.key_for_user(user, request.scope) if query.project_id is None else None
+    return await cache.respond("list", key, produce)
 
 
-@router.get("/stats", response_model=DataEnvelope[TaskStats], responses=documented_errors(401))
+@router.get(
+    "/stats", response_model=DataEnvelope[TaskStats], responses=documented_errors(400, 401, 404)
+)
 async def task_stats(
-    user: CurrentPrincipal, service: TaskServiceDep, cache: ResponseCacheDep, request: Request
+    query: Annotated[ProjectScope, Query()],
+    user: CurrentPrincipal,
+    service: TaskServiceDep,
+    cache: ResponseCacheDep,
+    request: Request,
 ) -> Response:
     async def produce() -> DataEnvelope[TaskStats]:
-        return DataEnvelope(data=await service.stats(user))
+        return DataEnvelope(data=await service.stats(user, query.project_id))
 
-    return await cache.respond("stats", cache.key_for_user(user, request.scope), produce)
+    key = cache.key_for_user(user, request.scope) if query.project_id is None else None
+    return await cache.respond("stats", key, produce)
 
 
 @router.get(
@@ -125,7 +137,9 @@ async def get_task(
     async def produce() -> Tagged:
         task = await service.get(task_id, user)
         body = task_body(task)
-        return Tagged(body, task_etag(task.version, body))
+        # A task of a shared project changes with any member's write: not kept under the caller.
+        shared = task.project_id != task.created_by_id and not user.is_admin
+        return Tagged(body, task_etag(task.version, body), keep=not shared)
 
     # Owners see their own task through their own key; admins viewing anyone's go by admin key.
     key = (

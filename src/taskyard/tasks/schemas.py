@@ -14,6 +14,7 @@ from taskyard.schemas import (
     DataEnvelope,
     PageQuery,
     PatchInput,
+    RequestModel,
     Resource,
     StrictInput,
     TextRule,
@@ -94,6 +95,9 @@ class TaskOut(Resource):
     due_date: Timestamp | None
     created_by: UserRef = Field(validation_alias="owner")
     assignee: UserRef | None
+    project_id: uuid.UUID = Field(
+        description="The project the task is in (its creator's personal one unless put elsewhere)"
+    )
     created_at: Timestamp
     updated_at: Timestamp
     version: int = Field(description="One more on every write; GET's ETag and If-Match use it")
@@ -120,6 +124,7 @@ def list_row_json(row: Any) -> dict[str, Any]:
         "dueDate": format_timestamp(row.due_date) if row.due_date is not None else None,
         "createdBy": _person(row.owner_id, row.owner_name, row.owner_email),
         "assignee": _person(row.assignee_id, row.assignee_name, row.assignee_email),
+        "projectId": str(row.project_id),
         "createdAt": format_timestamp(row.created_at),
         "updatedAt": format_timestamp(row.updated_at),
         "version": row.version,
@@ -142,6 +147,8 @@ class Assignment(StrictInput):
 
 
 class TaskCreate(Assignment):
+    # The creator's personal project when left out; another needs the editor role in it.
+    project_id: uuid.UUID | None = None
     title: Title
     description: Description = ""
     status: TaskStatus = TaskStatus.PENDING
@@ -160,26 +167,38 @@ class TaskUpdate(PatchInput, Assignment):
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     due_date: DueDate = None
+    # Moves the task to another project (the editor role in both).
+    project_id: uuid.UUID | None = None
 
     def field_changes(self) -> dict[str, Any]:
         """The task's own fields that were sent (assignment is handled on its own)."""
         return {
             name: value
             for name, value in self.changes().items()
-            if name not in {"assignee_id", "assignee_email"}
+            if name not in {"assignee_id", "assignee_email", "project_id"}
         }
+
+    @property
+    def moves_to(self) -> uuid.UUID | None:
+        return self.project_id
 
     @property
     def touches_assignment(self) -> bool:
         return bool({"assignee_id", "assignee_email"} & self.model_fields_set)
 
 
-class TaskListQuery(PageQuery):
+class ProjectScope(RequestModel):
+    # A project's tasks, for any of its members; without it, the caller's own (`scope`).
+    project_id: uuid.UUID | None = None
+
+
+class TaskListQuery(PageQuery, ProjectScope):
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     search: SearchTerm | None = None
     sort: SortKey = "-createdAt"
-    # own (the original's meaning, and the default), assigned to me, or both.
+    # own (the original's meaning, and the default), assigned to me, or both; with a project,
+    # only when given (the project's tasks otherwise).
     scope: Literal["own", "assigned", "all"] = "own"
     # Keyset paging: the `nextCursor` of the previous page. It overrides `page`.
     cursor: Annotated[str, StringConstraints(max_length=512, pattern=NO_NUL)] | None = None

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
+import enum
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Row
-from tenacity import AsyncRetrying, retry_if_result, stop_before_delay, wait_exponential
 
 from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
@@ -15,6 +15,9 @@ from taskyard.db import utc_now
 from taskyard.errors import AppError, Forbidden, NotFound, ValidationFailed
 from taskyard.identity import Viewer
 from taskyard.jobs.service import EventPublisher
+from taskyard.projects.models import ProjectRole
+from taskyard.projects.repository import ProjectRepository
+from taskyard.projects.service import ProjectNotFound, RoleTooLow
 from taskyard.tasks.events import TASK_ASSIGNED
 from taskyard.tasks.models import PRIORITY_RANK, Task, TaskPriority, TaskStatus
 from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
@@ -30,6 +33,7 @@ from taskyard.tasks.schemas import (
     TaskStats,
     TaskUpdate,
 )
+from taskyard.users.catch_up import retrying_while_none
 from taskyard.users.models import User
 from taskyard.users.repository import UserRepository
 
@@ -46,9 +50,6 @@ class TaskPage:
     next_cursor: str | None
 
 
-CATCH_UP_FIRST_WAIT_SECONDS = 0.05  # then twice as long each time
-
-
 class OnlyStatusForAssignees(Forbidden):
     message = "An assignee may change only the task's status"
 
@@ -58,6 +59,7 @@ class TaskService:
         self,
         tasks: TaskRepository,
         users: UserRepository,
+        projects: ProjectRepository,
         cursors: CursorCodec,
         cache: ResponseCache,
         events: EventPublisher,
@@ -69,6 +71,7 @@ class TaskService:
         self.people_catch_up_seconds = people_catch_up_seconds
         self.tasks = tasks
         self.users = users
+        self.projects = projects
         self.events = events
         self.cursors = cursors
         self.cache = cache
@@ -96,21 +99,30 @@ class TaskService:
         else:
             return None
         # Someone who signed up a moment ago may not be in the task service's copy yet.
-        user = await _retrying_while_none(look_up, within=self.people_catch_up_seconds)
+        user = await retrying_while_none(look_up, within=self.people_catch_up_seconds)
         if user is None or not user.is_active:
             raise ValidationFailed(field, "No active user to assign the task to")
         return user
 
     async def list_own(self, user: Viewer, query: TaskListQuery) -> TaskPage:
+        """The caller's own tasks (`scope`), or a project's when one is named."""
+        if query.project_id is not None:
+            await self._readable(query.project_id, user)
         return await self._page(_filter(user.id, query), query)
 
     async def list_all(self, query: AdminTaskListQuery) -> TaskPage:
         return await self._page(_filter(query.created_by, query), query)
 
-    async def stats(self, user: Viewer) -> TaskStats:
+    async def stats(self, user: Viewer, project_id: uuid.UUID | None = None) -> TaskStats:
+        """Counts of the caller's own tasks, or of a project's for its members."""
+        if project_id is not None:
+            await self._readable(project_id, user)
+            counts = await self.tasks.count_by_status_and_priority(project_id=project_id)
+        else:
+            counts = await self.tasks.count_by_status_and_priority(owner_id=user.id)
         by_status = dict.fromkeys(TaskStatus, 0)
         by_priority = dict.fromkeys(TaskPriority, 0)
-        for status, priority, count in await self.tasks.count_by_status_and_priority(user.id):
+        for status, priority, count in counts:
             by_status[status] += count
             by_priority[priority] += count
         return TaskStats(
@@ -127,7 +139,11 @@ class TaskService:
 
     async def create(self, owner: Viewer, data: TaskCreate) -> Row[Any]:
         """The new task as a list row (people joined in): no ORM object on the hot write path."""
+        project_id = data.project_id or owner.id  # the personal project has its owner's id
+        if project_id != owner.id:
+            await self._require(project_id, owner, ProjectRole.EDITOR)
         assignee = await self._assignee(data)
+        await self._check_assignee(project_id, owner.id, assignee, _assignee_field(data))
         now = utc_now()
         task_id = uuid.uuid4()
         row = await self.tasks.insert(
@@ -140,6 +156,7 @@ class TaskService:
                 "due_date": data.due_date,
                 "created_by_id": owner.id,
                 "assignee_id": assignee.id if assignee is not None else None,
+                "project_id": project_id,
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
@@ -162,13 +179,25 @@ class TaskService:
         task = await self.get(task_id, viewer, for_update=True)
         _check(if_match, task)
         fields = changes.field_changes()
-        if not _may_edit(task, viewer) and (changes.touches_assignment or set(fields) - {"status"}):
+        rights = await self._rights(task, viewer)
+        moving = changes.moves_to is not None and changes.moves_to != task.project_id
+        if rights is _Rights.STATUS and (
+            changes.touches_assignment or moving or set(fields) - {"status"}
+        ):
             raise OnlyStatusForAssignees()
+        if rights is _Rights.NONE:
+            raise RoleTooLow()
+        if moving and changes.moves_to is not None:
+            await self._require(changes.moves_to, viewer, ProjectRole.EDITOR)
+            task.project_id = changes.moves_to
         previous_assignee = task.assignee_id
         for field, value in fields.items():
             setattr(task, field, value)
         if changes.touches_assignment:
             task.assignee = await self._assignee(changes)
+        if changes.touches_assignment or moving:
+            field = _assignee_field(changes) if changes.touches_assignment else "projectId"
+            await self._check_assignee(task.project_id, task.created_by_id, task.assignee, field)
         task.version += 1
         await self.tasks.flush()
         self._changed(task, previous_assignee)
@@ -195,10 +224,52 @@ class TaskService:
     ) -> None:
         task = await self.get(task_id, viewer, for_update=True)
         _check(if_match, task)
-        if not _may_edit(task, viewer):
+        rights = await self._rights(task, viewer)
+        if rights is _Rights.STATUS:
             raise Forbidden("Only the task's owner can delete it")
+        if rights is _Rights.NONE:
+            raise RoleTooLow()
         self._changed(task)
         await self.tasks.delete(task)
+
+    async def _readable(self, project_id: uuid.UUID, viewer: Viewer) -> None:
+        """A project whose tasks the caller may read: a member's, or any for an admin."""
+        if viewer.is_admin:
+            if await self.projects.get(project_id) is None:
+                raise ProjectNotFound()
+            return
+        if await self.projects.role_of(project_id, viewer.id) is None:
+            raise ProjectNotFound()
+
+    async def _require(self, project_id: uuid.UUID, viewer: Viewer, needed: ProjectRole) -> None:
+        """The caller's role in the project includes `needed` (404 outside it, 403 below)."""
+        role = await self.projects.role_of(project_id, viewer.id)
+        if role is None and not (viewer.is_admin and await self.projects.get(project_id)):
+            raise ProjectNotFound()
+        if role is None or not role.includes(needed):  # admins read projects, members write
+            raise RoleTooLow()
+
+    async def _rights(self, task: Task, viewer: Viewer) -> _Rights:
+        """What the caller may change: the creator and admins everything, as before; in a
+        shared project, editors and up everything and viewers nothing; an assignee its
+        status."""
+        if viewer.is_admin or task.created_by_id == viewer.id:
+            return _Rights.ALL
+        if task.project_id != task.created_by_id:  # not its creator's personal project
+            role = await self.projects.role_of(task.project_id, viewer.id)
+            if role is not None and role.includes(ProjectRole.EDITOR):
+                return _Rights.ALL
+        return _Rights.STATUS if task.assignee_id == viewer.id else _Rights.NONE
+
+    async def _check_assignee(
+        self, project_id: uuid.UUID, creator_id: uuid.UUID, assignee: User | None, field: str
+    ) -> None:
+        """In a shared project, only its members can be given its tasks (anyone active can in
+        a personal one, as before projects)."""
+        if assignee is None or project_id == creator_id:
+            return
+        if await self.projects.role_of(project_id, assignee.id) is None:
+            raise ValidationFailed(field, "The assignee must be a member of the task's project")
 
     async def _page(self, task_filter: TaskFilter, query: TaskListQuery) -> TaskPage:
         order = SortOrder.parse(query.sort)
@@ -231,20 +302,6 @@ class TaskService:
             raise InvalidCursor() from error
 
 
-async def _retrying_while_none(
-    look_up: Callable[[], Awaitable[User | None]], *, within: float
-) -> User | None:
-    """`look_up`, again after a doubling pause while it finds nobody, for at most `within`."""
-    retrying = AsyncRetrying(
-        retry=retry_if_result(lambda found: found is None),
-        wait=wait_exponential(multiplier=CATCH_UP_FIRST_WAIT_SECONDS),
-        stop=stop_before_delay(within),
-        retry_error_callback=lambda _state: None,
-    )
-    found: User | None = await retrying(look_up)
-    return found
-
-
 class TaskChanged(AppError):
     status_code = 412
     message = "The task changed since you read it; here is how it is now"
@@ -256,13 +313,22 @@ def _check(if_match: Precondition | None, task: Task) -> None:
         raise TaskChanged(data=TaskOut.model_validate(task).model_dump(mode="json", by_alias=True))
 
 
-def _may_edit(task: Task, viewer: Viewer) -> bool:
-    return viewer.is_admin or task.created_by_id == viewer.id
+class _Rights(enum.Enum):
+    ALL = "all"
+    STATUS = "status"
+    NONE = "none"
+
+
+def _assignee_field(assignment: Assignment) -> str:
+    return "assigneeEmail" if assignment.assignee_email is not None else "assigneeId"
 
 
 def _filter(owner_id: uuid.UUID | None, query: TaskListQuery) -> TaskFilter:
+    if query.project_id is not None and "scope" not in query.model_fields_set:
+        owner_id = None  # the whole project's
     return TaskFilter(
         owner_id=owner_id,
+        project_id=query.project_id,
         status=query.status,
         priority=query.priority,
         search=query.search,

@@ -36,14 +36,17 @@ class UserRepository:
         ).one_or_none()
         return None if row is None else (row[0], row[1], row[2])
 
-    async def add_if_absent(self, user: User) -> None:
-        """Insert the person unless someone of that id or email is already there."""
+    async def add_if_absent(self, user: User) -> bool:
+        """Insert the person unless someone of that id or email is already there (False)."""
         values = {
             column.key: getattr(user, column.key)
             for column in User.__table__.columns
             if getattr(user, column.key) is not None
         }
-        await self.session.execute(insert_ignoring_conflicts(self.session, User).values(**values))
+        result = await self.session.execute(
+            insert_ignoring_conflicts(self.session, User).values(**values)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def add(self, user: User) -> User:
         self.session.add(user)

@@ -39,6 +39,11 @@ class SharedTasks(Protocol):
         """Everyone whose task views show the person, the person included."""
         ...
 
+    async def hand_over_projects_of(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        """Before the person's account goes: the projects they own go to another member, or
+        with their tasks; returns the people whose views showed a task that went."""
+        ...
+
 
 SharedTasksFor = Callable[[AsyncSession], SharedTasks]
 
@@ -55,6 +60,9 @@ class NoSharedTasks:
 
     async def people_sharing_with(self, user_id: uuid.UUID) -> set[uuid.UUID]:
         return {user_id}
+
+    async def hand_over_projects_of(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        return set()
 
 
 async def rename(
@@ -142,6 +150,7 @@ class UserService:
             await self._ensure_another_admin(user)
         await self.shared.lock_shared_with(user.id)
         people = await self.shared.people_sharing_with(user.id)
+        people |= await self.shared.hand_over_projects_of(user.id)
         await self.users.delete(user)
         self.feed.deleted(user_id)
         # Their tasks went with them: no view may show them any more, their assignees' neither.

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from taskyard.errors import Conflict, Forbidden, NotFound
+from taskyard.identity import Viewer
+from taskyard.schemas import PageQuery
+from taskyard.teams.models import Team, TeamMember
+from taskyard.teams.repository import TeamRepository
+from taskyard.users.catch_up import active_person_by_email
+from taskyard.users.repository import UserRepository
+
+
+class TeamNotFound(NotFound):
+    # Also what someone outside the team gets.
+    message = "Team not found"
+
+
+class NotTheManager(Forbidden):
+    message = "Only the team's manager can change its members"
+
+
+class NotInTheTeam(NotFound):
+    message = "Member not found"
+
+
+class AlreadyInTheTeam(Conflict):
+    message = "This person is already in the team"
+
+
+class ManagerStays(Conflict):
+    message = "The team's manager can't leave it"
+
+
+class NoSuchPerson(NotFound):
+    message = "No active account with this email"
+
+
+class TeamService:
+    def __init__(
+        self, teams: TeamRepository, users: UserRepository, *, people_catch_up_seconds: float = 0.0
+    ) -> None:
+        self.people_catch_up_seconds = people_catch_up_seconds
+        self.teams = teams
+        self.users = users
+
+    async def _membership(self, team_id: uuid.UUID, viewer: Viewer) -> TeamMember | None:
+        """The caller's place in the team; 404 for someone outside it (admins read any)."""
+        if await self.teams.get(team_id) is None:
+            raise TeamNotFound()
+        membership = await self.teams.member(team_id, viewer.id)
+        if membership is None and not viewer.is_admin:
+            raise TeamNotFound()
+        return membership
+
+    async def _managed(self, team_id: uuid.UUID, viewer: Viewer) -> None:
+        membership = await self._membership(team_id, viewer)
+        if membership is None or not membership.is_manager:
+            raise NotTheManager()
+
+    async def create(self, viewer: Viewer, name: str) -> Team:
+        team = Team(name=name)
+        await self.teams.add(team, viewer.id)
+        return team
+
+    async def list(self, viewer: Viewer, query: PageQuery) -> tuple[Sequence[Any], int]:
+        return await self.teams.page_for(viewer.id, limit=query.limit, offset=query.offset)
+
+    async def members(self, team_id: uuid.UUID, viewer: Viewer) -> Sequence[Any]:
+        await self._membership(team_id, viewer)
+        return await self.teams.members(team_id)
+
+    async def add_member(self, team_id: uuid.UUID, viewer: Viewer, email: str) -> Any:
+        await self._managed(team_id, viewer)
+        person = await active_person_by_email(
+            self.users, email, within=self.people_catch_up_seconds
+        )
+        if person is None:
+            raise NoSuchPerson()
+        if await self.teams.member(team_id, person.id) is not None:
+            raise AlreadyInTheTeam()
+        await self.teams.add_member(team_id, person.id, manager=False)
+        rows = await self.teams.members(team_id)
+        return next(row for row in rows if row.id == person.id)
+
+    async def remove_member(self, team_id: uuid.UUID, viewer: Viewer, user_id: uuid.UUID) -> None:
+        """The manager removes anyone else; a member may leave."""
+        if user_id == viewer.id:
+            membership = await self._membership(team_id, viewer)
+            if membership is None:
+                raise NotInTheTeam()
+            if membership.is_manager:
+                raise ManagerStays()
+        else:
+            await self._managed(team_id, viewer)
+            if await self.teams.member(team_id, user_id) is None:
+                raise NotInTheTeam()
+        await self.teams.remove_member(team_id, user_id)
