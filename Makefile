@@ -77,14 +77,17 @@ typecheck: install-dev
 	$(BIN)/mypy
 	$(BIN)/mypy --strict deploy/local-cluster
 
+# The fast tier three test files at a time, then the slow tier one test at a time (its fault,
+# soak and benchmark runs measure, and want the machine to themselves).
 pytest: install-dev web
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow" -n 3 --dist loadfile
+	$(BIN)/pytest -m slow
 
 test: lint typecheck web-check pytest
 
 # The day-to-day loop (under 3 minutes on 2 cores): lint, types and every test but the slow tier
 # (browser, Compose, image, whole-process and split deployments, fault, soak, fuzz and benchmark
-# runs), three test files at a time. `make test` runs everything, one at a time, as CI does.
+# runs), three test files at a time. `make test` runs that too, then the slow tier, as CI does.
 check: lint typecheck
 	$(BIN)/pytest -m "not slow" -n 3 --dist loadfile --durations=5
 

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "taskyard"
-DOMAINS = ("auth", "users", "tasks", "exports")
+DOMAINS = (
+    "auth",
+    "users",
+    "tasks",
+    "exports",
+    "projects",
+    "teams",
+    "labels",
+    "comments",
+    "activity",
+)
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -63,6 +73,7 @@ def test_the_check_sees_an_import_that_breaks_the_rule(tmp_path: Path) -> None:
 
 
 def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() -> None:
+    from taskyard.comments.events import COMMENT_MENTIONED
     from taskyard.config import Settings
     from taskyard.exports.events import EXPORT_READY, EXPORT_REQUESTED
     from taskyard.tasks.events import TASK_ASSIGNED, TASK_DUE_SOON
@@ -74,6 +85,7 @@ def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() ->
         USER_REGISTERED,
         TASK_ASSIGNED,
         TASK_DUE_SOON,
+        COMMENT_MENTIONED,
         EXPORT_REQUESTED,
         EXPORT_READY,
     }
@@ -83,5 +95,6 @@ def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() ->
         "expired idempotency-key purge",
     }
     assert registry.mails[TASK_ASSIGNED].__module__ == "taskyard.tasks.notifications"
+    assert registry.mails[COMMENT_MENTIONED].__module__ == "taskyard.comments.notifications"
     assert registry.mails[USER_REGISTERED].__module__ == "taskyard.users.notifications"
     assert registry.work[EXPORT_REQUESTED].run.__module__ == "taskyard.exports.jobs"

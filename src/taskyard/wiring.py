@@ -16,6 +16,7 @@ from taskyard.access_tokens import FetchKeySet, HmacVerifier, KeySetVerifier, To
 from taskyard.cache.backend import CacheBackend, InProcessCache, RedisCache
 from taskyard.cache.read_your_writes import RecentWriters
 from taskyard.cache.service import ResponseCache
+from taskyard.comments import notifications as comment_notifications
 from taskyard.config import Settings
 from taskyard.cursors import CursorCodec
 from taskyard.db import Database
@@ -65,6 +66,7 @@ def event_registry(settings: Settings, cache: ResponseCache | None = None) -> Ev
         user_notifications.register(registry)
     if settings.service in ("all", "tasks"):
         task_notifications.register(registry)
+        comment_notifications.register(registry)
         export_jobs.register(registry, public_url=settings.public_url)
     if settings.service == "tasks":
         people.register(registry, cache or _shared_cache(settings))
@@ -282,12 +284,23 @@ def routers_for(services: Services) -> list[APIRouter]:
 
         routers += [auth_router, users_router]
     if services.serves_tasks:
+        from taskyard.activity.router import router as activity_router
+        from taskyard.comments.router import router as comments_router
         from taskyard.exports.router import router as exports_router
+        from taskyard.labels.router import router as labels_router
         from taskyard.projects.router import router as projects_router
         from taskyard.tasks.router import router as tasks_router
         from taskyard.teams.router import router as teams_router
 
-        routers += [tasks_router, exports_router, projects_router, teams_router]
+        routers += [
+            tasks_router,
+            comments_router,
+            activity_router,
+            exports_router,
+            projects_router,
+            labels_router,
+            teams_router,
+        ]
     return routers
 
 

@@ -24,7 +24,10 @@ TASK_FIELDS = {
     "updatedAt",
     "assignee",
     "version",  # added for If-Match; the original clients ignore it
-    "projectId",  # added with projects; the original clients ignore it
+    "projectId",  # added with projects, as the next three; the original clients ignore them
+    "labels",
+    "position",
+    "repeat",
 }
 
 

@@ -12,6 +12,8 @@ export const SORT_LABELS: Record<TaskSort, string> = {
   priority: "Lowest priority",
   title: "Title A–Z",
   "-title": "Title Z–A",
+  position: "Board order",
+  "-position": "Board order, reversed",
 };
 
 export interface TaskFilterValues {

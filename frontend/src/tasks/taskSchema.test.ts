@@ -36,6 +36,9 @@ const TASK: Task = {
   updatedAt: "2026-11-01T10:00:00.000Z",
   version: 1,
   projectId: "u1",
+  labels: [],
+  position: "a0",
+  repeat: null,
 };
 
 describe("toUpdate", () => {

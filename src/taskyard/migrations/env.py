@@ -7,10 +7,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+import taskyard.activity.models
 import taskyard.auth.models
+import taskyard.comments.models
 import taskyard.exports.models
 import taskyard.idempotency.models
 import taskyard.jobs.models
+import taskyard.labels.models
 import taskyard.projects.models
 import taskyard.tasks.models
 import taskyard.teams.models

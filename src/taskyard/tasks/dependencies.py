@@ -4,8 +4,11 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from taskyard.activity.repository import ActivityRepository
+from taskyard.activity.service import ActivityLog
 from taskyard.db import DbSession
 from taskyard.jobs.service import EventPublisher
+from taskyard.labels.repository import LabelRepository
 from taskyard.projects.repository import ProjectRepository
 from taskyard.services import ServicesDep
 from taskyard.tasks.repository import TaskRepository
@@ -18,6 +21,8 @@ async def get_task_service(services: ServicesDep, session: DbSession) -> TaskSer
         TaskRepository(session),
         UserRepository(session),
         ProjectRepository(session),
+        LabelRepository(session),
+        ActivityLog(ActivityRepository(session)),
         services.cursors,
         services.response_cache,
         EventPublisher(session, services.relay.wake),

@@ -5,11 +5,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Uuid, cast, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from taskyard.db import Base, UTCDateTime, str_enum, utc_now
+from taskyard.labels.models import TaskLabel
 from taskyard.projects import personal as _personal  # noqa: F401  (every person's project)
+from taskyard.tasks.ordering import POSITION_MAX_LENGTH, key_for_now
 from taskyard.users.models import User
 
 
@@ -25,12 +27,29 @@ class TaskPriority(enum.StrEnum):
     HIGH = "high"
 
 
+class RepeatUnit(enum.StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
 PRIORITY_RANK = {TaskPriority.LOW: 0, TaskPriority.MEDIUM: 1, TaskPriority.HIGH: 2}
 
 
 def _creators_project(context: Any) -> Any:
     """A task put nowhere else is in its creator's personal project, which has their id."""
     return context.get_current_parameters()["created_by_id"]
+
+
+def label_ids(text: str | None) -> list[uuid.UUID]:
+    """The ids in an aggregated list of them, in a stable order."""
+    return sorted(uuid.UUID(part) for part in text.split(",")) if text else []
+
+
+def repeat_rule(every: int | None, unit: RepeatUnit | str | None) -> dict[str, Any] | None:
+    if every is None or unit is None:
+        return None
+    return {"every": every, "unit": RepeatUnit(unit).value}
 
 
 class Task(Base):
@@ -56,10 +75,32 @@ class Task(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     # 1 when created, one more on every write: the ETag, and what If-Match is checked against.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Its place on the board (`tasks.ordering`): unique within the project.
+    position: Mapped[str] = mapped_column(String(POSITION_MAX_LENGTH), default=key_for_now)
+    # Repeating: done, it comes back `repeat_every` `repeat_unit`s later.
+    repeat_every: Mapped[int | None] = mapped_column(Integer, default=None)
+    repeat_unit: Mapped[RepeatUnit | None] = mapped_column(str_enum(RepeatUnit), default=None)
+
+    # Its labels' ids, read with the row (`labels`).
+    label_ids_text: Mapped[str | None] = column_property(
+        select(func.aggregate_strings(cast(TaskLabel.label_id, String), ","))
+        .where(TaskLabel.task_id == id)
+        .correlate_except(TaskLabel)
+        .scalar_subquery(),
+        expire_on_flush=False,  # a write that changes them reloads them (`reload_labels`)
+    )
 
     # lazy="raise": an accidental per-row owner load (N+1) fails loudly instead of running.
     owner: Mapped[User] = relationship(foreign_keys=[created_by_id], lazy="raise")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
+
+    @property
+    def labels(self) -> list[uuid.UUID]:
+        return label_ids(self.label_ids_text)
+
+    @property
+    def repeat(self) -> dict[str, Any] | None:
+        return repeat_rule(self.repeat_every, self.repeat_unit)
 
     __table_args__ = (
         # One index per list query actually issued: a person's tasks newest first (id breaks
@@ -73,6 +114,9 @@ class Task(Base):
         Index("ix_tasks_due_date", "due_date"),
         # A project's tasks newest first (also its board and its filters, within the project).
         Index("ix_tasks_project_created", "project_id", created_at.desc(), id.desc()),
+        # A project's board: a column in order; no two tasks of a project at one place.
+        Index("ix_tasks_project_status_position", "project_id", "status", "position", "id"),
+        Index("uq_tasks_project_position", "project_id", "position", unique=True),
         # What others assigned to a person, newest first.
         Index("ix_tasks_assignee_created", "assignee_id", created_at.desc(), id.desc()),
     )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -29,6 +30,7 @@ from sqlalchemy.sql.elements import Label
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
 from taskyard.identity import Viewer
+from taskyard.labels.models import TaskLabel
 from taskyard.projects.repository import projects_of
 from taskyard.tasks.models import PRIORITY_RANK, RevokedSession, Task, TaskPriority, TaskStatus
 from taskyard.users.models import User
@@ -48,6 +50,10 @@ LIST_COLUMNS = (
     Task.updated_at.label("updated_at"),
     Task.version.label("version"),
     Task.project_id.label("project_id"),
+    Task.position.label("position"),
+    Task.repeat_every.label("repeat_every"),
+    Task.repeat_unit.label("repeat_unit"),
+    Task.label_ids_text.label("label_ids_text"),
     _Owner.id.label("owner_id"),
     _Owner.name.label("owner_name"),
     _Owner.email.label("owner_email"),
@@ -85,6 +91,7 @@ class TaskFilter:
     priority: TaskPriority | None = None
     search: str | None = None
     scope: Scope = "own"
+    label_id: uuid.UUID | None = None
 
     def conditions(self, *, named: bool = False) -> list[ColumnElement[bool]]:
         """The WHERE clauses. `named`: with bind parameters named after the fields instead of
@@ -109,6 +116,11 @@ class TaskFilter:
             conditions.append(Task.status == value("status", self.status, Task.status))
         if self.priority is not None:
             conditions.append(Task.priority == value("priority", self.priority, Task.priority))
+        if self.label_id is not None:
+            label = value("label_id", self.label_id, TaskLabel.label_id)
+            conditions.append(
+                exists().where(TaskLabel.task_id == Task.id, TaskLabel.label_id == label)
+            )
         if self.search:
             # Our own escaping, not `icontains(..., autoescape=True)`: that escapes a literal only,
             # and the list's statement is built once with a named parameter in its place.
@@ -122,9 +134,10 @@ class TaskFilter:
         return conditions
 
     @property
-    def shape(self) -> tuple[bool, bool, Scope, bool, bool, bool]:
+    def shape(self) -> tuple[bool, bool, bool, Scope, bool, bool, bool]:
         """What the statement depends on, apart from the values."""
         return (
+            self.label_id is not None,
             self.project_id is not None,
             self.owner_id is not None,
             self.scope,
@@ -138,6 +151,7 @@ class TaskFilter:
         named = {
             "owner_id": self.owner_id,
             "project_id": self.project_id,
+            "label_id": self.label_id,
             "status": self.status,
             "priority": self.priority,
             "search": contains_pattern(self.search) if self.search else None,
@@ -150,6 +164,7 @@ _SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
     "dueDate": Task.due_date,  # type: ignore[dict-item]
     "priority": _PRIORITY_RANK_SQL,
     "title": Task.title,  # type: ignore[dict-item]
+    "position": Task.position,  # type: ignore[dict-item]
 }
 
 
@@ -178,9 +193,13 @@ class SortOrder:
         """The sort key of a task (or a list row), as the database orders it."""
         if self.field == "priority":
             return PRIORITY_RANK[task.priority]
-        return {"createdAt": task.created_at, "dueDate": task.due_date, "title": task.title}[
-            self.field
-        ]
+        keys = {
+            "createdAt": task.created_at,
+            "dueDate": task.due_date,
+            "title": task.title,
+            "position": task.position,
+        }
+        return keys[self.field]
 
     def after(self, *, key_is_null: bool) -> ColumnElement[bool]:
         """Rows strictly past the position (:after_key, :after_id) in this order: the keyset
@@ -272,15 +291,16 @@ def _page_statement(
 
 @functools.lru_cache(maxsize=1024)  # every shape there is: filters x sorts x positions
 def _page_statement_of_shape(
-    shape: tuple[bool, bool, Scope, bool, bool, bool],
+    shape: tuple[bool, bool, bool, Scope, bool, bool, bool],
     order: SortOrder,
     after_null_key: bool | None,
 ) -> Select[*tuple[Any, ...]]:
-    has_project, has_owner, scope, has_status, has_priority, has_search = shape
+    has_label, has_project, has_owner, scope, has_status, has_priority, has_search = shape
     # A filter of the same shape; its values are never read, only which fields are set.
     stand_in = TaskFilter(
         owner_id=uuid.UUID(int=0) if has_owner else None,
         project_id=uuid.UUID(int=0) if has_project else None,
+        label_id=uuid.UUID(int=0) if has_label else None,
         status=TaskStatus.PENDING if has_status else None,
         priority=TaskPriority.LOW if has_priority else None,
         search="x" if has_search else None,
@@ -304,15 +324,24 @@ class TaskRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, values: dict[str, Any]) -> Row[Any]:
-        """Add a task (every column given), and read it back as a list row (`LIST_COLUMNS`):
-        two prepared statements, no ORM object and no unit of work."""
+    async def insert(self, values: dict[str, Any], *, labels: Sequence[uuid.UUID] = ()) -> Row[Any]:
+        """Add a task (every column given) with its labels, and read it back as a list row
+        (`LIST_COLUMNS`): two prepared statements (and one for labels), no ORM object and no
+        unit of work."""
         await self.session.execute(_INSERT_TASK, values)
+        if labels:
+            await self.session.execute(
+                insert(TaskLabel),
+                [{"task_id": values["id"], "label_id": label} for label in labels],
+            )
         keys = {"owner_id": values["created_by_id"], "task_id": values["id"]}
         return (await self.session.execute(_list_row_statement(), keys)).one()
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def reload_labels(self, task: Task) -> None:
+        await self.session.refresh(task, ["label_ids_text"])
 
     async def delete(self, task: Task) -> None:
         await self.session.execute(delete(Task).where(Task.id == task.id))
@@ -380,6 +409,41 @@ class TaskRepository:
             _with_people(select(Task)).where(*task_filter.conditions()).order_by(*order.order_by())
         )
         return rows.all()
+
+    async def place_of(
+        self, task_id: uuid.UUID, project_id: uuid.UUID
+    ) -> tuple[str, TaskStatus] | None:
+        """A task's position and status, if it is in this project."""
+        row = (
+            await self.session.execute(
+                select(Task.position, Task.status).where(
+                    Task.id == task_id, Task.project_id == project_id
+                )
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    async def neighbour(
+        self,
+        project_id: uuid.UUID,
+        status: TaskStatus,
+        *,
+        beside: str | None,
+        after: bool,
+        leaving_out: uuid.UUID,
+    ) -> str | None:
+        """The position next to `beside` in a column (after it, or before it), or the column's
+        last one when `beside` is None; the task being moved is left out."""
+        query = select(Task.position).where(
+            Task.project_id == project_id, Task.status == status, Task.id != leaving_out
+        )
+        if beside is None:
+            query = query.order_by(Task.position.desc())
+        elif after:
+            query = query.where(Task.position > beside).order_by(Task.position)
+        else:
+            query = query.where(Task.position < beside).order_by(Task.position.desc())
+        return await self.session.scalar(query.limit(1))
 
     async def count_by_status_and_priority(
         self, *, owner_id: uuid.UUID | None = None, project_id: uuid.UUID | None = None

@@ -20,6 +20,7 @@ from taskyard.tasks.schemas import (
     ProjectScope,
     TaskCreate,
     TaskListQuery,
+    TaskMove,
     TaskOut,
     TaskStats,
     TaskUpdate,
@@ -200,6 +201,16 @@ async def update_task_put(
     if_match: IfMatch = None,
 ) -> MessageEnvelope[TaskOut]:
     return await update_task(task_id, body, user, service, if_match)
+
+
+@router.post("/{id:taskid}/move", responses=documented_errors(400, 401, 403, 404, 409, 413))
+async def move_task(
+    task_id: TaskId, body: TaskMove, user: CurrentPrincipal, service: TaskServiceDep
+) -> MessageEnvelope[TaskOut]:
+    """Place the task in a status column between two of its project's tasks (`afterId` and
+    `beforeId`; one of them: right beside it; neither: the column's end)."""
+    task = await service.move(task_id, user, body)
+    return MessageEnvelope(message="Task moved successfully", data=TaskOut.model_validate(task))
 
 
 @router.delete("/{id:taskid}", responses=documented_errors(400, 401, 403, 404, 412))

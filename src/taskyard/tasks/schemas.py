@@ -21,7 +21,13 @@ from taskyard.schemas import (
     Timestamp,
     format_timestamp,
 )
-from taskyard.tasks.models import TaskPriority, TaskStatus
+from taskyard.tasks.models import (
+    RepeatUnit,
+    TaskPriority,
+    TaskStatus,
+    label_ids,
+    repeat_rule,
+)
 from taskyard.users.schemas import NO_NUL, Email, SearchTerm, UserRef
 
 # ISO 8601: a date, or a date and time with an optional offset (naive times are UTC). Years
@@ -83,8 +89,22 @@ Title = Annotated[str, TextRule("Title", min_length=3, max_length=TITLE_MAX_LENG
 Description = Annotated[str, TextRule("Description", min_length=0, max_length=500, multiline=True)]
 
 SortKey = Literal[
-    "createdAt", "-createdAt", "dueDate", "-dueDate", "priority", "-priority", "title", "-title"
+    "createdAt",
+    "-createdAt",
+    "dueDate",
+    "-dueDate",
+    "priority",
+    "-priority",
+    "title",
+    "-title",
+    "position",
+    "-position",
 ]
+
+
+class RepeatRule(StrictInput):
+    every: int = Field(ge=1, le=365)
+    unit: RepeatUnit
 
 
 class TaskOut(Resource):
@@ -95,6 +115,9 @@ class TaskOut(Resource):
     due_date: Timestamp | None
     created_by: UserRef = Field(validation_alias="owner")
     assignee: UserRef | None
+    labels: list[uuid.UUID] = Field(description="The ids of its project's labels it carries")
+    position: str = Field(description="Its place on the board: `sort=position` lists in it")
+    repeat: RepeatRule | None = Field(description="Done, it comes back this much later")
     project_id: uuid.UUID = Field(
         description="The project the task is in (its creator's personal one unless put elsewhere)"
     )
@@ -124,6 +147,9 @@ def list_row_json(row: Any) -> dict[str, Any]:
         "dueDate": format_timestamp(row.due_date) if row.due_date is not None else None,
         "createdBy": _person(row.owner_id, row.owner_name, row.owner_email),
         "assignee": _person(row.assignee_id, row.assignee_name, row.assignee_email),
+        "labels": [str(label) for label in label_ids(row.label_ids_text)],
+        "position": row.position,
+        "repeat": repeat_rule(row.repeat_every, row.repeat_unit),
         "projectId": str(row.project_id),
         "createdAt": format_timestamp(row.created_at),
         "updatedAt": format_timestamp(row.updated_at),
@@ -146,9 +172,15 @@ class Assignment(StrictInput):
         return self
 
 
+MAX_LABELS = 50
+LabelIds = Annotated[list[uuid.UUID], Field(max_length=MAX_LABELS)]
+
+
 class TaskCreate(Assignment):
     # The creator's personal project when left out; another needs the editor role in it.
     project_id: uuid.UUID | None = None
+    labels: LabelIds | None = None
+    repeat: RepeatRule | None = None
     title: Title
     description: Description = ""
     status: TaskStatus = TaskStatus.PENDING
@@ -156,11 +188,15 @@ class TaskCreate(Assignment):
     due_date: DueDate = None
 
 
+# What a write handles on its own: assignment, the project, the labels and the repeat rule.
+_NOT_OWN_FIELDS = frozenset({"assignee_id", "assignee_email", "project_id", "labels", "repeat"})
+
+
 class TaskUpdate(PatchInput, Assignment):
     """Only a task's own editable fields; anything else is refused, not ignored.
     `assigneeId: null` unassigns."""
 
-    nullable_fields: ClassVar[frozenset[str]] = frozenset({"due_date", "assignee_id"})
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"due_date", "assignee_id", "repeat"})
 
     title: Title | None = None
     description: Description | None = None
@@ -169,13 +205,13 @@ class TaskUpdate(PatchInput, Assignment):
     due_date: DueDate = None
     # Moves the task to another project (the editor role in both).
     project_id: uuid.UUID | None = None
+    labels: LabelIds | None = None
+    repeat: RepeatRule | None = None
 
     def field_changes(self) -> dict[str, Any]:
         """The task's own fields that were sent (assignment is handled on its own)."""
         return {
-            name: value
-            for name, value in self.changes().items()
-            if name not in {"assignee_id", "assignee_email", "project_id"}
+            name: value for name, value in self.changes().items() if name not in _NOT_OWN_FIELDS
         }
 
     @property
@@ -200,12 +236,23 @@ class TaskListQuery(PageQuery, ProjectScope):
     # own (the original's meaning, and the default), assigned to me, or both; with a project,
     # only when given (the project's tasks otherwise).
     scope: Literal["own", "assigned", "all"] = "own"
+    # Tasks carrying this label (one of the project's).
+    label: uuid.UUID | None = None
     # Keyset paging: the `nextCursor` of the previous page. It overrides `page`.
     cursor: Annotated[str, StringConstraints(max_length=512, pattern=NO_NUL)] | None = None
 
 
 class AdminTaskListQuery(TaskListQuery):
     created_by: uuid.UUID | None = None
+
+
+class TaskMove(StrictInput):
+    """Where on the board: a status column, and between which two of its tasks (none: at the
+    column's end; one: right beside it)."""
+
+    status: TaskStatus
+    after_id: uuid.UUID | None = None
+    before_id: uuid.UUID | None = None
 
 
 class GroupCount(APIModel):

@@ -7,19 +7,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 
+from taskyard.activity.models import Action
+from taskyard.activity.service import ActivityLog
 from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
 from taskyard.db import utc_now
-from taskyard.errors import AppError, Forbidden, NotFound, ValidationFailed
+from taskyard.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from taskyard.identity import Viewer
 from taskyard.jobs.service import EventPublisher
+from taskyard.labels.repository import LabelRepository
 from taskyard.projects.models import ProjectRole
 from taskyard.projects.repository import ProjectRepository
 from taskyard.projects.service import ProjectNotFound, RoleTooLow
 from taskyard.tasks.events import TASK_ASSIGNED
-from taskyard.tasks.models import PRIORITY_RANK, Task, TaskPriority, TaskStatus
+from taskyard.tasks.models import PRIORITY_RANK, RepeatUnit, Task, TaskPriority, TaskStatus
+from taskyard.tasks.ordering import is_key, key_between, key_for_now
 from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
 from taskyard.tasks.schemas import (
     TITLE_MAX_LENGTH,
@@ -29,6 +35,7 @@ from taskyard.tasks.schemas import (
     Precondition,
     TaskCreate,
     TaskListQuery,
+    TaskMove,
     TaskOut,
     TaskStats,
     TaskUpdate,
@@ -60,6 +67,8 @@ class TaskService:
         tasks: TaskRepository,
         users: UserRepository,
         projects: ProjectRepository,
+        labels: LabelRepository,
+        activity: ActivityLog,
         cursors: CursorCodec,
         cache: ResponseCache,
         events: EventPublisher,
@@ -72,6 +81,8 @@ class TaskService:
         self.tasks = tasks
         self.users = users
         self.projects = projects
+        self.labels = labels
+        self.activity = activity
         self.events = events
         self.cursors = cursors
         self.cache = cache
@@ -144,6 +155,7 @@ class TaskService:
             await self._require(project_id, owner, ProjectRole.EDITOR)
         assignee = await self._assignee(data)
         await self._check_assignee(project_id, owner.id, assignee, _assignee_field(data))
+        labels = await self._labels_of(project_id, data.labels or [])
         now = utc_now()
         task_id = uuid.uuid4()
         row = await self.tasks.insert(
@@ -157,11 +169,21 @@ class TaskService:
                 "created_by_id": owner.id,
                 "assignee_id": assignee.id if assignee is not None else None,
                 "project_id": project_id,
+                "position": key_for_now(),
+                "repeat_every": data.repeat.every if data.repeat else None,
+                "repeat_unit": data.repeat.unit if data.repeat else None,
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
-            }
+            },
+            labels=labels,
         )
+        self.activity.note(task_id, owner.id, Action.CREATED)
+        if assignee is not None:
+            self.activity.note(task_id, owner.id, Action.ASSIGNED, "assignee", None, assignee.id)
+        if labels:
+            self.activity.note(task_id, owner.id, Action.LABELLED, "labels", [], labels)
+        await self.activity.flush()
         self._people_changed(row.owner_id, row.assignee_id)
         self._announce_assignment(row.id, row.assignee_id, actor=owner, previous=None)
         return row
@@ -187,19 +209,36 @@ class TaskService:
             raise OnlyStatusForAssignees()
         if rights is _Rights.NONE:
             raise RoleTooLow()
+        before = _trail_values(task)
+        labels_before = task.labels
         if moving and changes.moves_to is not None:
             await self._require(changes.moves_to, viewer, ProjectRole.EDITOR)
             task.project_id = changes.moves_to
         previous_assignee = task.assignee_id
         for field, value in fields.items():
             setattr(task, field, value)
+        if "repeat" in changes.model_fields_set:
+            task.repeat_every = changes.repeat.every if changes.repeat else None
+            task.repeat_unit = changes.repeat.unit if changes.repeat else None
         if changes.touches_assignment:
             task.assignee = await self._assignee(changes)
         if changes.touches_assignment or moving:
             field = _assignee_field(changes) if changes.touches_assignment else "projectId"
             await self._check_assignee(task.project_id, task.created_by_id, task.assignee, field)
+        labels_after = labels_before
+        if changes.labels is not None:
+            labels_after = await self._labels_of(task.project_id, changes.labels)
+        elif moving:  # another project's labels don't come along
+            labels_after = sorted(await self.labels.in_project(task.project_id, labels_before))
+        if set(labels_after) != set(labels_before):
+            await self.labels.set_for_task(task.id, set(labels_before), set(labels_after))
+        self._repeat_if_done(task, viewer, before)
         task.version += 1
         await self.tasks.flush()
+        if set(labels_after) != set(labels_before):
+            await self.tasks.reload_labels(task)
+        self._note_changes(task, viewer, before, labels_before, labels_after)
+        await self.activity.flush()
         self._changed(task, previous_assignee)
         self._announce_assignment(
             task.id, task.assignee_id, actor=viewer, previous=previous_assignee
@@ -231,6 +270,123 @@ class TaskService:
             raise RoleTooLow()
         self._changed(task)
         await self.tasks.delete(task)
+
+    async def move(self, task_id: uuid.UUID, viewer: Viewer, move: TaskMove) -> Task:
+        """Put a task in a status column between two of the project's tasks: one row written."""
+        task = await self.get(task_id, viewer, for_update=True)
+        if await self._rights(task, viewer) is _Rights.NONE:
+            raise RoleTooLow()
+        after = await self._place(task, move.after_id, "afterId")
+        before = await self._place(task, move.before_id, "beforeId")
+        if move.after_id is None and move.before_id is None:
+            after = await self.tasks.neighbour(
+                task.project_id, move.status, beside=None, after=True, leaving_out=task.id
+            )
+        elif move.before_id is None:
+            before = await self.tasks.neighbour(
+                task.project_id, move.status, beside=after, after=True, leaving_out=task.id
+            )
+        elif move.after_id is None:
+            after = await self.tasks.neighbour(
+                task.project_id, move.status, beside=before, after=False, leaving_out=task.id
+            )
+        if after is not None and before is not None and after >= before:
+            raise ValidationFailed("beforeId", "Must come after afterId in the column")
+        previous = _trail_values(task)
+        task.status = move.status
+        task.position = key_between(after, before)
+        self._repeat_if_done(task, viewer, previous)
+        task.version += 1
+        try:
+            await self.tasks.flush()
+        except IntegrityError as error:  # another move took that very place
+            raise PlaceTaken() from error
+        self.activity.note(
+            task.id, viewer.id, Action.MOVED, "status", previous["status"], task.status
+        )
+        self._note_changes(task, viewer, previous, [], [], leave_out={"status"})
+        await self.activity.flush()
+        self._changed(task)
+        return task
+
+    async def _place(self, task: Task, neighbour_id: uuid.UUID | None, field: str) -> str | None:
+        """A neighbour's position: another task of the same project."""
+        if neighbour_id is None:
+            return None
+        place = await self.tasks.place_of(neighbour_id, task.project_id)
+        if place is None or neighbour_id == task.id:
+            raise ValidationFailed(field, "Must be another task of the same project")
+        return place[0]
+
+    def _repeat_if_done(self, task: Task, viewer: Viewer, before: dict[str, Any]) -> None:
+        """A repeating task just completed comes back: its due date moved on by its interval
+        (from now, if it had none), pending again; its trail says it was completed."""
+        if (
+            task.status is not TaskStatus.COMPLETED
+            or before["status"] is TaskStatus.COMPLETED
+            or task.repeat_every is None
+            or task.repeat_unit is None
+        ):
+            return
+        self.activity.note(task.id, viewer.id, Action.COMPLETED)
+        task.due_date = next_due(task.due_date, task.repeat_every, task.repeat_unit)
+        task.status = TaskStatus.PENDING
+
+    def _note_changes(
+        self,
+        task: Task,
+        viewer: Viewer,
+        before: dict[str, Any],
+        labels_before: list[uuid.UUID],
+        labels_after: list[uuid.UUID],
+        *,
+        leave_out: frozenset[str] | set[str] = frozenset(),
+    ) -> None:
+        after = _trail_values(task)
+        for field in ("title", "description", "status", "priority", "dueDate", "repeat"):
+            if field not in leave_out:
+                self.activity.changes(task.id, viewer.id, [(field, before[field], after[field])])
+        if before["projectId"] != after["projectId"]:
+            self.activity.note(
+                task.id, viewer.id, Action.MOVED, "projectId", before["projectId"], task.project_id
+            )
+        if before["assignee"] != after["assignee"]:
+            self.activity.note(
+                task.id,
+                viewer.id,
+                Action.ASSIGNED,
+                "assignee",
+                before["assignee"],
+                after["assignee"],
+            )
+        if set(labels_before) != set(labels_after):
+            self.activity.note(
+                task.id, viewer.id, Action.LABELLED, "labels", labels_before, labels_after
+            )
+
+    async def _labels_of(self, project_id: uuid.UUID, wanted: list[uuid.UUID]) -> list[uuid.UUID]:
+        """The labels asked for, each of which must be the project's."""
+        found = await self.labels.in_project(project_id, wanted)
+        if found != set(wanted):
+            raise ValidationFailed("labels", "Every label must be one of the task's project")
+        return sorted(found)
+
+    async def may_contribute(self, task: Task, viewer: Viewer) -> bool:
+        """Whether the caller may add to the task (comment on it): anyone who may change it."""
+        return await self._rights(task, viewer) is not _Rights.NONE
+
+    async def manages(self, task: Task, viewer: Viewer) -> bool:
+        """Whether the caller moderates the task's project: an account admin, or its admins."""
+        if viewer.is_admin:
+            return True
+        role = await self.projects.role_of(task.project_id, viewer.id)
+        return role is not None and role.includes(ProjectRole.ADMIN)
+
+    async def sees(self, task: Task, person_id: uuid.UUID) -> bool:
+        """Whether this person is in on the task: its creator, its assignee or a member."""
+        if person_id in {task.created_by_id, task.assignee_id}:
+            return True
+        return await self.projects.role_of(task.project_id, person_id) is not None
 
     async def _readable(self, project_id: uuid.UUID, viewer: Viewer) -> None:
         """A project whose tasks the caller may read: a member's, or any for an admin."""
@@ -313,6 +469,37 @@ def _check(if_match: Precondition | None, task: Task) -> None:
         raise TaskChanged(data=TaskOut.model_validate(task).model_dump(mode="json", by_alias=True))
 
 
+class PlaceTaken(Conflict):
+    message = "Another move took that place on the board at the same moment; try again"
+
+
+def _trail_values(task: Task) -> dict[str, Any]:
+    """What the activity trail compares before and after a write, by the API's names."""
+    return {
+        "title": task.title,
+        "description": task.description,
+        "status": task.status,
+        "priority": task.priority,
+        "dueDate": task.due_date,
+        "repeat": task.repeat,
+        "projectId": task.project_id,
+        "assignee": task.assignee_id,
+    }
+
+
+def next_due(due: datetime | None, every: int, unit: RepeatUnit) -> datetime:
+    """`every` units after the due date (or now): a month on from 31 January is the last day of
+    February."""
+    start = due or utc_now()
+    step = {
+        RepeatUnit.DAY: relativedelta(days=every),
+        RepeatUnit.WEEK: relativedelta(weeks=every),
+        RepeatUnit.MONTH: relativedelta(months=every),
+    }[RepeatUnit(unit)]
+    moved: datetime = start + step
+    return moved
+
+
 class _Rights(enum.Enum):
     ALL = "all"
     STATUS = "status"
@@ -333,6 +520,7 @@ def _filter(owner_id: uuid.UUID | None, query: TaskListQuery) -> TaskFilter:
         priority=query.priority,
         search=query.search,
         scope=query.scope,
+        label_id=query.label,
     )
 
 
@@ -358,4 +546,6 @@ def _from_json(field: str, value: Any) -> Any:
         not isinstance(value, str) or "\x00" in value or len(value) > TITLE_MAX_LENGTH
     ):
         raise ValueError("title cursor key must be a title")
+    if field == "position" and not is_key(value):
+        raise ValueError("position cursor key must be a position")
     return value
