@@ -12,9 +12,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import taskyard.activity.models
+import taskyard.comments.models
 import taskyard.exports.models
 import taskyard.idempotency.models
 import taskyard.jobs.models
+import taskyard.labels.models
+import taskyard.projects.models
 import taskyard.tasks.models  # noqa: F401  (each import registers its tables)
 from taskyard.db import Base
 from taskyard.migrations import alembic_config, upgrade
@@ -74,3 +78,56 @@ def test_downgrade_then_upgrade_round_trips(tmp_path: object) -> None:
     revision, differences = in_fresh_loop(lambda: schema_state(url))
     assert revision == head(url)
     assert differences == []
+
+
+def test_earlier_accounts_get_a_personal_project_holding_their_tasks(tmp_path: object) -> None:
+    """Migration 0012 gives every account its personal project (its own id) and puts its tasks
+    there; 0013 gives them board positions in the order they were made."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/earlier.db"
+    in_fresh_loop(lambda: asyncio.to_thread(command.upgrade, alembic_config(url), "0011"))
+    person = "0f8fad5bd9cb469fa16570867728950e"
+    tasks = ["1f8fad5bd9cb469fa16570867728950e", "2f8fad5bd9cb469fa16570867728950e"]
+
+    async def run(statements: list[str]) -> list[Any]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as connection:
+                return [(await connection.execute(text(sql))).all() for sql in statements]
+        finally:
+            await engine.dispose()
+
+    made = "'2026-01-01 10:00:00'"
+    rows = [
+        "INSERT INTO users (id, name, email, password_hash, role, is_active, created_at, "
+        f"updated_at, notifications) VALUES ('{person}', 'Early', 'early@example.com', 'x', "
+        f"'user', 1, {made}, {made}, 1)",
+        *(
+            "INSERT INTO tasks (id, title, description, status, priority, created_by_id, "
+            f"created_at, updated_at, version) VALUES ('{task}', 'Old {n}', '', 'pending', "
+            f"'medium', '{person}', '2026-01-0{n + 2} 10:00:00', {made}, 1)"
+            for n, task in enumerate(tasks)
+        ),
+    ]
+
+    async def insert() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            for sql in rows:
+                await connection.execute(text(sql))
+        await engine.dispose()
+
+    in_fresh_loop(insert)
+    in_fresh_loop(lambda: asyncio.to_thread(upgrade, url))
+    projects, members, placed = in_fresh_loop(
+        lambda: run(
+            [
+                "SELECT id, name, is_inbox FROM projects",
+                "SELECT project_id, user_id, role FROM project_members",
+                "SELECT id, project_id, position FROM tasks ORDER BY created_at",
+            ]
+        )
+    )
+    assert [tuple(row) for row in projects] == [(person, "Inbox", 1)]
+    assert [tuple(row) for row in members] == [(person, person, "owner")]
+    assert [(row[0], row[1]) for row in placed] == [(task, person) for task in tasks]
+    assert placed[0][2] < placed[1][2]  # the older first on the board

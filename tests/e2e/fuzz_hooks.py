@@ -69,6 +69,49 @@ def filter_path_parameters(ctx: Any, path_parameters: dict[str, Any] | None) -> 
     return not path_parameters or path_parameters.get("id") not in KEPT_IDS
 
 
+def _keep_project_work_realistic(case: Any, body: dict[str, Any]) -> None:
+    """Labels, neighbours on the board, people added and a project's next owner must exist in
+    the project: made-up ids of the schema's shape never do."""
+    labels = body.get("labels")
+    if isinstance(labels, list) and all(_is_uuid(label) for label in labels):
+        body["labels"] = []
+    for neighbour in ("afterId", "beforeId"):
+        if _is_uuid(body.get(neighbour)):
+            del body[neighbour]
+    path = case.path
+    if path.endswith("/members") and _is_email(body.get("email")):
+        body["email"] = ASSIGNEE_EMAIL
+    if path.endswith("/transfer") and _is_uuid(body.get("userId")):
+        # The next owner is a member: the assignee, added first.
+        _assignee_joins(case, (case.path_parameters or {}).get("id"))
+        body["userId"] = ASSIGNEE_ID
+    if body.get("assigneeId") == ASSIGNEE_ID or body.get("assigneeEmail") == ASSIGNEE_EMAIL:
+        # In a shared project, only its members can be given its tasks.
+        project = body.get("projectId")
+        task_id = (case.path_parameters or {}).get("id")
+        if project is None and path.startswith("/api/v1/tasks/") and _is_uuid(task_id):
+            task = httpx.get(f"{API}/tasks/{task_id}", headers=_auth(case), timeout=30)
+            project = task.json()["data"]["projectId"] if task.status_code == 200 else None
+        if _is_uuid(project):
+            _assignee_joins(case, project)
+
+
+def _auth(case: Any) -> dict[str, str]:
+    return {"Authorization": (case.headers or {}).get("Authorization", "")}
+
+
+def _assignee_joins(case: Any, project: object) -> None:
+    """The assignee becomes a member of the project, if the caller may add them (a 409 if they
+    are in already, a 409 for a personal project, where anyone may be assigned anyway)."""
+    if _is_uuid(project):
+        httpx.post(
+            f"{API}/projects/{project}/members",
+            json={"email": ASSIGNEE_EMAIL, "role": "viewer"},
+            headers=_auth(case),
+            timeout=30,
+        )
+
+
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
     """In every phase, just before the request: the kept accounts are left alone, tasks are
@@ -87,6 +130,7 @@ def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
             body["assigneeId"] = ASSIGNEE_ID
         if _is_email(body.get("assigneeEmail")):
             body["assigneeEmail"] = ASSIGNEE_EMAIL
+        _keep_project_work_realistic(case, body)
     # A key is unique per request: one that fits the schema, reused with another body, is a
     # 422 by design. And an ETag that fits the schema names a version that's likely gone (412).
     headers = case.headers or {}

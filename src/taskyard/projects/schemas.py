@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field
 
 from taskyard.projects.models import ProjectRole
 from taskyard.schemas import (
@@ -49,7 +49,7 @@ class ProjectOut(Resource):
 
 class ProjectListQuery(PageQuery):
     # Admins only: every project, as they read every task.
-    all: StrictBool = False
+    all: bool = False
 
 
 class MemberAdd(StrictInput):

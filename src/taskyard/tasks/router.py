@@ -155,7 +155,7 @@ async def get_task(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=MessageEnvelope[TaskOut],
-    responses=documented_errors(400, 401, 409, 413, 422),
+    responses=documented_errors(400, 401, 403, 404, 409, 413, 422),
 )
 async def create_task(
     body: TaskCreate,
