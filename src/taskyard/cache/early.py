@@ -20,6 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskyard.access_tokens import AccessClaims
+from taskyard.cache.projects import ProjectViews, project_of
 from taskyard.cache.service import (
     CACHE_HEADER,
     JSON,
@@ -35,21 +36,32 @@ from taskyard.redis_client import Command
 TASKS_PATH = "/api/v1/tasks"
 _READ = "taskyard_cached_read"
 _HIT_HEADERS = [(b"content-type", JSON.encode()), (CACHE_HEADER.lower().encode(), b"HIT")]
-_ROUTES = {"list": TASKS_PATH, "stats": f"{TASKS_PATH}/stats", "task": f"{TASKS_PATH}/{{id}}"}
+_ROUTES = {
+    "list": TASKS_PATH,
+    "stats": f"{TASKS_PATH}/stats",
+    "task": f"{TASKS_PATH}/{{id}}",
+    "project_list": TASKS_PATH,
+    "project_stats": f"{TASKS_PATH}/stats",
+}
 _HITS = {view: CACHE_LOOKUPS.labels(view=view, result="hit") for view in _ROUTES}
 
 
 def early_view(scope: Scope) -> str | None:
-    """Which of a person's cached views a GET asks for, if any."""
+    """Which cached view a GET asks for, if any: a person's own, or a project's."""
     if scope["method"] != "GET":
         return None
     path: str = scope["path"]
     if path == TASKS_PATH:
-        return "list"
+        return "project_list" if project_of(scope) else "list"
     tail = path.removeprefix(TASKS_PATH + "/")
     if tail == path or not tail or "/" in tail:
         return None
-    return "stats" if tail == "stats" else "task"
+    if tail == "stats":
+        return "project_stats" if project_of(scope) else "stats"
+    return "task"
+
+
+_PROJECT_VIEWS = frozenset({"project_list", "project_stats"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +77,20 @@ class CacheRoundTrip:
 
     def __init__(self, cache: ResponseCache) -> None:
         self.cache = cache
+        self.projects = ProjectViews(cache)
 
     def queue(self, scope: Scope, claims: AccessClaims, commands: list[Command]) -> int:
         space = self.cache.keys.current()
-        if not self.cache.enabled or early_view(scope) is None or space is None:
+        view = early_view(scope)
+        if not self.cache.enabled or view is None or space is None:
             return 0
+        if view in _PROJECT_VIEWS:
+            project = project_of(scope)
+            assert project is not None
+            queued = self.projects.commands(space, project, claims.user_id, scope)
+            commands.extend(queued)
+            scope.setdefault("state", {})[_READ] = (space, project)
+            return len(queued)
         name = self.cache.user_key(space, claims.user_id, scope)
         commands.append(("GET", name))
         scope.setdefault("state", {})[_READ] = name
@@ -77,6 +98,10 @@ class CacheRoundTrip:
 
     def keep(self, scope: Scope, replies: Sequence[Any]) -> None:
         state = scope["state"]
+        if isinstance(state[_READ], tuple):  # a project's view
+            space, project = state.pop(_READ)
+            self.projects.keep(scope, space, project, replies)
+            return
         (reply,) = replies
         if isinstance(reply, Exception):
             del state[_READ]
@@ -90,6 +115,7 @@ class EarlyCacheMiddleware:
     def __init__(self, app: ASGIApp, *, cache: ResponseCache) -> None:
         self.app = app
         self.cache = cache
+        self.projects = ProjectViews(cache)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         view = early_view(scope) if scope["type"] == "http" else None
@@ -109,6 +135,15 @@ class EarlyCacheMiddleware:
 
     async def _cached(self, scope: Scope, view: str) -> CachedBody | None:
         principal = caller_of(scope).principal
+        if view in _PROJECT_VIEWS:
+            project = project_of(scope)
+            if principal is None or project is None:
+                return None
+            read = await self.projects.read(principal, project, scope)
+            cached = self.projects.served(read) if read is not None else None
+            if cached is not None:
+                scope["state"]["user_id"] = str(principal.user_id)  # for the access log line
+            return cached
         # Admins read anyone's task through the admin views, which the routes answer.
         if principal is None or (view == "task" and principal.is_admin):
             return None

@@ -17,9 +17,10 @@ while the server changed under the request is not trusted.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from fastapi import Response
@@ -110,6 +111,8 @@ class ResponseCache:
         # A write whose bump failed (backend down) leaves a debt: until it is paid, this
         # instance caches no admin view, and it pays before anything else once it can.
         self._admin_bump_owed = False
+        # Likewise projects' counters (`cache/projects.py`): their names without the space.
+        self._project_bumps_owed: set[str] = set()
 
     @staticmethod
     def _view_digest(view: str, query: BaseModel | None) -> str:
@@ -146,14 +149,42 @@ class ResponseCache:
             known_miss=scope.get("state", {}).get(_MISSED) == name,
         )
 
-    def after_write(self, session: AsyncSession, people: set[uuid.UUID]) -> None:
-        """Once this transaction commits, retire these people's views and the admin views."""
+    def after_write(
+        self,
+        session: AsyncSession,
+        people: set[uuid.UUID],
+        projects: Iterable[uuid.UUID] = (),
+        *,
+        access: bool = False,
+    ) -> None:
+        """Once this transaction commits, retire these people's views, these projects' views
+        (and, with `access`, their members' admissions) and the admin views."""
+        counters = {f"pver:{project}" for project in projects}
+        if access:
+            counters |= {f"pacc:{project}" for project in projects}
 
         async def expire() -> None:
             await self.versions.bump_versions(people)
             await self.expire_admin_views()
+            await self._bump_projects(counters)
 
         after_commit(session, expire)
+
+    def access_changed(self, session: AsyncSession, projects: Iterable[uuid.UUID]) -> None:
+        """Once this transaction commits, these projects' members are checked again."""
+        counters = {f"pacc:{project}" for project in projects}
+        after_commit(session, lambda: self._bump_projects(counters))
+
+    async def _bump_projects(self, counters: set[str]) -> None:
+        for counter in counters:
+            if not await self._bump(functools.partial(_in_space, name=counter)):
+                self._project_bumps_owed.add(counter)
+
+    async def pay_debts(self) -> bool:
+        """Make the bumps owed since an outage; True when nothing is owed any more."""
+        owed, self._project_bumps_owed = self._project_bumps_owed, set()
+        await self._bump_projects(owed)
+        return await self._pay_admin_debt() and not self._project_bumps_owed
 
     async def key_for_admin(self, view: str, query: BaseModel | None = None) -> CacheKey | None:
         """None when admin views can't be cached safely (no shared backend, or it is down)."""
@@ -176,10 +207,13 @@ class ResponseCache:
         return f"{space}:resp-gen:admin"
 
     async def _bump_admin_generation(self) -> bool:
-        """One more admin generation in this run's space (again if the server changed)."""
+        return await self._bump(self._admin_generation_key)
+
+    async def _bump(self, counter: Callable[[str], str]) -> bool:
+        """One more on a counter in this run's space (again if the server changed)."""
         for _ in range(3):
             space = self.keys.current()
-            if space is None or not await self.backend.incr(self._admin_generation_key(space)):
+            if space is None or not await self.backend.incr(counter(space)):
                 return False
             if self.keys.holds(space):
                 return True
@@ -214,8 +248,8 @@ class ResponseCache:
     ) -> Response:
         """The cached body when there is one (X-Cache: HIT), else produce, store and send it;
         with its ETag either way (stored beside the body, so nothing parses a body for it)."""
-        if self._admin_bump_owed:  # Redis is back for the other instances too: pay at once
-            await self._pay_admin_debt()
+        if self._admin_bump_owed or self._project_bumps_owed:  # Redis is back for everyone
+            await self.pay_debts()
         if key is not None and not key.known_miss:
             cached = await self.cached_body(key)
             if cached is not None:
@@ -237,6 +271,10 @@ class ResponseCache:
             packed = pack(key.version, made.etag, made.body)
             await self.backend.set(key.name, packed, self.ttl, counter=key.counter)
         return cached_response(made, "MISS")
+
+
+def _in_space(space: str, name: str) -> str:
+    return f"{space}:{name}"
 
 
 def cached_response(cached: CachedBody, outcome: str) -> Response:

@@ -50,7 +50,7 @@ class LabelService:
         """The label comes off every task that carried it: their own views are retired."""
         label = await self._label(project_id, label_id, viewer)
         people = await self.labels.people_on_tasks_with(label_id)
-        self.cache.after_write(self.labels.session, people)
+        self.cache.after_write(self.labels.session, people, {project_id})
         await self.labels.delete(label)
 
     async def _label(self, project_id: uuid.UUID, label_id: uuid.UUID, viewer: Viewer) -> Label:

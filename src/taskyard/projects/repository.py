@@ -46,15 +46,20 @@ def _ranks(user_id: uuid.UUID) -> Select[Any]:
     return union_all(direct, through_teams)  # type: ignore[return-value]
 
 
-def projects_of(user_id: Any) -> Select[Any]:
-    """The ids of the projects this person is in, by name or through a team (a subquery for
-    the task statements; `user_id` may be a bound parameter)."""
-    return union(
+def memberships_of(user_id: Any) -> tuple[Select[Any], Select[Any]]:
+    """The ids of the projects this person is in by name, and through a team (`user_id` may
+    be a bound parameter)."""
+    return (
         select(ProjectMember.project_id).where(ProjectMember.user_id == user_id),
         select(ProjectTeam.project_id)
         .join(TeamMember, TeamMember.team_id == ProjectTeam.team_id)
         .where(TeamMember.user_id == user_id),
-    )  # type: ignore[return-value]
+    )
+
+
+def projects_of(user_id: Any) -> Select[Any]:
+    """The ids of the projects this person is in (a subquery for the task statements)."""
+    return union(*memberships_of(user_id))  # type: ignore[return-value]
 
 
 class ProjectRepository:

@@ -121,7 +121,10 @@ class ProjectService:
             raise PersonalProjectIsPrivate()
         # Its tasks go with it: the views of whoever made or was given one are retired.
         self.cache.after_write(
-            self.projects.session, await self.projects.people_with_tasks_in(project_id)
+            self.projects.session,
+            await self.projects.people_with_tasks_in(project_id),
+            {project_id},
+            access=True,
         )
         await self.projects.delete(access.project)
 
@@ -145,6 +148,7 @@ class ProjectService:
         if await self.projects.member(project_id, person.id) is not None:
             raise AlreadyMember()
         await self.projects.add_member(project_id, person.id, role)
+        self.cache.access_changed(self.projects.session, {project_id})
         return await self._member_row(project_id, person.id)
 
     async def update_member(
@@ -157,6 +161,7 @@ class ProjectService:
         if member.role is ProjectRole.OWNER:
             raise OwnerStays()
         await self.projects.set_role(project_id, user_id, role)
+        self.cache.access_changed(self.projects.session, {project_id})
         return await self._member_row(project_id, user_id)
 
     async def remove_member(
@@ -171,6 +176,7 @@ class ProjectService:
         if member.role is ProjectRole.OWNER:
             raise OwnerStays()
         await self.projects.remove_member(project_id, user_id)
+        self.cache.access_changed(self.projects.session, {project_id})
 
     async def transfer(self, project_id: uuid.UUID, viewer: Viewer, user_id: uuid.UUID) -> Any:
         access = await self.access(project_id, viewer, ProjectRole.OWNER)
@@ -182,6 +188,7 @@ class ProjectService:
             raise ValidationFailed("userId", "Must be another member of the project")
         await self.projects.set_role(project_id, owner.user_id, ProjectRole.ADMIN)
         await self.projects.set_role(project_id, user_id, ProjectRole.OWNER)
+        self.cache.access_changed(self.projects.session, {project_id})
         return await self._member_row(project_id, user_id)
 
     async def _member_row(self, project_id: uuid.UUID, user_id: uuid.UUID) -> Any:
@@ -209,6 +216,7 @@ class ProjectService:
         if await self.projects.team_share(project_id, team_id) is not None:
             raise AlreadyShared()
         await self.projects.share_with_team(project_id, team_id, role)
+        self.cache.access_changed(self.projects.session, {project_id})
         return await self._team_row(project_id, team_id)
 
     async def update_team_share(
@@ -220,6 +228,7 @@ class ProjectService:
             raise TeamNotFound()
         share.role = role
         await self.projects.flush()
+        self.cache.access_changed(self.projects.session, {project_id})
         return await self._team_row(project_id, team_id)
 
     async def unshare_with_team(
@@ -229,6 +238,7 @@ class ProjectService:
         if await self.projects.team_share(project_id, team_id) is None:
             raise TeamNotFound()
         await self.projects.unshare_with_team(project_id, team_id)
+        self.cache.access_changed(self.projects.session, {project_id})
 
     async def _team_row(self, project_id: uuid.UUID, team_id: uuid.UUID) -> Any:
         rows = await self.projects.teams(project_id)

@@ -21,7 +21,7 @@ from taskyard.identity import AccountState, stamp_of
 from taskyard.identity.roles import Role
 from taskyard.jobs.registry import EventRegistry, Payload
 from taskyard.projects.repository import ProjectRepository
-from taskyard.tasks.repository import RevokedSessionRepository, TaskRepository
+from taskyard.tasks.repository import RevokedSessionRepository
 from taskyard.tasks.shared import SharedWork
 from taskyard.users.events import SESSIONS_REVOKED, USER_CHANGED, USER_DELETED
 from taskyard.users.models import User
@@ -59,7 +59,12 @@ class PeopleCopy:
         user.notifications = bool(payload["notifications"])
         user.updated_at = changed_at
         await users.flush()
-        self.cache.after_write(session, await TaskRepository(session).people_sharing_with(user_id))
+        shared = SharedWork(session)
+        self.cache.after_write(
+            session,
+            await shared.people_sharing_with(user_id),
+            await shared.projects_showing(user_id),
+        )
 
     async def deleted(self, session: AsyncSession, payload: Payload) -> None:
         users = UserRepository(session)
@@ -70,9 +75,10 @@ class PeopleCopy:
         shared = SharedWork(session)
         await shared.lock_shared_with(user_id)
         people = await shared.people_sharing_with(user_id)
+        projects = await shared.projects_showing(user_id)
         people |= await shared.hand_over_projects_of(user_id)
         await users.delete(user)  # their tasks go with them, as in the monolith
-        self.cache.after_write(session, people)
+        self.cache.after_write(session, people, projects, access=True)
 
 
 async def sessions_revoked(session: AsyncSession, payload: Payload) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import Label
 from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
 from taskyard.identity import Viewer
 from taskyard.labels.models import TaskLabel
-from taskyard.projects.repository import projects_of
+from taskyard.projects.repository import memberships_of, projects_of
 from taskyard.tasks.models import PRIORITY_RANK, RevokedSession, Task, TaskPriority, TaskStatus
 from taskyard.users.models import User
 
@@ -466,6 +466,18 @@ class TaskRepository:
             .order_by(Task.id)
             .with_for_update()
         )
+
+    async def projects_showing(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        """The projects this person is in, and those whose tasks they made or were given."""
+        rows = await self.session.scalars(
+            union(
+                select(Task.project_id).where(
+                    or_(Task.created_by_id == user_id, Task.assignee_id == user_id)
+                ),
+                *memberships_of(user_id),  # flat: SQLite takes no nested compound select
+            )
+        )
+        return set(rows.all())
 
     async def people_sharing_with(self, user_id: uuid.UUID) -> set[uuid.UUID]:
         """Everyone whose task views show this person: they themselves, the owners of the

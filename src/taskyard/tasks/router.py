@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from pydantic import BaseModel
 from pydantic_core import to_json
 from starlette.convertors import Convertor, register_url_convertor
 
 from taskyard.cache.dependencies import ResponseCacheDep
-from taskyard.cache.service import Tagged
+from taskyard.cache.projects import ProjectViews
+from taskyard.cache.service import ResponseCache, Tagged
 from taskyard.errors import documented_errors
 from taskyard.idempotency.dependencies import IdempotencyDep
+from taskyard.identity import Principal
 from taskyard.identity.dependencies import AdminPrincipal, CurrentPrincipal
+from taskyard.projects.models import ProjectRole
 from taskyard.schemas import CursorListEnvelope, DataEnvelope, MessageEnvelope
 from taskyard.tasks.dependencies import TaskServiceDep
 from taskyard.tasks.schemas import (
@@ -61,6 +66,33 @@ IfMatch = Annotated[
 ]
 
 
+async def _project_view(
+    view: str,
+    project_id: uuid.UUID,
+    user: Principal,
+    cache: ResponseCache,
+    request: Request,
+    produce: Callable[[], Awaitable[tuple[BaseModel | bytes, ProjectRole | None]]],
+    *,
+    shared: bool,
+) -> Response:
+    """A project's view, made after the database said the caller may see it, and kept for
+    every member (`cache/projects.py`) when it is the same for all (`shared`)."""
+    views = ProjectViews(cache)
+    read = await views.read(user, project_id, request.scope) if shared else None
+    role: ProjectRole | None = None
+
+    async def made() -> BaseModel | bytes:
+        nonlocal role
+        body, role = await produce()
+        return body
+
+    response = await cache.respond(view, views.key(read, request.scope) if read else None, made)
+    if read is not None and role is not None:
+        await views.admit(read, user.user_id, role.rank)
+    return response
+
+
 def _task_list(page: TaskPage, query: TaskListQuery) -> bytes:
     return CursorListEnvelope.json_bytes(
         [list_row_json(row) for row in page.tasks],
@@ -81,12 +113,22 @@ async def list_tasks(
     cache: ResponseCacheDep,
     request: Request,
 ) -> Response:
+    if query.project_id is not None:
+        project_id = query.project_id
+
+        async def produce_for_project() -> tuple[bytes, ProjectRole | None]:
+            page = await service.list_own(user, query)
+            return _task_list(page, query), page.role
+
+        shared = "scope" not in query.model_fields_set  # one body for every member
+        return await _project_view(
+            "project_list", project_id, user, cache, request, produce_for_project, shared=shared
+        )
+
     async def produce() -> bytes:
         return _task_list(await service.list_own(user, query), query)
 
-    # A project's list changes with its other members' writes: it isn't kept under the caller.
-    key = cache.key_for_user(user, request.scope) if query.project_id is None else None
-    return await cache.respond("list", key, produce)
+    return await cache.respond("list", cache.key_for_user(user, request.scope), produce)
 
 
 @router.get(
@@ -99,11 +141,21 @@ async def task_stats(
     cache: ResponseCacheDep,
     request: Request,
 ) -> Response:
-    async def produce() -> DataEnvelope[TaskStats]:
-        return DataEnvelope(data=await service.stats(user, query.project_id))
+    if query.project_id is not None:
+        project_id = query.project_id
 
-    key = cache.key_for_user(user, request.scope) if query.project_id is None else None
-    return await cache.respond("stats", key, produce)
+        async def produce_for_project() -> tuple[DataEnvelope[TaskStats], ProjectRole | None]:
+            stats, role = await service.project_stats(user, project_id)
+            return DataEnvelope(data=stats), role
+
+        return await _project_view(
+            "project_stats", project_id, user, cache, request, produce_for_project, shared=True
+        )
+
+    async def produce() -> DataEnvelope[TaskStats]:
+        return DataEnvelope(data=await service.stats(user))
+
+    return await cache.respond("stats", cache.key_for_user(user, request.scope), produce)
 
 
 @router.get(

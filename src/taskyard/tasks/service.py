@@ -55,6 +55,8 @@ class TaskPage:
     tasks: Sequence[Row[Any]]  # list rows (`LIST_COLUMNS`)
     total: int
     next_cursor: str | None
+    # A project's page: the caller's role in it (None for an admin reading it).
+    role: ProjectRole | None = None
 
 
 class OnlyStatusForAssignees(Forbidden):
@@ -87,13 +89,24 @@ class TaskService:
         self.cursors = cursors
         self.cache = cache
 
-    def _changed(self, task: Task, *also: uuid.UUID | None) -> None:
+    def _changed(
+        self, task: Task, *also: uuid.UUID | None, moved_from: uuid.UUID | None = None
+    ) -> None:
         """Every cached view that could show this task goes stale once this transaction
-        commits: its owner's, its assignee's (and a former assignee's), and the admin views."""
-        self._people_changed(task.created_by_id, task.assignee_id, *also)
+        commits: its owner's, its assignee's (and a former assignee's), its project's (and the
+        one it left), and the admin views. One counter a project, whatever its members."""
+        self._views_changed(
+            {task.created_by_id, task.assignee_id, *also}, {task.project_id, moved_from}
+        )
 
-    def _people_changed(self, *people: uuid.UUID | None) -> None:
-        self.cache.after_write(self.tasks.session, {person for person in people if person})
+    def _views_changed(
+        self, people: set[uuid.UUID | None], projects: set[uuid.UUID | None]
+    ) -> None:
+        self.cache.after_write(
+            self.tasks.session,
+            {person for person in people if person},
+            {project for project in projects if project},
+        )
 
     async def _assignee(self, assignment: Assignment) -> User | None:
         email, user_id = assignment.assignee_email, assignment.assignee_id
@@ -117,30 +130,25 @@ class TaskService:
 
     async def list_own(self, user: Viewer, query: TaskListQuery) -> TaskPage:
         """The caller's own tasks (`scope`), or a project's when one is named."""
-        if query.project_id is not None:
-            await self._readable(query.project_id, user)
-        return await self._page(_filter(user.id, query), query)
+        if query.project_id is None:
+            return await self._page(_filter(user.id, query), query)
+        role = await self._readable(query.project_id, user)
+        page = await self._page(_filter(user.id, query), query)
+        return TaskPage(page.tasks, page.total, page.next_cursor, role)
 
     async def list_all(self, query: AdminTaskListQuery) -> TaskPage:
         return await self._page(_filter(query.created_by, query), query)
 
-    async def stats(self, user: Viewer, project_id: uuid.UUID | None = None) -> TaskStats:
-        """Counts of the caller's own tasks, or of a project's for its members."""
-        if project_id is not None:
-            await self._readable(project_id, user)
-            counts = await self.tasks.count_by_status_and_priority(project_id=project_id)
-        else:
-            counts = await self.tasks.count_by_status_and_priority(owner_id=user.id)
-        by_status = dict.fromkeys(TaskStatus, 0)
-        by_priority = dict.fromkeys(TaskPriority, 0)
-        for status, priority, count in counts:
-            by_status[status] += count
-            by_priority[priority] += count
-        return TaskStats(
-            total=sum(by_status.values()),
-            by_status=[GroupCount(key=key.value, count=n) for key, n in by_status.items()],
-            by_priority=[GroupCount(key=key.value, count=n) for key, n in by_priority.items()],
-        )
+    async def stats(self, user: Viewer) -> TaskStats:
+        """Counts of the caller's own tasks."""
+        return _stats(await self.tasks.count_by_status_and_priority(owner_id=user.id))
+
+    async def project_stats(
+        self, user: Viewer, project_id: uuid.UUID
+    ) -> tuple[TaskStats, ProjectRole | None]:
+        """Counts of a project's tasks, for its members, and the caller's role in it."""
+        role = await self._readable(project_id, user)
+        return _stats(await self.tasks.count_by_status_and_priority(project_id=project_id)), role
 
     async def get(self, task_id: uuid.UUID, viewer: Viewer, *, for_update: bool = False) -> Task:
         task = await self.tasks.get_visible(task_id, viewer, for_update=for_update)
@@ -184,7 +192,7 @@ class TaskService:
         if labels:
             self.activity.note(task_id, owner.id, Action.LABELLED, "labels", [], labels)
         await self.activity.flush()
-        self._people_changed(row.owner_id, row.assignee_id)
+        self._views_changed({row.owner_id, row.assignee_id}, {row.project_id})
         self._announce_assignment(row.id, row.assignee_id, actor=owner, previous=None)
         return row
 
@@ -211,6 +219,7 @@ class TaskService:
             raise RoleTooLow()
         before = _trail_values(task)
         labels_before = task.labels
+        moved_from = task.project_id if moving else None
         if moving and changes.moves_to is not None:
             await self._require(changes.moves_to, viewer, ProjectRole.EDITOR)
             task.project_id = changes.moves_to
@@ -239,7 +248,7 @@ class TaskService:
             await self.tasks.reload_labels(task)
         self._note_changes(task, viewer, before, labels_before, labels_after)
         await self.activity.flush()
-        self._changed(task, previous_assignee)
+        self._changed(task, previous_assignee, moved_from=moved_from)
         self._announce_assignment(
             task.id, task.assignee_id, actor=viewer, previous=previous_assignee
         )
@@ -388,14 +397,17 @@ class TaskService:
             return True
         return await self.projects.role_of(task.project_id, person_id) is not None
 
-    async def _readable(self, project_id: uuid.UUID, viewer: Viewer) -> None:
-        """A project whose tasks the caller may read: a member's, or any for an admin."""
+    async def _readable(self, project_id: uuid.UUID, viewer: Viewer) -> ProjectRole | None:
+        """A project whose tasks the caller may read: a member's (their role), or any for an
+        admin (None)."""
         if viewer.is_admin:
             if await self.projects.get(project_id) is None:
                 raise ProjectNotFound()
-            return
-        if await self.projects.role_of(project_id, viewer.id) is None:
+            return None
+        role = await self.projects.role_of(project_id, viewer.id)
+        if role is None:
             raise ProjectNotFound()
+        return role
 
     async def _require(self, project_id: uuid.UUID, viewer: Viewer, needed: ProjectRole) -> None:
         """The caller's role in the project includes `needed` (404 outside it, 403 below)."""
@@ -498,6 +510,19 @@ def next_due(due: datetime | None, every: int, unit: RepeatUnit) -> datetime:
     }[RepeatUnit(unit)]
     moved: datetime = start + step
     return moved
+
+
+def _stats(counts: Sequence[tuple[TaskStatus, TaskPriority, int]]) -> TaskStats:
+    by_status = dict.fromkeys(TaskStatus, 0)
+    by_priority = dict.fromkeys(TaskPriority, 0)
+    for status, priority, count in counts:
+        by_status[status] += count
+        by_priority[priority] += count
+    return TaskStats(
+        total=sum(by_status.values()),
+        by_status=[GroupCount(key=key.value, count=n) for key, n in by_status.items()],
+        by_priority=[GroupCount(key=key.value, count=n) for key, n in by_priority.items()],
+    )
 
 
 class _Rights(enum.Enum):

@@ -25,3 +25,6 @@ class SharedWork:
 
     async def hand_over_projects_of(self, user_id: uuid.UUID) -> set[uuid.UUID]:
         return await hand_over_projects_of(self.projects, user_id)
+
+    async def projects_showing(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        return await self.tasks.projects_showing(user_id)

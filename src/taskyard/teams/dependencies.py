@@ -15,6 +15,7 @@ async def get_team_service(services: ServicesDep, session: DbSession) -> TeamSer
     return TeamService(
         TeamRepository(session),
         UserRepository(session),
+        services.response_cache,
         people_catch_up_seconds=services.people_catch_up_seconds,
     )
 

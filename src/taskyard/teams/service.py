@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from taskyard.cache.service import ResponseCache
 from taskyard.errors import Conflict, Forbidden, NotFound
 from taskyard.identity import Viewer
 from taskyard.schemas import PageQuery
@@ -40,8 +41,14 @@ class NoSuchPerson(NotFound):
 
 class TeamService:
     def __init__(
-        self, teams: TeamRepository, users: UserRepository, *, people_catch_up_seconds: float = 0.0
+        self,
+        teams: TeamRepository,
+        users: UserRepository,
+        cache: ResponseCache,
+        *,
+        people_catch_up_seconds: float = 0.0,
     ) -> None:
+        self.cache = cache
         self.people_catch_up_seconds = people_catch_up_seconds
         self.teams = teams
         self.users = users
@@ -82,6 +89,7 @@ class TeamService:
         if await self.teams.member(team_id, person.id) is not None:
             raise AlreadyInTheTeam()
         await self.teams.add_member(team_id, person.id, manager=False)
+        await self._access_changed(team_id)
         rows = await self.teams.members(team_id)
         return next(row for row in rows if row.id == person.id)
 
@@ -98,3 +106,9 @@ class TeamService:
             if await self.teams.member(team_id, user_id) is None:
                 raise NotInTheTeam()
         await self.teams.remove_member(team_id, user_id)
+        await self._access_changed(team_id)
+
+    async def _access_changed(self, team_id: uuid.UUID) -> None:
+        """Who is in the team decides who is in the projects shared with it."""
+        projects = await self.teams.projects_shared_with(team_id)
+        self.cache.access_changed(self.teams.session, projects)

@@ -44,6 +44,10 @@ class SharedTasks(Protocol):
         with their tasks; returns the people whose views showed a task that went."""
         ...
 
+    async def projects_showing(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        """The projects the person is in, or whose tasks show them."""
+        ...
+
 
 SharedTasksFor = Callable[[AsyncSession], SharedTasks]
 
@@ -64,6 +68,9 @@ class NoSharedTasks:
     async def hand_over_projects_of(self, user_id: uuid.UUID) -> set[uuid.UUID]:
         return set()
 
+    async def projects_showing(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        return set()
+
 
 async def rename(
     user: User, name: str, users: UserRepository, shared: SharedTasks, cache: ResponseCache
@@ -74,7 +81,7 @@ async def rename(
         return
     people = await shared.people_sharing_with(user.id)
     user.name = name
-    cache.after_write(users.session, people)
+    cache.after_write(users.session, people, await shared.projects_showing(user.id))
 
 
 class UserService:
@@ -150,11 +157,12 @@ class UserService:
             await self._ensure_another_admin(user)
         await self.shared.lock_shared_with(user.id)
         people = await self.shared.people_sharing_with(user.id)
+        projects = await self.shared.projects_showing(user.id)
         people |= await self.shared.hand_over_projects_of(user.id)
         await self.users.delete(user)
         self.feed.deleted(user_id)
         # Their tasks went with them: no view may show them any more, their assignees' neither.
-        self.cache.after_write(self.users.session, people)
+        self.cache.after_write(self.users.session, people, projects, access=True)
         after_commit(self.users.session, lambda: self.identity.forget_accounts([user.id]))
 
     async def _ensure_another_admin(self, user: User) -> None:
