@@ -67,6 +67,7 @@ GOALS: dict[str, dict[str, float]] = {
 # The hot-path targets, as shares of the bare stack in the same run (and a p95 where one is set).
 RATIO_TARGETS: dict[str, tuple[float, float | None]] = {
     "list page 1, cached": (1.0, None),
+    "project list, cached (200 members)": (1.0, None),
     "list page 1, uncached": (0.5, 50.0),
     "create": (0.2, None),
 }
@@ -78,6 +79,7 @@ READS = (
     "list page 1, cached",
     "get by id",
     "stats",
+    "project list, cached (200 members)",
 )
 
 
@@ -117,20 +119,28 @@ def seed(database_url: str, users: int, tasks: int) -> None:
         "updated_at) SELECT gen_random_uuid(), 'Bench user ' || g, "
         "'bench' || g || '@example.com', :hash, 'user', true, now(), now() "
         "FROM generate_series(1, :users) g",
+        # Everyone's personal project, which has their id, as sign-up makes it.
+        "INSERT INTO projects (id, name, description, is_inbox, created_at, updated_at) "
+        "SELECT id, 'Inbox', '', true, now(), now() FROM users",
+        "INSERT INTO project_members (project_id, user_id, role, created_at) "
+        "SELECT id, id, 'owner', now() FROM users",
         "CREATE TEMP TABLE numbered AS SELECT row_number() OVER (ORDER BY email) AS n, id "
         "FROM users",
         "CREATE INDEX ON numbered (n)",
         # Even tasks go to the ten heavy users, odd ones spread over everyone else.
         "INSERT INTO tasks (id, title, description, status, priority, due_date, created_by_id, "
-        "created_at, updated_at) "
+        "created_at, updated_at, project_id, position) "
         "SELECT gen_random_uuid(), 'Task ' || g, repeat('Details for task ' || g || '. ', 3), "
         "(ARRAY['pending','in-progress','completed'])[1 + g % 3], "
         "(ARRAY['low','medium','high'])[1 + (g / 3) % 3], "
         "CASE WHEN g % 4 = 0 THEN NULL ELSE now() + (g % 60) * interval '1 day' END, "
-        "numbered.id, now() - (g * interval '1 second'), now() - (g * interval '1 second') "
+        "numbered.id, now() - (g * interval '1 second'), now() - (g * interval '1 second'), "
+        # In its creator's personal project; a board key of its own (`tasks.ordering`).
+        "numbered.id, 'i' || lpad(g::text, 9, '0') "
         "FROM generate_series(1, :tasks) g JOIN numbered ON numbered.n = CASE "
         f"WHEN g % 2 = 0 THEN 1 + (g / 2) % {HEAVY_USERS} "
         f"ELSE {HEAVY_USERS + 1} + g % GREATEST(:users - {HEAVY_USERS}, 1) END",
+        *_shared_projects(),
         "INSERT INTO auth_sessions (id, user_id, created_at, last_used_at) "
         "SELECT gen_random_uuid(), id, now(), now() FROM users",
         "ANALYZE",
@@ -140,13 +150,71 @@ def seed(database_url: str, users: int, tasks: int) -> None:
     )
 
 
+# Two shared projects of the same size: one its owner alone reads, one 200 members read. A write
+# retires either's views with one counter, so the two should cost the same.
+PROJECTS = {"small": (uuid.UUID(int=1), 1), "large": (uuid.UUID(int=2), 200)}
+PROJECT_TASKS = 100
+
+
+def _shared_projects() -> list[str]:
+    """Statements making `PROJECTS`: each owned by the first of the light users, its other
+    members the next ones (editors), with `PROJECT_TASKS` tasks made by the owner."""
+    first = HEAVY_USERS + 1
+    statements = []
+    for project_id, members in PROJECTS.values():
+        statements += [
+            "INSERT INTO projects (id, name, description, is_inbox, created_at, updated_at) "
+            f"VALUES ('{project_id}', 'Shared', '', false, now(), now())",
+            "INSERT INTO project_members (project_id, user_id, role, created_at) "
+            f"SELECT '{project_id}', id, CASE WHEN n = {first} THEN 'owner' ELSE 'editor' END, "
+            f"now() FROM numbered WHERE n BETWEEN {first} AND {first + members - 1}",
+            "INSERT INTO tasks (id, title, description, status, priority, created_by_id, "
+            "created_at, updated_at, project_id, position) "
+            "SELECT gen_random_uuid(), 'Shared task ' || g, '', 'pending', 'medium', numbered.id, "
+            f"now() - (g * interval '1 second'), now(), '{project_id}', "
+            "'i' || lpad(g::text, 9, '0') "
+            f"FROM generate_series(1, {PROJECT_TASKS}) g JOIN numbered ON numbered.n = {first}",
+        ]
+    return statements
+
+
+def project_members(database_url: str, everyone: list[Person]) -> dict[str, list[Person]]:
+    """Each shared project's members, with the ids of its tasks in their `task_ids`."""
+    by_id = {person.user_id: person for person in everyone}
+    members: dict[str, list[Person]] = {}
+    for name, (project_id, _size) in PROJECTS.items():
+        rows = execute(
+            database_url,
+            "SELECT user_id::text FROM project_members WHERE project_id = CAST(:project AS uuid)",
+            project=str(project_id),
+        )
+        tasks = execute(
+            database_url,
+            "SELECT id::text FROM tasks WHERE project_id = CAST(:project AS uuid)",
+            project=str(project_id),
+        )
+        members[name] = [
+            Person(
+                by_id[user_id].user_id,
+                by_id[user_id].session_id,
+                by_id[user_id].email,
+                by_id[user_id].token,
+                [task_id for (task_id,) in tasks],
+            )
+            for (user_id,) in rows
+        ]
+    return members
+
+
 def people(database_url: str, secret: str) -> tuple[list[Person], list[Person]]:
     import jwt
 
     rows = execute(
         database_url,
         "SELECT u.id::text, s.id::text, u.email, "
-        "(SELECT count(*) FROM tasks t WHERE t.created_by_id = u.id) AS owned "
+        # Ranked by their own tasks in their personal project (not the shared projects').
+        "(SELECT count(*) FROM tasks t WHERE t.created_by_id = u.id AND t.project_id = u.id) "
+        "AS owned "
         "FROM users u JOIN auth_sessions s ON s.user_id = u.id ORDER BY owned DESC",
     )
     now = int(time.time())
@@ -207,6 +275,18 @@ def request_files(
         ],
         "baseline": ["GET\t/rows\t-\t"],
     }
+    members = project_members(database_url, everyone)
+    large = members["large"]
+    lines["project_list"] = [
+        f"GET\t/api/v1/tasks?projectId={PROJECTS['large'][0]}\t{p.token}\t" for p in large
+    ]
+    for name, readers in members.items():
+        lines[f"project_update_{name}"] = [
+            f"PATCH\t/api/v1/tasks/{rng.choice(p.task_ids)}\t{p.token}\t"
+            f'{{"priority": "{rng.choice(["low", "medium", "high"])}"}}'
+            for p in readers
+            for _ in range(max(1, 200 // len(readers)))
+        ]
     files = {}
     for name, content in lines.items():
         path = workdir / f"{name}.requests"
@@ -424,6 +504,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             scenario("stats", cluster.url, "stats")
             scenario("create", cluster.url, "create", warm=False)
             scenario("update", cluster.url, "update", warm=False)
+            scenario("project list, cached (200 members)", cluster.url, "project_list")
+            scenario(
+                f"update, project of {PROJECTS['small'][1]} member",
+                cluster.url,
+                "project_update_small",
+                warm=False,
+            )
+            scenario(
+                f"update, project of {PROJECTS['large'][1]} members",
+                cluster.url,
+                "project_update_large",
+                warm=False,
+            )
             scenario("login", cluster.url, "login", warm=False)
     finally:
         execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -514,6 +607,24 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         + "\n\n## Goals for a 2-core machine\n\n| Scenario | reached / goal |\n| --- | --- |\n"
         + "\n".join(goals)
         + "\n"
+        + fan_out(results)
+    )
+
+
+def fan_out(results: dict[str, Any]) -> str:
+    """A write to a project of one member against one to a project of 200, in this run."""
+    small, large = (
+        results.get(f"update, project of {PROJECTS['small'][1]} member"),
+        results.get(f"update, project of {PROJECTS['large'][1]} members"),
+    )
+    if small is None or large is None:
+        return ""
+    return (
+        "\n## A write's cost as a project grows\n\n"
+        f"An update in a project of {PROJECTS['large'][1]} members serves "
+        f"{large['rps'] / small['rps']:.2f}× the requests/s of one in a project of "
+        f"{PROJECTS['small'][1]} (p95 {large['p95_ms']:.1f} ms against {small['p95_ms']:.1f} ms): "
+        "retiring a project's cached views is one counter, whatever its members.\n"
     )
 
 

@@ -27,6 +27,9 @@ SCENARIOS = {
     "stats",
     "create",
     "update",
+    "project list, cached (200 members)",
+    "update, project of 1 member",
+    "update, project of 200 members",
     "login",
 }
 
