@@ -185,7 +185,8 @@ def project_members(database_url: str, everyone: list[Person]) -> dict[str, list
     for name, (project_id, _size) in PROJECTS.items():
         rows = execute(
             database_url,
-            "SELECT user_id::text FROM project_members WHERE project_id = CAST(:project AS uuid)",
+            "SELECT user_id::text FROM project_members WHERE project_id = CAST(:project AS uuid) "
+            "ORDER BY role = 'owner' DESC, user_id",  # the owner first
             project=str(project_id),
         )
         tasks = execute(
@@ -280,12 +281,14 @@ def request_files(
     lines["project_list"] = [
         f"GET\t/api/v1/tasks?projectId={PROJECTS['large'][0]}\t{p.token}\t" for p in large
     ]
+    # The same writer (each project's owner, who made its tasks) in both: only the number of
+    # members who read the project differs.
     for name, readers in members.items():
+        owner = readers[0]
         lines[f"project_update_{name}"] = [
-            f"PATCH\t/api/v1/tasks/{rng.choice(p.task_ids)}\t{p.token}\t"
+            f"PATCH\t/api/v1/tasks/{rng.choice(owner.task_ids)}\t{owner.token}\t"
             f'{{"priority": "{rng.choice(["low", "medium", "high"])}"}}'
-            for p in readers
-            for _ in range(max(1, 200 // len(readers)))
+            for _ in range(200)
         ]
     files = {}
     for name, content in lines.items():

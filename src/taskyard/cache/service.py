@@ -176,7 +176,7 @@ class ResponseCache:
         after_commit(session, lambda: self._bump_projects(counters))
 
     async def _bump_projects(self, counters: set[str]) -> None:
-        for counter in counters:
+        for counter in sorted(counters):
             if not await self._bump(functools.partial(_in_space, name=counter)):
                 self._project_bumps_owed.add(counter)
 

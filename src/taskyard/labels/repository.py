@@ -7,7 +7,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.labels.models import Label, TaskLabel
-from taskyard.tasks.models import Task
+from taskyard.tasks.models import Task, label_ids_text
 
 
 class LabelRepository:
@@ -33,6 +33,18 @@ class LabelRepository:
         await self.session.flush()
 
     async def delete(self, label: Label) -> None:
+        """The label, and its id from every task that carried it (a new version of each)."""
+        carrying = await self.session.scalars(
+            select(Task)
+            .join(TaskLabel, TaskLabel.task_id == Task.id)
+            .where(TaskLabel.label_id == label.id)
+            .order_by(Task.id)
+            .with_for_update(of=Task)
+        )
+        for task in carrying.all():
+            task.label_ids_text = label_ids_text(set(task.labels) - {label.id})
+            task.version += 1
+        await self.session.flush()
         await self.session.execute(delete(Label).where(Label.id == label.id))
         self.session.expunge(label)
 

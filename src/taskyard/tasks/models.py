@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Uuid, cast, func, select
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taskyard.db import Base, UTCDateTime, str_enum, utc_now
-from taskyard.labels.models import TaskLabel
 from taskyard.projects import personal as _personal  # noqa: F401  (every person's project)
 from taskyard.tasks.ordering import POSITION_MAX_LENGTH, key_for_now
 from taskyard.users.models import User
@@ -41,9 +41,17 @@ def _creators_project(context: Any) -> Any:
     return context.get_current_parameters()["created_by_id"]
 
 
+MAX_LABELS = 50
+LABEL_IDS_MAX_LENGTH = MAX_LABELS * 37
+
+
 def label_ids(text: str | None) -> list[uuid.UUID]:
-    """The ids in an aggregated list of them, in a stable order."""
+    """The ids in a task's `label_ids_text`, in a stable order."""
     return sorted(uuid.UUID(part) for part in text.split(",")) if text else []
+
+
+def label_ids_text(labels: Iterable[uuid.UUID]) -> str:
+    return ",".join(str(label) for label in sorted(labels))
 
 
 def repeat_rule(every: int | None, unit: RepeatUnit | str | None) -> dict[str, Any] | None:
@@ -81,13 +89,10 @@ class Task(Base):
     repeat_every: Mapped[int | None] = mapped_column(Integer, default=None)
     repeat_unit: Mapped[RepeatUnit | None] = mapped_column(str_enum(RepeatUnit), default=None)
 
-    # Its labels' ids, read with the row (`labels`).
-    label_ids_text: Mapped[str | None] = column_property(
-        select(func.aggregate_strings(cast(TaskLabel.label_id, String), ","))
-        .where(TaskLabel.task_id == id)
-        .correlate_except(TaskLabel)
-        .scalar_subquery(),
-        expire_on_flush=False,  # a write that changes them reloads them (`reload_labels`)
+    # Its labels' ids, kept on the row (comma-separated) so that a list reads them for free;
+    # `task_labels` holds the same pairs for the label filter.
+    label_ids_text: Mapped[str] = mapped_column(
+        String(LABEL_IDS_MAX_LENGTH), default="", server_default=""
     )
 
     # lazy="raise": an accidental per-row owner load (N+1) fails loudly instead of running.

@@ -340,9 +340,6 @@ class TaskRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def reload_labels(self, task: Task) -> None:
-        await self.session.refresh(task, ["label_ids_text"])
-
     async def delete(self, task: Task) -> None:
         await self.session.execute(delete(Task).where(Task.id == task.id))
         self.session.expunge(task)

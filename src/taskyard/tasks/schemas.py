@@ -22,6 +22,7 @@ from taskyard.schemas import (
     format_timestamp,
 )
 from taskyard.tasks.models import (
+    MAX_LABELS,
     RepeatUnit,
     TaskPriority,
     TaskStatus,
@@ -172,7 +173,6 @@ class Assignment(StrictInput):
         return self
 
 
-MAX_LABELS = 50
 LabelIds = Annotated[list[uuid.UUID], Field(max_length=MAX_LABELS)]
 
 

@@ -24,7 +24,14 @@ from taskyard.projects.models import ProjectRole
 from taskyard.projects.repository import ProjectRepository
 from taskyard.projects.service import ProjectNotFound, RoleTooLow
 from taskyard.tasks.events import TASK_ASSIGNED
-from taskyard.tasks.models import PRIORITY_RANK, RepeatUnit, Task, TaskPriority, TaskStatus
+from taskyard.tasks.models import (
+    PRIORITY_RANK,
+    RepeatUnit,
+    Task,
+    TaskPriority,
+    TaskStatus,
+    label_ids_text,
+)
 from taskyard.tasks.ordering import is_key, key_between, key_for_now
 from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
 from taskyard.tasks.schemas import (
@@ -178,6 +185,7 @@ class TaskService:
                 "assignee_id": assignee.id if assignee is not None else None,
                 "project_id": project_id,
                 "position": key_for_now(),
+                "label_ids_text": label_ids_text(labels),
                 "repeat_every": data.repeat.every if data.repeat else None,
                 "repeat_unit": data.repeat.unit if data.repeat else None,
                 "created_at": now,
@@ -241,11 +249,10 @@ class TaskService:
             labels_after = sorted(await self.labels.in_project(task.project_id, labels_before))
         if set(labels_after) != set(labels_before):
             await self.labels.set_for_task(task.id, set(labels_before), set(labels_after))
+            task.label_ids_text = label_ids_text(labels_after)
         self._repeat_if_done(task, viewer, before)
         task.version += 1
         await self.tasks.flush()
-        if set(labels_after) != set(labels_before):
-            await self.tasks.reload_labels(task)
         self._note_changes(task, viewer, before, labels_before, labels_after)
         await self.activity.flush()
         self._changed(task, previous_assignee, moved_from=moved_from)

@@ -90,6 +90,9 @@ def upgrade() -> None:
     with op.batch_alter_table("tasks") as tasks:
         tasks.add_column(sa.Column("position", sa.String(length=64), nullable=True))
         tasks.add_column(sa.Column("repeat_every", sa.Integer(), nullable=True))
+        tasks.add_column(
+            sa.Column("label_ids_text", sa.String(length=1850), nullable=False, server_default="")
+        )
         # Its check comes once the column is there (SQLite rebuilds the table for it).
         tasks.add_column(sa.Column("repeat_unit", sa.String(length=16), nullable=True))
     # Existing tasks: each project's in the order they were made, before anything made later.
@@ -121,6 +124,7 @@ def downgrade() -> None:
     with op.batch_alter_table("tasks") as tasks:
         tasks.drop_constraint(op.f("ck_tasks_repeatunit"), type_="check")
         tasks.drop_column("repeat_unit")
+        tasks.drop_column("label_ids_text")
         tasks.drop_column("repeat_every")
         tasks.drop_column("position")
     op.drop_index("ix_task_activity_task_created", table_name="task_activity")
