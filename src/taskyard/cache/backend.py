@@ -6,6 +6,7 @@ database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from cachetools import TLRUCache
@@ -30,8 +31,8 @@ class CacheBackend(Protocol):
         """Whether the key is there; None when the backend can't tell."""
         ...
 
-    async def incr(self, key: str) -> bool:
-        """Add one to a counter; False when the backend couldn't be reached."""
+    async def incr_many(self, keys: Sequence[str]) -> bool:
+        """Add one to each counter, all at once; False when the backend couldn't be reached."""
         ...
 
     async def get_int(self, key: str) -> int | None: ...
@@ -71,8 +72,9 @@ class InProcessCache:
     async def set(self, key: str, value: bytes, ttl: float, *, counter: str | None = None) -> None:
         self._entries[key] = (ttl, value)  # this process's counters live as long as it does
 
-    async def incr(self, key: str) -> bool:
-        self._counters[key] = self._counters.get(key, 0) + 1
+    async def incr_many(self, keys: Sequence[str]) -> bool:
+        for key in keys:
+            self._counters[key] = self._counters.get(key, 0) + 1
         return True
 
     async def get_int(self, key: str) -> int | None:
@@ -120,13 +122,14 @@ class RedisCache:
         except RedisError as error:
             self._failed("set", error)
 
-    async def incr(self, key: str) -> bool:
+    async def incr_many(self, keys: Sequence[str]) -> bool:
         if self.guard.should_skip():
             return False
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, COUNTER_TTL_SECONDS)
+                for key in keys:
+                    pipe.incr(key)
+                    pipe.expire(key, COUNTER_TTL_SECONDS)
                 await pipe.execute()
         except RedisError as error:
             self._failed("incr", error)

@@ -17,7 +17,6 @@ while the server changed under the request is not trusted.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -84,6 +83,7 @@ def unpack(value: bytes | None, version: int | None) -> CachedBody | None:
     return CachedBody(body, etag)
 
 
+_ADMIN_GENERATION = "resp-gen:admin"
 _MISSED = "taskyard_cache_missed"
 _DIGEST = "taskyard_request_digest"
 
@@ -165,8 +165,11 @@ class ResponseCache:
 
         async def expire() -> None:
             await self.versions.bump_versions(people)
-            await self.expire_admin_views()
-            await self._bump_projects(counters)
+            # The admin generation and the projects' counters in one round trip.
+            admin = {_ADMIN_GENERATION} if self.backend.shared else set()
+            if not await self._bump_counters(admin | counters):
+                self._admin_bump_owed = self._admin_bump_owed or bool(admin)
+                self._project_bumps_owed |= counters
 
         after_commit(session, expire)
 
@@ -176,9 +179,23 @@ class ResponseCache:
         after_commit(session, lambda: self._bump_projects(counters))
 
     async def _bump_projects(self, counters: set[str]) -> None:
-        for counter in sorted(counters):
-            if not await self._bump(functools.partial(_in_space, name=counter)):
-                self._project_bumps_owed.add(counter)
+        if counters and not await self._bump_counters(counters):
+            self._project_bumps_owed |= counters
+
+    async def _bump_counters(self, names: set[str]) -> bool:
+        """One more on each counter (named without the space), in one round trip."""
+        if not names:
+            return True
+        ordered = sorted(names)
+        for _ in range(3):  # again if the server changed under it
+            space = self.keys.current()
+            if space is None or not await self.backend.incr_many(
+                [f"{space}:{name}" for name in ordered]
+            ):
+                return False
+            if self.keys.holds(space):
+                return True
+        return False
 
     async def pay_debts(self) -> bool:
         """Make the bumps owed since an outage; True when nothing is owed any more."""
@@ -204,24 +221,10 @@ class ResponseCache:
 
     @staticmethod
     def _admin_generation_key(space: str) -> str:
-        return f"{space}:resp-gen:admin"
+        return f"{space}:{_ADMIN_GENERATION}"
 
     async def _bump_admin_generation(self) -> bool:
-        return await self._bump(self._admin_generation_key)
-
-    async def _bump(self, counter: Callable[[str], str]) -> bool:
-        """One more on a counter in this run's space (again if the server changed)."""
-        for _ in range(3):
-            space = self.keys.current()
-            if space is None or not await self.backend.incr(counter(space)):
-                return False
-            if self.keys.holds(space):
-                return True
-        return False
-
-    async def expire_admin_views(self) -> None:
-        if self.backend.shared and not await self._bump_admin_generation():
-            self._admin_bump_owed = True
+        return await self._bump_counters({_ADMIN_GENERATION})
 
     async def _pay_admin_debt(self) -> bool:
         """Bump the admin generation owed since an outage; False while that can't be done."""
@@ -271,10 +274,6 @@ class ResponseCache:
             packed = pack(key.version, made.etag, made.body)
             await self.backend.set(key.name, packed, self.ttl, counter=key.counter)
         return cached_response(made, "MISS")
-
-
-def _in_space(space: str, name: str) -> str:
-    return f"{space}:{name}"
 
 
 def cached_response(cached: CachedBody, outcome: str) -> Response:
