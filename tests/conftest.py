@@ -69,6 +69,12 @@ def broker_prefix(broker_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def mail_settings(database_url: str, smtp_server: SmtpServer) -> Any:
+    """An app's settings sending its mail to the test's SMTP server."""
+    return make_settings(database_url, smtp_url=smtp_server.url)
+
+
+@pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()

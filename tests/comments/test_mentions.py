@@ -5,16 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.helpers import bearer, running_app
 from tests.jobs.test_notifications import drain, welcomed
-from tests.support import SmtpServer, make_settings
-
-
-@pytest.fixture
-def mail_settings(database_url: str, smtp_server: SmtpServer) -> Any:
-    return make_settings(database_url, smtp_url=smtp_server.url)
+from tests.support import SmtpServer
 
 
 async def test_a_mention_mails_the_member_it_names(

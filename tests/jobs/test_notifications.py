@@ -37,10 +37,6 @@ def mails_of_event(smtp_server: SmtpServer, address: str, event_id: uuid.UUID) -
     return [m for m in smtp_server.to(address) if str(event_id) in (m["Message-ID"] or "")]
 
 
-@pytest.fixture
-def mail_settings(database_url: str, smtp_server: SmtpServer) -> Any:
-    return make_settings(database_url, smtp_url=smtp_server.url)
-
 
 async def test_registration_sends_one_welcome_email(
     mail_settings: Any, smtp_server: SmtpServer
