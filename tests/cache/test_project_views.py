@@ -162,3 +162,18 @@ async def test_a_write_costs_the_same_in_a_project_of_one_and_of_two_hundred(
         in_small, in_large = await write_traffic(small), await write_traffic(large)
         assert in_small == in_large, (in_small, in_large)
         assert sum(len(trip) for trip in in_large) < 20, in_large
+
+
+async def test_a_project_hit_is_one_redis_round_trip(database_url: str, redis_url: str) -> None:
+    """The caller's identity state, the limiter's count, then the project's version, access
+    generation, the caller's admission and the body in one MGET: all sent together, no SQL."""
+    async with two_instances(database_url, redis_url) as (app, first, _second):
+        owner, reader = await register(first, "Owner"), await register(first, "Reader")
+        project = await _shared_project(first, owner, reader)
+        for _ in range(2):
+            await _read(first, reader, project)
+        with redis_traffic() as trips, statements(app) as sql:
+            hit = await _read(first, reader, project)
+        assert hit.headers["x-cache"] == "HIT"
+        assert trips == [["mget", "set", "incr", "get", "mget"]], trips
+        assert sql == []

@@ -92,13 +92,15 @@ class ProjectViews:
     def commands(
         self, space: str, project_id: uuid.UUID, user_id: uuid.UUID, scope: Scope
     ) -> list[Command]:
-        return [("GET", name) for name in self._names(space, project_id, user_id, scope)]
+        """One MGET of the version, the access generation, the admission and the body."""
+        return [("MGET", *self._names(space, project_id, user_id, scope))]
 
     def keep(self, scope: Scope, space: str, project_id: uuid.UUID, replies: Sequence[Any]) -> None:
-        """The round trip's replies to `commands` (nothing is kept if one failed)."""
-        if any(isinstance(reply, Exception) for reply in replies):
+        """The round trip's reply to `commands` (nothing is kept if it failed)."""
+        (reply,) = replies
+        if isinstance(reply, Exception):
             return
-        version, generation, admission, body = replies
+        version, generation, admission, body = reply
         scope.setdefault("state", {})[_READ] = ProjectRead(
             project_id, space, int(version or 0), int(generation or 0), admission, body
         )
