@@ -28,12 +28,23 @@ from taskyard.redis_client import Command
 _READ = "taskyard_project_read"
 
 
+_PROJECT = "taskyard_view_project"
+
+
 def project_of(scope: Scope) -> uuid.UUID | None:
     """The project a GET of the task list or counts names, when the view is the same for every
-    member (an explicit `scope` makes it the caller's own)."""
+    member (an explicit `scope` makes it the caller's own). Read once a request."""
     query = scope.get("query_string", b"")
     if b"projectId=" not in query:
         return None
+    state = scope.setdefault("state", {})
+    if _PROJECT not in state:
+        state[_PROJECT] = _named_project(query)
+    project: uuid.UUID | None = state[_PROJECT]
+    return project
+
+
+def _named_project(query: bytes) -> uuid.UUID | None:
     project: uuid.UUID | None = None
     for name, value in parse_qsl(query.decode("latin-1")):
         if name == "scope":
