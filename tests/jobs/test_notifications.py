@@ -37,7 +37,6 @@ def mails_of_event(smtp_server: SmtpServer, address: str, event_id: uuid.UUID) -
     return [m for m in smtp_server.to(address) if str(event_id) in (m["Message-ID"] or "")]
 
 
-
 async def test_registration_sends_one_welcome_email(
     mail_settings: Any, smtp_server: SmtpServer
 ) -> None:
