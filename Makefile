@@ -77,11 +77,13 @@ typecheck: install-dev
 	$(BIN)/mypy
 	$(BIN)/mypy --strict deploy/local-cluster
 
-# The fast tier three test files at a time, then the slow tier one test at a time (its fault,
-# soak and benchmark runs measure, and want the machine to themselves).
+# The fast tier three test files at a time; the slow tier's whole-process, fuzz and browser
+# tests two files at a time; then the rest of it (Compose, the image, the fault, soak and
+# benchmark runs) one test at a time: those measure, and want the machine to themselves.
 pytest: install-dev web
 	$(BIN)/pytest -m "not slow" -n 3 --dist loadfile
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m slow -n 2 --dist loadfile tests/e2e tests/web
+	$(BIN)/pytest -m slow --ignore=tests/e2e --ignore=tests/web
 
 test: lint typecheck web-check pytest
 

@@ -28,6 +28,10 @@ from taskyard.users.models import User
 _ROLE_BY_RANK = {role.rank: role for role in ProjectRole}
 
 
+def role_by_rank(rank: int | None) -> ProjectRole | None:
+    return None if rank is None else _ROLE_BY_RANK[int(rank)]
+
+
 def _rank(role: Any) -> ColumnElement[int]:
     return case({member.value: member.rank for member in ProjectRole}, value=role)
 
@@ -75,7 +79,7 @@ class ProjectRepository:
         rank = await self.session.scalar(
             select(func.max(ranks.c.rank)).where(ranks.c.project_id == project_id)
         )
-        return None if rank is None else _ROLE_BY_RANK[int(rank)]
+        return role_by_rank(rank)
 
     async def page_for(
         self, user_id: uuid.UUID | None, *, limit: int, offset: int
@@ -102,10 +106,6 @@ class ProjectRepository:
             )
         ).all()
         return rows, int(await self.session.scalar(total_query) or 0)
-
-    @staticmethod
-    def role_by_rank(rank: int | None) -> ProjectRole | None:
-        return None if rank is None else _ROLE_BY_RANK[int(rank)]
 
     async def add_personal(self, user_id: uuid.UUID) -> None:
         """The person's personal project, unless it is there already."""

@@ -70,11 +70,8 @@ def team_out(row: Any) -> SharedTeamOut:
 async def list_projects(
     query: Annotated[ProjectListQuery, Query()], user: CurrentPrincipal, service: ProjectServiceDep
 ) -> ListEnvelope[ProjectOut]:
-    rows, total = await service.list(user, query)
-    projects = [
-        project_out(ProjectAccess(row.Project, service.projects.role_by_rank(row.rank)))
-        for row in rows
-    ]
+    found, total = await service.list(user, query)
+    projects = [project_out(access) for access in found]
     return ListEnvelope.build(projects, total=total, page=query.page, limit=query.limit)
 
 

@@ -9,7 +9,7 @@ from taskyard.cache.service import ResponseCache
 from taskyard.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from taskyard.identity import Viewer
 from taskyard.projects.models import Project, ProjectRole
-from taskyard.projects.repository import ProjectRepository
+from taskyard.projects.repository import ProjectRepository, role_by_rank
 from taskyard.projects.schemas import ProjectCreate, ProjectListQuery, ProjectUpdate
 from taskyard.teams.repository import TeamRepository
 from taskyard.users.catch_up import active_person_by_email
@@ -94,12 +94,16 @@ class ProjectService:
             raise RoleTooLow()
         return ProjectAccess(project, role)
 
-    async def list(self, viewer: Viewer, query: ProjectListQuery) -> tuple[Sequence[Any], int]:
+    async def list(
+        self, viewer: Viewer, query: ProjectListQuery
+    ) -> tuple[list[ProjectAccess], int]:
+        """The caller's projects with their role in each (every project, for an admin's `all`)."""
         if query.all and not viewer.is_admin:
             raise Forbidden("Only admins can list every project")
-        return await self.projects.page_for(
+        rows, total = await self.projects.page_for(
             None if query.all else viewer.id, limit=query.limit, offset=query.offset
         )
+        return [ProjectAccess(row.Project, role_by_rank(row.rank)) for row in rows], total
 
     async def create(self, viewer: Viewer, data: ProjectCreate) -> ProjectAccess:
         project = Project(name=data.name, description=data.description, is_inbox=False)
