@@ -139,6 +139,28 @@ def test_assignment_by_email_resolves_against_the_read_model(split: Split) -> No
     assert assigned[0]["assignee"]["name"] == "Helper"
 
 
+def test_a_deleted_persons_memberships_go_with_their_event(split: Split) -> None:
+    """Deleted through the auth service, a project's owner leaves the task service's projects
+    when their `user.deleted` arrives: their membership goes, and the project to its member."""
+    owner, member = register(split.auth, "Leaving Owner"), register(split.auth, "Staying")
+    project = split.api(split.tasks, "POST", "/projects", owner, json={"name": "Handed on"})
+    assert project.status_code == 201
+    members = f"/projects/{project.json()['data']['id']}/members"
+    body = {"email": member["user"]["email"], "role": "editor"}
+    seconds_until(
+        lambda: split.api(split.tasks, "POST", members, owner, json=body).status_code == 201
+    )
+    deleted = split.api(split.auth, "DELETE", f"/users/{owner['user']['id']}", split.auth.admin)
+    assert deleted.status_code == 200
+
+    def handed_over() -> bool:
+        listed = split.api(split.tasks, "GET", members, member).json()["data"]
+        return [(m["id"], m["role"]) for m in listed] == [(member["user"]["id"], "owner")]
+
+    delay = seconds_until(handed_over)
+    print(f"a deleted owner's project handed over in the task service after {delay * 1000:.0f} ms")
+
+
 @pytest.mark.parametrize("split", ["postgresql"], indirect=True)
 def test_assigning_someone_the_copy_has_not_heard_of_yet_waits_for_them(split: Split) -> None:
     """The `user.changed` event of someone who just signed up is held back (the task service's
