@@ -53,6 +53,27 @@ class AlreadyShared(Conflict):
     message = "The project is already shared with this team"
 
 
+async def role_required(
+    projects: ProjectRepository,
+    project_id: uuid.UUID,
+    viewer: Viewer,
+    needed: ProjectRole = ProjectRole.VIEWER,
+) -> ProjectRole | None:
+    """The caller's role in the project, which must include `needed`: 404 for someone outside
+    it, 403 for a member whose role is too low. Account admins read every project (None: no
+    role) and write in none they are not in."""
+    role = await projects.role_of(project_id, viewer.id)
+    if role is None:
+        if not viewer.is_admin or await projects.get(project_id) is None:
+            raise ProjectNotFound()
+        if needed is not ProjectRole.VIEWER:
+            raise RoleTooLow()
+        return None
+    if not role.includes(needed):
+        raise RoleTooLow()
+    return role
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectAccess:
     """A project and the caller's role in it (None: an account admin reading it)."""
@@ -81,17 +102,11 @@ class ProjectService:
     async def access(
         self, project_id: uuid.UUID, viewer: Viewer, needed: ProjectRole = ProjectRole.VIEWER
     ) -> ProjectAccess:
-        """The project if the caller's role in it includes `needed`: 404 for someone outside it
-        (account admins read every project), 403 for a member whose role is too low."""
-        project = await self.projects.get(project_id)
-        role = await self.projects.role_of(project_id, viewer.id) if project else None
-        if project is None or (role is None and not viewer.is_admin):
+        """The project if the caller's role in it includes `needed` (`role_required`)."""
+        role = await role_required(self.projects, project_id, viewer, needed)
+        project = await self.projects.get(project_id)  # already loaded for an admin
+        if project is None:
             raise ProjectNotFound()
-        if role is None:
-            if needed is not ProjectRole.VIEWER:
-                raise RoleTooLow()
-        elif not role.includes(needed):
-            raise RoleTooLow()
         return ProjectAccess(project, role)
 
     async def list(

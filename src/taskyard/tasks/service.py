@@ -22,7 +22,7 @@ from taskyard.jobs.service import EventPublisher
 from taskyard.labels.repository import LabelRepository
 from taskyard.projects.models import ProjectRole
 from taskyard.projects.repository import ProjectRepository
-from taskyard.projects.service import ProjectNotFound, RoleTooLow
+from taskyard.projects.service import RoleTooLow, role_required
 from taskyard.tasks.events import TASK_ASSIGNED
 from taskyard.tasks.models import (
     PRIORITY_RANK,
@@ -139,7 +139,7 @@ class TaskService:
         """The caller's own tasks (`scope`), or a project's when one is named."""
         if query.project_id is None:
             return await self._page(_filter(user.id, query), query)
-        role = await self._readable(query.project_id, user)
+        role = await role_required(self.projects, query.project_id, user)
         page = await self._page(_filter(user.id, query), query)
         return TaskPage(page.tasks, page.total, page.next_cursor, role)
 
@@ -154,7 +154,7 @@ class TaskService:
         self, user: Viewer, project_id: uuid.UUID
     ) -> tuple[TaskStats, ProjectRole | None]:
         """Counts of a project's tasks, for its members, and the caller's role in it."""
-        role = await self._readable(project_id, user)
+        role = await role_required(self.projects, project_id, user)
         return _stats(await self.tasks.count_by_status_and_priority(project_id=project_id)), role
 
     async def get(self, task_id: uuid.UUID, viewer: Viewer, *, for_update: bool = False) -> Task:
@@ -167,7 +167,7 @@ class TaskService:
         """The new task as a list row (people joined in): no ORM object on the hot write path."""
         project_id = data.project_id or owner.id  # the personal project has its owner's id
         if project_id != owner.id:
-            await self._require(project_id, owner, ProjectRole.EDITOR)
+            await role_required(self.projects, project_id, owner, ProjectRole.EDITOR)
         assignee = await self._assignee(data)
         await self._check_assignee(project_id, owner.id, assignee, _assignee_field(data))
         labels = await self._labels_of(project_id, data.labels or [])
@@ -229,7 +229,7 @@ class TaskService:
         labels_before = task.labels
         moved_from = task.project_id if moving else None
         if moving and changes.moves_to is not None:
-            await self._require(changes.moves_to, viewer, ProjectRole.EDITOR)
+            await role_required(self.projects, changes.moves_to, viewer, ProjectRole.EDITOR)
             task.project_id = changes.moves_to
         previous_assignee = task.assignee_id
         for field, value in fields.items():
@@ -403,26 +403,6 @@ class TaskService:
         if person_id in {task.created_by_id, task.assignee_id}:
             return True
         return await self.projects.role_of(task.project_id, person_id) is not None
-
-    async def _readable(self, project_id: uuid.UUID, viewer: Viewer) -> ProjectRole | None:
-        """A project whose tasks the caller may read: a member's (their role), or any for an
-        admin (None)."""
-        if viewer.is_admin:
-            if await self.projects.get(project_id) is None:
-                raise ProjectNotFound()
-            return None
-        role = await self.projects.role_of(project_id, viewer.id)
-        if role is None:
-            raise ProjectNotFound()
-        return role
-
-    async def _require(self, project_id: uuid.UUID, viewer: Viewer, needed: ProjectRole) -> None:
-        """The caller's role in the project includes `needed` (404 outside it, 403 below)."""
-        role = await self.projects.role_of(project_id, viewer.id)
-        if role is None and not (viewer.is_admin and await self.projects.get(project_id)):
-            raise ProjectNotFound()
-        if role is None or not role.includes(needed):  # admins read projects, members write
-            raise RoleTooLow()
 
     async def _rights(self, task: Task, viewer: Viewer) -> _Rights:
         """What the caller may change: the creator and admins everything, as before; in a
