@@ -63,6 +63,7 @@ COMPONENTS = [
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<path>[^()]*):\d+\)$")
 SCENARIOS = {
     "list page 1, cached": ("list", True),
+    "project list, cached (200 members)": ("project_list", True),
     "list page 1, uncached": ("list", False),
     "create": ("create", True),
 }

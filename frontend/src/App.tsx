@@ -5,6 +5,7 @@ import { UsersPage } from "./admin/UsersPage";
 import { AccountPage } from "./auth/AccountPage";
 import { LoginPage, RegisterPage } from "./auth/AuthPages";
 import { RequireAdmin, RequireAuth, SignedOutOnly } from "./auth/guards";
+import { ProjectPage } from "./projects/ProjectPage";
 import { ExportPage } from "./tasks/ExportPage";
 import { AllTasksPage, AssignedPage, DashboardPage } from "./tasks/pages";
 import { Layout } from "./ui/Layout";
@@ -53,6 +54,14 @@ export function App() {
           element={
             <RequireAuth>
               <AssignedPage />
+            </RequireAuth>
+          }
+        />
+        <Route
+          path="/projects/:projectId"
+          element={
+            <RequireAuth>
+              <ProjectPage />
             </RequireAuth>
           }
         />

@@ -11,7 +11,15 @@ from playwright.sync_api import Page, expect
 from tests.serving import Server
 from tests.support import service_unavailable
 from tests.web.conftest import Tab, TabFactory
-from tests.web.pages import create_task, log_in_through_the_form, register_through_the_form
+from tests.web.pages import (
+    add_member,
+    create_project,
+    create_task,
+    log_in_through_the_form,
+    register_through_the_form,
+    show_board,
+    task_card,
+)
 
 # The slow tier: `make test` runs it, `make check` leaves it out.
 pytestmark = pytest.mark.slow
@@ -83,6 +91,65 @@ def test_admin_screens(web_server: Server, open_tab: TabFactory) -> None:
     page.get_by_role("link", name="Operations").click()
     expect(page.get_by_test_id("metric-Requests per second")).to_be_visible(timeout=15_000)
     check(tab, "operations")
+    assert tab.app_errors() == []
+
+
+def test_project_screens(web_server: Server, open_tab: TabFactory) -> None:
+    helper = open_tab(web_server, "a11y-helper")
+    helper_email = register_through_the_form(helper, "Pia Peer")
+    tab = open_tab(web_server, "a11y-projects")
+    page = tab.page
+    register_through_the_form(tab, "Paz Projects")
+    page.get_by_role("button", name="+ New project").click()
+    expect(page.get_by_role("dialog", name="New project")).to_be_visible()
+    check(tab, "new project")
+    page.keyboard.press("Escape")
+    create_project(page, "Accessible")
+    check(tab, "empty project")
+    add_member(page, "Accessible", helper_email, "Editor")
+    page.get_by_role("button", name="Members", exact=True).click()
+    expect(page.get_by_test_id("member-row")).to_have_count(2)
+    check(tab, "members")
+    page.keyboard.press("Escape")
+
+    page.get_by_role("button", name="Labels").click()
+    labels = page.get_by_role("dialog", name="Labels of Accessible")
+    for name, color in (("Light", "#fde047"), ("Dark", "#1e3a8a")):
+        labels.get_by_label("Label name").fill(name)
+        labels.get_by_label("Colour").fill(color)
+        labels.get_by_role("button", name="Add label").click()
+        expect(labels.get_by_role("button", name=f"Delete label {name}")).to_be_visible()
+    check(tab, "labels")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Project settings").click()
+    expect(page.get_by_role("dialog", name="Project settings")).to_be_visible()
+    check(tab, "project settings")
+    page.keyboard.press("Escape")
+
+    create_task(page, "Readable board", "High")
+    task_card(page, "Readable board").get_by_role("button", name="Edit Readable board").click()
+    dialog = page.get_by_role("dialog", name="Edit task")
+    dialog.get_by_role("checkbox", name="Light").check()
+    dialog.get_by_role("checkbox", name="Dark").check()
+    dialog.get_by_label("Repeat", exact=True).select_option("month")
+    dialog.get_by_label("Add a comment").fill("Reads well")
+    dialog.get_by_role("button", name="Post comment").click()
+    expect(dialog.get_by_test_id("comment")).to_have_count(1)
+    check(tab, "task dialog with comments and activity")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_be_hidden()
+    expect(task_card(page, "Readable board")).to_contain_text("Light")
+    check(tab, "project list with labels")
+    show_board(page)
+    check(tab, "board")
+
+    helper.page.reload()
+    helper.page.get_by_role("link", name="Accessible").click()
+    task_card(helper.page, "Readable board").get_by_role(
+        "button", name="Edit Readable board"
+    ).click()
+    expect(helper.page.get_by_test_id("activity").first).to_be_visible()
+    check(helper, "a member's task dialog")
     assert tab.app_errors() == []
 
 

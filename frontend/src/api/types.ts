@@ -24,6 +24,20 @@ export type MeUpdate = Schemas["MeUpdate"];
 export type UserPage = Schemas["ListEnvelope_UserOut_"];
 export type ClusterOverview = Schemas["ClusterOverview"];
 export type InstanceState = Schemas["InstanceState"];
+export type Project = Schemas["ProjectOut"];
+export type ProjectCreate = Schemas["ProjectCreate"];
+export type ProjectUpdate = Schemas["ProjectUpdate"];
+export type ProjectRole = NonNullable<Project["role"]>;
+export type Member = Schemas["MemberOut"];
+export type MemberAdd = Schemas["MemberAdd"];
+export type GivenRole = Schemas["MemberUpdate"]["role"];
+export type Label = Schemas["LabelOut"];
+export type LabelCreate = Schemas["LabelCreate"];
+export type Comment = Schemas["CommentOut"];
+export type Activity = Schemas["ActivityOut"];
+export type RepeatRule = Schemas["RepeatRule"];
+export type RepeatUnit = RepeatRule["unit"];
+export type TaskMove = Schemas["TaskMove"];
 
 type QueryOf<Operation> = Operation extends { parameters: { query?: infer Query } } ? NonNullable<Query> : never;
 export type TaskQuery = QueryOf<operations["list_tasks_api_v1_tasks_get"]>;
@@ -34,6 +48,23 @@ export type TaskScope = NonNullable<TaskQuery["scope"]>;
 
 export const TASK_STATUSES = ["pending", "in-progress", "completed"] as const satisfies readonly TaskStatus[];
 export const TASK_PRIORITIES = ["low", "medium", "high"] as const satisfies readonly TaskPriority[];
+
+/** Each role includes the ones before it. */
+export const PROJECT_ROLES = ["viewer", "editor", "admin", "owner"] as const satisfies readonly ProjectRole[];
+export const GIVEN_ROLES = ["viewer", "editor", "admin"] as const satisfies readonly GivenRole[];
+export const REPEAT_UNITS = ["day", "week", "month"] as const satisfies readonly RepeatUnit[];
+
+/** Whether `role` (null: not a member) includes `needed`. */
+export function hasRole(role: ProjectRole | null | undefined, needed: ProjectRole): boolean {
+  return role != null && PROJECT_ROLES.indexOf(role) >= PROJECT_ROLES.indexOf(needed);
+}
+
+export const ROLE_LABELS: Record<ProjectRole, string> = {
+  viewer: "Viewer",
+  editor: "Editor",
+  admin: "Admin",
+  owner: "Owner",
+};
 
 export const STATUS_LABELS: Record<TaskStatus, string> = {
   pending: "Pending",

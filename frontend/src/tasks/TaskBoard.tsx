@@ -2,37 +2,45 @@ import { useCallback, useState } from "react";
 import { useSearchParams } from "react-router";
 
 import { ApiError } from "../api/client";
-import { useAllTasks, useCreateTask, useDeleteTask, useTaskList, useUpdateTask, useUserList } from "../api/queries";
+import { useAllTasks, useDeleteTask, useLabels, useTaskList, useUpdateTask, useUserList } from "../api/queries";
 import {
   TASK_PRIORITIES,
   TASK_STATUSES,
+  hasRole,
+  type Label,
+  type Project,
   type Task,
   type TaskPriority,
   type TaskSort,
   type TaskStatus,
 } from "../api/types";
-import { ConfirmDialog, Dialog } from "../ui/Dialog";
+import { useCurrentUser } from "../auth/session";
+import { ConfirmDialog } from "../ui/Dialog";
 import { messageOf } from "../ui/forms";
 import { Failed, Loading } from "../ui/Page";
 import { Pagination } from "../ui/Pagination";
 import { useToast } from "../ui/toast";
 import { ExportControl } from "./ExportControl";
+import { taskRights } from "./rights";
 import { TaskCard } from "./TaskCard";
+import { TaskDialog, type Opened } from "./TaskDialog";
 import { SORT_LABELS, TaskFilters, type TaskFilterValues } from "./TaskFilters";
-import { TaskConflict } from "./TaskConflict";
-import { TaskForm } from "./TaskForm";
-import { EMPTY_TASK, formValuesOf, toCreate, toUpdate, type TaskFormValues } from "./taskSchema";
 
 export const PAGE_SIZE = 10;
 
-/** own: the caller's tasks; assigned: tasks others gave the caller; all: every task (admins). */
-export type BoardMode = "own" | "assigned" | "all";
+/**
+ * own: the caller's tasks; assigned: tasks others gave the caller; all: every task (admins);
+ * project: a project's tasks, for its members.
+ */
+export type BoardMode = "own" | "assigned" | "all" | "project";
 
 function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T | undefined {
   return allowed.find((candidate) => candidate === value);
 }
 
-function readFilters(params: URLSearchParams): TaskFilterValues & { page: number; owner: string } {
+type BoardFilters = TaskFilterValues & { page: number; owner: string; label: string };
+
+function readFilters(params: URLSearchParams): BoardFilters {
   const page = Number.parseInt(params.get("page") ?? "1", 10);
   return {
     status: oneOf(params.get("status"), TASK_STATUSES) ?? "",
@@ -41,15 +49,28 @@ function readFilters(params: URLSearchParams): TaskFilterValues & { page: number
     sort: oneOf(params.get("sort"), Object.keys(SORT_LABELS) as TaskSort[]) ?? "-createdAt",
     page: Number.isFinite(page) && page >= 1 ? page : 1,
     owner: params.get("owner") ?? "",
+    label: params.get("label") ?? "",
   };
 }
 
-export function TaskBoard({ mode }: { mode: BoardMode }) {
+const HEADINGS: Record<BoardMode, string> = {
+  own: "Your tasks",
+  assigned: "Tasks assigned to you",
+  all: "Every task",
+  project: "Tasks",
+};
+
+/** `project`: in project mode, the project, with the caller's role in it. */
+export function TaskBoard({ mode, project }: { mode: BoardMode; project?: Project }) {
   const [params, setParams] = useSearchParams();
   const filters = readFilters(params);
   const toast = useToast();
-  const [editing, setEditing] = useState<Task | "new" | null>(null);
+  const me = useCurrentUser();
+  const [opened, setOpened] = useState<Opened>(null);
   const [deleting, setDeleting] = useState<Task | null>(null);
+  // A project's labels; elsewhere the person's own personal project's (it has their id).
+  const labels = useLabels(mode === "all" ? undefined : (project?.id ?? me.id)).data ?? [];
+  const canCreate = mode === "own" || (mode === "project" && hasRole(project?.role, "editor"));
 
   const criteria = {
     limit: PAGE_SIZE,
@@ -57,6 +78,7 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
     priority: (filters.priority || undefined) as TaskPriority | undefined,
     search: filters.search || undefined,
     sort: filters.sort,
+    ...(mode === "project" && filters.label ? { label: filters.label } : {}),
   };
   // Next follows the API's cursor, so page 500 costs what page 1 does; a page reached another
   // way (a reload, Prev past what was walked) falls back to its number.
@@ -64,16 +86,20 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
   const cursorKey = (page: number) => `${JSON.stringify({ mode, owner: filters.owner, ...criteria })}#${page}`;
   const cursor = cursors[cursorKey(filters.page)];
   const query = cursor === undefined ? { ...criteria, page: filters.page } : { ...criteria, cursor };
-  const ownOrAssigned = useTaskList({ ...query, scope: mode === "assigned" ? "assigned" : "own" }, mode !== "all");
+  const mine = useTaskList(
+    mode === "project"
+      ? { ...query, projectId: project?.id }
+      : { ...query, scope: mode === "assigned" ? "assigned" : "own" },
+    mode !== "all",
+  );
   const everyone = useAllTasks({ ...query, createdBy: filters.owner || undefined }, mode === "all");
-  const list = mode === "all" ? everyone : ownOrAssigned;
+  const list = mode === "all" ? everyone : mine;
 
-  const createTask = useCreateTask();
   const updateTask = useUpdateTask();
   const deleteTask = useDeleteTask();
 
   const update = useCallback(
-    (changes: Partial<TaskFilterValues & { page: number; owner: string }>) => {
+    (changes: Partial<BoardFilters>) => {
       setParams(
         (current) => {
           const next = new URLSearchParams(current);
@@ -90,43 +116,6 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
     },
     [setParams],
   );
-
-  // An edit that met a newer version: the person's values, and the task as it is now.
-  const [conflict, setConflict] = useState<{ mine: TaskFormValues; current: Task } | null>(null);
-
-  /** Sends what the person changed from `opened`, only if the task is still `version`. */
-  const sendEdit = async (opened: Task, values: TaskFormValues, version: number) => {
-    const changes = toUpdate(opened, values);
-    if (Object.keys(changes).length > 0) {
-      try {
-        const answer = await updateTask.mutateAsync({ id: opened.id, changes, version });
-        toast.show(answer.message);
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 412 && error.data) {
-          setConflict({ mine: values, current: error.data as Task });
-          return;
-        }
-        throw error;
-      }
-    }
-    setConflict(null);
-    setEditing(null);
-  };
-
-  const saveTask = async (values: TaskFormValues) => {
-    if (editing === "new") {
-      const answer = await createTask.mutateAsync(toCreate(values));
-      toast.show(answer.message);
-      setEditing(null);
-    } else if (editing !== null) {
-      await sendEdit(editing, values, editing.version);
-    }
-  };
-
-  const closeEditor = () => {
-    setConflict(null);
-    setEditing(null);
-  };
 
   const changeStatus = (task: Task, status: TaskStatus) => {
     updateTask.mutate(
@@ -153,14 +142,12 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
   };
 
   const page = list.data;
-  const filtered = Boolean(filters.status || filters.priority || filters.search || filters.owner);
+  const filtered = Boolean(filters.status || filters.priority || filters.search || filters.owner || filters.label);
 
   return (
     <section aria-labelledby="tasks-heading" className="board">
       <div className="board-header">
-        <h2 id="tasks-heading">
-          {mode === "assigned" ? "Tasks assigned to you" : mode === "all" ? "Every task" : "Your tasks"}
-        </h2>
+        <h2 id="tasks-heading">{HEADINGS[mode]}</h2>
         <div className="board-actions">
           {/* Exports know no owner filter, so an admin exports everything or picks no owner. */}
           {(mode === "own" || (mode === "all" && !filters.owner)) && (
@@ -173,8 +160,8 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
               }}
             />
           )}
-          {mode === "own" && (
-            <button type="button" onClick={() => setEditing("new")}>
+          {canCreate && (
+            <button type="button" onClick={() => setOpened("new")}>
               + New task
             </button>
           )}
@@ -183,7 +170,13 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
       <TaskFilters
         values={filters}
         onChange={update}
-        extra={mode === "all" ? <OwnerFilter value={filters.owner} onChange={(owner) => update({ owner })} /> : null}
+        extra={
+          mode === "all" ? (
+            <OwnerFilter value={filters.owner} onChange={(owner) => update({ owner })} />
+          ) : mode === "project" && labels.length > 0 ? (
+            <LabelFilter labels={labels} value={filters.label} onChange={(label) => update({ label })} />
+          ) : null
+        }
       />
       {list.isPending ? (
         <Loading>Loading tasks…</Loading>
@@ -195,7 +188,9 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
             ? "No tasks match these filters."
             : mode === "assigned"
               ? "Nobody has assigned you a task yet."
-              : "No tasks yet. Create your first one with “New task”."}
+              : canCreate
+                ? "No tasks yet. Create your first one with “New task”."
+                : "No tasks here yet."}
         </p>
       ) : (
         <>
@@ -208,10 +203,11 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
                 key={task.id}
                 task={task}
                 showOwner={mode !== "own"}
-                canEdit={mode !== "assigned"}
+                rights={taskRights(task, me, project?.role)}
+                labels={labels}
                 statusBusy={updateTask.isPending && updateTask.variables.id === task.id}
                 onStatus={changeStatus}
-                onEdit={setEditing}
+                onEdit={setOpened}
                 onDelete={setDeleting}
               />
             ))}
@@ -233,34 +229,7 @@ export function TaskBoard({ mode }: { mode: BoardMode }) {
           label="Task pages"
         />
       )}
-      <Dialog title={editing === "new" ? "New task" : "Edit task"} open={editing !== null} onClose={closeEditor}>
-        {editing !== null && editing !== "new" && conflict !== null && (
-          <TaskConflict
-            before={editing}
-            current={conflict.current}
-            busy={updateTask.isPending}
-            onKeepMine={() => {
-              // Their other changes stay; the fields this person changed take this person's values.
-              sendEdit(editing, conflict.mine, conflict.current.version).catch((error: unknown) => {
-                toast.show(messageOf(error), "error");
-              });
-            }}
-            onUseTheirs={() => {
-              setEditing(conflict.current);
-              setConflict(null);
-            }}
-          />
-        )}
-        {editing !== null && (
-          <TaskForm
-            key={editing === "new" ? "new" : `${editing.id}-${String(editing.version)}`}
-            initial={editing === "new" ? EMPTY_TASK : formValuesOf(editing)}
-            submitLabel={editing === "new" ? "Create task" : "Save changes"}
-            onSubmit={saveTask}
-            onCancel={closeEditor}
-          />
-        )}
-      </Dialog>
+      <TaskDialog opened={opened} onOpen={setOpened} projectId={project?.id} projectRole={project?.role} />
       <ConfirmDialog
         title="Delete task?"
         message={deleting ? <>“{deleting.title}” will be deleted for good.</> : null}
@@ -293,6 +262,30 @@ function OwnerFilter({ value, onChange }: { value: string; onChange: (owner: str
         ))}
       </select>
       {users.error instanceof ApiError && <p className="field-error">{users.error.message}</p>}
+    </div>
+  );
+}
+
+function LabelFilter({
+  labels,
+  value,
+  onChange,
+}: {
+  labels: readonly Label[];
+  value: string;
+  onChange: (label: string) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor="filter-label">Label</label>
+      <select id="filter-label" value={value} onChange={(event) => onChange(event.target.value)}>
+        <option value="">Any label</option>
+        {labels.map((label) => (
+          <option key={label.id} value={label.id}>
+            {label.name}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }

@@ -8,18 +8,25 @@ const LABELS: Record<keyof TaskFormValues, string> = {
   priority: "Priority",
   dueDate: "Due date",
   assigneeEmail: "Assignee",
+  labels: "Labels",
+  repeatUnit: "Repeat",
+  repeatEvery: "Repeat interval",
 };
 
-function shown(value: string): string {
+function shown(value: string | string[]): string {
+  if (Array.isArray(value)) return value.length === 0 ? "(none)" : `${String(value.length)} labels`;
   return value === "" ? "(none)" : `“${value}”`;
 }
+
+const same = (one: string | string[], other: string | string[]) =>
+  Array.isArray(one) && Array.isArray(other) ? [...one].sort().join() === [...other].sort().join() : one === other;
 
 /** What someone else changed since the form opened: each field, from what it was to what it is. */
 export function changesBetween(before: Task, now: Task): { field: string; was: string; is: string }[] {
   const was = formValuesOf(before);
   const is = formValuesOf(now);
   return (Object.keys(LABELS) as (keyof TaskFormValues)[])
-    .filter((field) => was[field] !== is[field])
+    .filter((field) => !same(was[field], is[field]))
     .map((field) => ({ field: LABELS[field], was: shown(was[field]), is: shown(is[field]) }));
 }
 

@@ -1,24 +1,31 @@
 import { zodResolver } from "@hookform/resolvers/zod";
-import { useForm } from "react-hook-form";
+import { useForm, useWatch } from "react-hook-form";
 
+import type { Label } from "../api/types";
 import { Field, FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
-import { DESCRIPTION_MAX, TITLE_MAX, taskFormSchema, type TaskFormValues } from "./taskSchema";
-import { PriorityOptions, StatusOptions } from "./options";
+import { LabelChip } from "./LabelChip";
+import { DESCRIPTION_MAX, REPEAT_EVERY_MAX, TITLE_MAX, taskFormSchema, type TaskFormValues } from "./taskSchema";
+import { PriorityOptions, RepeatOptions, StatusOptions } from "./options";
 
-const FIELDS = ["title", "description", "status", "priority", "dueDate", "assigneeEmail"] as const;
+const FIELDS = ["title", "description", "status", "priority", "dueDate", "assigneeEmail", "labels"] as const;
 
 interface TaskFormProps {
   initial: TaskFormValues;
+  /** The labels of the task's project to pick from; none, no picker. */
+  labels?: readonly Label[];
   submitLabel: string;
   onSubmit: (values: TaskFormValues) => Promise<void>;
   onCancel: () => void;
 }
 
-export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormProps) {
+export function TaskForm({ initial, labels = [], submitLabel, onSubmit, onCancel }: TaskFormProps) {
   const form = useForm<TaskFormValues>({ resolver: zodResolver(taskFormSchema), defaultValues: initial });
   const { submit, formError } = useServerSubmit(form, FIELDS, onSubmit);
   const { register } = form;
   const { errors, isSubmitting } = form.formState;
+  const repeats = useWatch({ control: form.control, name: "repeatUnit" }) !== "";
+  // Checkboxes kept by hand: react-hook-form reads a lone checkbox as a boolean, not a list.
+  const chosen = useWatch({ control: form.control, name: "labels" });
 
   return (
     <ServerForm
@@ -85,6 +92,49 @@ export function TaskForm({ initial, submitLabel, onSubmit, onCancel }: TaskFormP
         autoComplete="off"
         hint="Optional: someone who may update its status"
       />
+      <div className="field-row">
+        <Field id="task-repeat" label="Repeat" error={undefined}>
+          {(describedBy) => (
+            <select id="task-repeat" aria-describedby={describedBy} {...register("repeatUnit")}>
+              <RepeatOptions />
+            </select>
+          )}
+        </Field>
+        {repeats && (
+          <FormTextField
+            of={form}
+            name="repeatEvery"
+            id="task-repeat-every"
+            label="Every how many"
+            type="number"
+            min={1}
+            max={REPEAT_EVERY_MAX}
+            hint="Done, it comes back this much later"
+          />
+        )}
+      </div>
+      {labels.length > 0 && (
+        <fieldset className="label-picker">
+          <legend>Labels</legend>
+          {labels.map((label) => (
+            <label key={label.id} className="label-choice">
+              <input
+                type="checkbox"
+                checked={chosen.includes(label.id)}
+                onChange={(event) =>
+                  form.setValue(
+                    "labels",
+                    event.target.checked ? [...chosen, label.id] : chosen.filter((id) => id !== label.id),
+                    { shouldDirty: true },
+                  )
+                }
+              />{" "}
+              <LabelChip label={label} />
+            </label>
+          ))}
+          {errors.labels?.message && <p className="field-error">{errors.labels.message}</p>}
+        </fieldset>
+      )}
     </ServerForm>
   );
 }

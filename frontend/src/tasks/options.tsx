@@ -1,4 +1,4 @@
-import { PRIORITY_LABELS, STATUS_LABELS, TASK_PRIORITIES, TASK_STATUSES } from "../api/types";
+import { PRIORITY_LABELS, REPEAT_UNITS, STATUS_LABELS, TASK_PRIORITIES, TASK_STATUSES } from "../api/types";
 
 /** The <option>s for a task's status, in workflow order. */
 export function StatusOptions() {
@@ -16,4 +16,20 @@ export function PriorityOptions() {
       {PRIORITY_LABELS[priority]}
     </option>
   ));
+}
+
+export const REPEAT_UNIT_LABELS = { day: "Days", week: "Weeks", month: "Months" } as const;
+
+/** The <option>s for how a task repeats: not at all, or every so many days, weeks or months. */
+export function RepeatOptions() {
+  return (
+    <>
+      <option value="">Doesn't repeat</option>
+      {REPEAT_UNITS.map((unit) => (
+        <option key={unit} value={unit}>
+          Every few {REPEAT_UNIT_LABELS[unit].toLowerCase()}
+        </option>
+      ))}
+    </>
+  );
 }

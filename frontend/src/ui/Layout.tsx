@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
 
 import { useSession } from "../auth/session";
+import { ProjectSidebar } from "../projects/ProjectSidebar";
 import { messageOf } from "./forms";
 import { ToastRegion, useToast } from "./toast";
 
@@ -74,10 +75,13 @@ export function Layout() {
           </div>
         )}
       </header>
-      <main id="main" tabIndex={-1}>
-        <ToastRegion />
-        <Outlet />
-      </main>
+      <div className={user ? "app-body with-sidebar" : "app-body"}>
+        {user && <ProjectSidebar />}
+        <main id="main" tabIndex={-1}>
+          <ToastRegion />
+          <Outlet />
+        </main>
+      </div>
     </>
   );
 }
