@@ -150,6 +150,21 @@ def test_project_screens(web_server: Server, open_tab: TabFactory) -> None:
     ).click()
     expect(helper.page.get_by_test_id("activity").first).to_be_visible()
     check(helper, "a member's task dialog")
+    helper.page.keyboard.press("Escape")
+
+    # Made a viewer: the task's details, read-only.
+    page.get_by_role("button", name="Members", exact=True).click()
+    page.get_by_label("Role of Pia Peer").select_option(label="Viewer")
+    expect(page.get_by_text("Member updated successfully").first).to_be_visible()
+    helper.page.reload()
+    task_card(helper.page, "Readable board").get_by_role(
+        "button", name="Details of Readable board"
+    ).click()
+    expect(helper.page.get_by_role("dialog", name="Task details")).to_contain_text("Light")
+    check(helper, "a viewer's task details")
+    helper.goto("/projects/00000000-0000-4000-8000-000000000000")
+    expect(helper.page.get_by_role("heading", name="Project not found")).to_be_visible()
+    check(helper, "project not found")
     assert tab.app_errors() == []
 
 

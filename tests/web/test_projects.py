@@ -89,16 +89,28 @@ def test_two_people_share_a_project(web_server: Server, open_tab: TabFactory) ->
         )
     ).to_have_value("in-progress")
 
-    # Removed, the member is refused at once: the project is gone from their view.
+    # The owner hands the project over and stays on as an admin.
     owner.page.get_by_role("button", name="Members", exact=True).click()
-    owner.page.get_by_role("button", name="Remove Mei Member").click()
-    expect(owner.page.get_by_test_id("member-row")).to_have_count(1)
+    owner.page.get_by_role("button", name="Make owner: Mei Member").click()
+    owner.page.get_by_role("dialog", name="Hand the project over?").get_by_role(
+        "button", name="Hand it over"
+    ).click()
+    expect(owner.page.get_by_text("Project transferred successfully").first).to_be_visible()
+    expect(owner.page.get_by_test_id("project-role")).to_have_text("You: Admin")
     member.page.reload()
-    expect(member.page.get_by_role("heading", name="Project not found")).to_be_visible()
+    expect(member.page.get_by_test_id("project-role")).to_have_text("You: Owner")
+
+    # Removed by the new owner, Olu is refused at once: the project is gone from their view.
+    member.page.get_by_role("button", name="Members", exact=True).click()
+    member.page.get_by_role("button", name="Remove Olu Owner").click()
+    expect(member.page.get_by_test_id("member-row")).to_have_count(1)
+    owner.page.reload()
+    expect(owner.page.get_by_role("heading", name="Project not found")).to_be_visible()
     expect(
-        member.page.get_by_role("navigation", name="Projects").get_by_role("link")
+        owner.page.get_by_role("navigation", name="Projects").get_by_role("link")
     ).to_have_count(1)
     assert owner.app_errors() == []
+    assert member.app_errors() == []
 
 
 def test_the_board_by_mouse_and_by_keyboard(web_server: Server, open_tab: TabFactory) -> None:
