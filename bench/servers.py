@@ -67,7 +67,11 @@ SERVERS: dict[str, Callable[[int], list[str]]] = {
         "--port",
     ],
 }
-SCENARIOS = {"list page 1, cached": ("list", True), "list page 1, uncached": ("list", False)}
+SCENARIOS = {
+    "list page 1, cached": ("list", True),
+    "project list, cached (200 members)": ("project_list", True),
+    "list page 1, uncached": ("list", False),
+}
 BARE_SERVER = "bare FastAPI + asyncpg (uvicorn)"
 
 
