@@ -20,6 +20,7 @@ from taskyard.config import Settings, get_settings
 from taskyard.docs.router import DOCS_PATH, OPENAPI_PATH, document_real_errors
 from taskyard.docs.router import router as docs_router
 from taskyard.edge.body_limit import BodySizeLimitMiddleware
+from taskyard.edge.compression import Compression
 from taskyard.edge.etag import ETagMiddleware
 from taskyard.edge.front import FrontMiddleware
 from taskyard.edge.http_semantics import HeadAsGetMiddleware
@@ -112,14 +113,19 @@ def _round_trip(services: Services) -> RoundTrip | None:
 def _install_middleware(app: FastAPI, services: Services, serves_client: bool) -> None:
     settings = services.settings
     # Added innermost first: the last one added sees the request first.
-    if services.answers_early:
-        app.add_middleware(EarlyCacheMiddleware, cache=services.response_cache)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
         GZipMiddleware, minimum_size=settings.compression_min_bytes, compresslevel=GZIP_LEVEL
     )
     app.add_middleware(ETagMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
+    if services.answers_early:
+        # Outside conditional requests, compression and errors: a hit answers those itself.
+        app.add_middleware(
+            EarlyCacheMiddleware,
+            cache=services.response_cache,
+            compression=Compression(settings.compression_min_bytes, GZIP_LEVEL),
+        )
     if services.rate_limits is not None:
         app.add_middleware(RateLimitMiddleware, service=services.rate_limits)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

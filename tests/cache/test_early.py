@@ -77,6 +77,33 @@ async def test_a_hit_is_answered_before_the_routes_with_the_same_response(
         assert routes.reached == 0
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+async def test_a_hit_is_encoded_and_tagged_as_the_routes_would(
+    early_settings: Any, encoding: str
+) -> None:
+    # Small enough that every view is compressed, as a long list would be.
+    settings = early_settings.model_copy(update={"compression_min_bytes": 16})
+    async with running_app(settings) as (_, client):
+        auth = await register(client)
+        views = await _warm(client, auth)
+        asked = {**bearer(auth), "Accept-Encoding": encoding}
+        for view in views:
+            miss = await client.get(view, headers={**asked, "Cache-Control": "no-cache"})
+            hit = await client.get(view, headers=asked)
+            assert hit.headers["x-cache"] == "HIT", view
+            for header in ("content-encoding", "vary", "etag"):
+                assert hit.headers.get(header) == miss.headers.get(header), (view, header)
+            assert "Accept-Encoding" in hit.headers["vary"]
+            assert hit.headers.get("content-encoding") == ("gzip" if encoding == "gzip" else None)
+            assert hit.json() == miss.json()
+            revalidated = await client.get(
+                view, headers={**asked, "If-None-Match": hit.headers["etag"]}
+            )
+            assert revalidated.status_code == 304
+            assert "Accept-Encoding" in revalidated.headers["vary"]
+            assert "content-encoding" not in revalidated.headers
+
+
 async def test_a_hit_is_logged_and_counted_under_its_route(
     early_settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

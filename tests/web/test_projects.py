@@ -42,7 +42,8 @@ def drag(page: Page, handle: Locator, target: Locator) -> None:
     """A real pointer drag: press, move past the sensor's threshold, move over, release."""
     start = handle.bounding_box()
     end = target.bounding_box()
-    assert start is not None and end is not None
+    assert start is not None
+    assert end is not None
     x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
@@ -106,9 +107,9 @@ def test_two_people_share_a_project(web_server: Server, open_tab: TabFactory) ->
     expect(member.page.get_by_test_id("member-row")).to_have_count(1)
     owner.page.reload()
     expect(owner.page.get_by_role("heading", name="Project not found")).to_be_visible()
-    expect(
-        owner.page.get_by_role("navigation", name="Projects").get_by_role("link")
-    ).to_have_count(1)
+    expect(owner.page.get_by_role("navigation", name="Projects").get_by_role("link")).to_have_count(
+        1
+    )
     assert owner.app_errors() == []
     assert member.app_errors() == []
 
@@ -150,9 +151,9 @@ def test_the_board_by_mouse_and_by_keyboard(web_server: Server, open_tab: TabFac
     expect(board_titles(page, "in-progress")).to_have_count(2)
     expect(board_titles(page, "completed")).to_have_count(0)
     page.get_by_role("navigation", name="Views").get_by_role("link", name="List").click()
-    expect(
-        task_card(page, "First card").get_by_label("Status of First card")
-    ).to_have_value("in-progress")
+    expect(task_card(page, "First card").get_by_label("Status of First card")).to_have_value(
+        "in-progress"
+    )
     assert tab.app_errors() == []
 
 

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskyard.access_tokens import AccessClaims
@@ -28,6 +30,8 @@ from taskyard.cache.service import (
     ResponseCache,
     note_miss,
 )
+from taskyard.edge.compression import Compression
+from taskyard.edge.etag import send_whole
 from taskyard.edge.metrics import CACHE_LOOKUPS
 from taskyard.edge.observability import name_route
 from taskyard.identity import caller_of
@@ -44,6 +48,7 @@ _ROUTES = {
     "project_stats": f"{TASKS_PATH}/stats",
 }
 _HITS = {view: CACHE_LOOKUPS.labels(view=view, result="hit") for view in _ROUTES}
+log = structlog.get_logger(__name__)
 
 
 def early_view(scope: Scope) -> str | None:
@@ -110,28 +115,43 @@ class CacheRoundTrip:
 
 
 class EarlyCacheMiddleware:
-    """Answers a cache hit for a person's own views; anything else goes on to the routes."""
+    """Answers a cache hit for a person's own views; anything else goes on to the routes.
 
-    def __init__(self, app: ASGIApp, *, cache: ResponseCache) -> None:
+    It sits outside the conditional-request, compression and error layers, so a hit doesn't pay
+    for passing through them: it answers If-None-Match and compresses as they would
+    (`send_whole`, `Compression`), and a failure while looking goes on to the routes, which
+    answer it."""
+
+    def __init__(self, app: ASGIApp, *, cache: ResponseCache, compression: Compression) -> None:
         self.app = app
         self.cache = cache
+        self.compression = compression
         self.projects = ProjectViews(cache)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         view = early_view(scope) if scope["type"] == "http" else None
-        cached = await self._cached(scope, view) if view is not None else None
+        cached = await self._looked_up(scope, view) if view is not None else None
         if cached is None or view is None:
             await self.app(scope, receive, send)
             return
         _HITS[view].inc()
         name_route(scope, _ROUTES[view])
+        body, encoding, etag = self.compression.encode(scope, cached.body, cached.etag)
         headers = [
-            (b"content-length", str(len(cached.body)).encode()),
-            (b"etag", cached.etag.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"etag", etag.encode()),
             *_HIT_HEADERS,
+            *encoding,
         ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": cached.body})
+        start = {"type": "http.response.start", "status": 200, "headers": headers}
+        await send_whole(start, body, Headers(scope=scope).get("if-none-match"), send)
+
+    async def _looked_up(self, scope: Scope, view: str) -> CachedBody | None:
+        try:
+            return await self._cached(scope, view)
+        except Exception:  # the routes answer; a cache's trouble never fails a read
+            log.exception("early_cache_lookup_failed", view=view)
+            return None
 
     async def _cached(self, scope: Scope, view: str) -> CachedBody | None:
         principal = caller_of(scope).principal

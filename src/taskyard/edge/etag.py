@@ -93,6 +93,17 @@ def _with_tag(start: Message, etag: str) -> Message:
     return {**start, "headers": [*headers, (_ETAG, etag.encode())]}
 
 
+async def send_whole(start: Message, body: bytes, if_none_match: str | None, send: Send) -> None:
+    """A whole response whose start carries its strong tag: 304 when the client has it, as this
+    layer would answer it (for a layer that answers before this one sees the request)."""
+    etag = Headers(raw=start["headers"]).get(_ETAG.decode())
+    if etag is not None and _fresh(if_none_match, etag):
+        await _not_modified(start, send)
+        return
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
+
+
 async def _not_modified(start: Message, send: Send) -> None:
     kept = [(k, v) for k, v in start.get("headers", []) if k.lower() not in _DROPPED_ON_304]
     await send({"type": "http.response.start", "status": 304, "headers": kept})

@@ -1,0 +1,30 @@
+"""Gzip for a whole body answered before the compression layer sees it, as that layer
+(Starlette's `GZipMiddleware`) would compress it: from `minimum_size` bytes, with
+`Vary: Accept-Encoding` whether or not this client asked for gzip."""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers
+from starlette.types import Scope
+
+Header = tuple[bytes, bytes]
+_VARY = (b"vary", b"Accept-Encoding")
+
+
+@dataclass(frozen=True, slots=True)
+class Compression:
+    minimum_size: int
+    level: int
+
+    def encode(self, scope: Scope, body: bytes, etag: str) -> tuple[bytes, list[Header], str]:
+        """The body as sent, the headers that say how, and its strong tag (a gzipped copy's
+        differs from the plain one's, as `ETagMiddleware` tags it)."""
+        if len(body) < self.minimum_size:
+            return body, [], etag
+        if "gzip" not in Headers(scope=scope).get("accept-encoding", ""):
+            return body, [_VARY], etag
+        gzipped = gzip.compress(body, compresslevel=self.level)
+        return gzipped, [_VARY, (b"content-encoding", b"gzip")], etag[:-1] + '-gzip"'
