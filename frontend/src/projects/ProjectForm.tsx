@@ -1,7 +1,7 @@
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useForm } from "react-hook-form";
 
-import { Field, FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
+import { CancelButton, FormTextArea, FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
 import { PROJECT_DESCRIPTION_MAX, PROJECT_NAME_MAX, projectFormSchema, type ProjectFormValues } from "./projectSchema";
 
 const FIELDS = ["name", "description"] as const;
@@ -16,7 +16,7 @@ interface ProjectFormProps {
 export function ProjectForm({ initial, submitLabel, onSubmit, onCancel }: ProjectFormProps) {
   const form = useForm<ProjectFormValues>({ resolver: zodResolver(projectFormSchema), defaultValues: initial });
   const { submit, formError } = useServerSubmit(form, FIELDS, onSubmit);
-  const { errors, isSubmitting } = form.formState;
+  const { isSubmitting } = form.formState;
   return (
     <ServerForm
       onSubmit={submit}
@@ -24,11 +24,7 @@ export function ProjectForm({ initial, submitLabel, onSubmit, onCancel }: Projec
       busy={isSubmitting}
       submitLabel={submitLabel}
       busyLabel="Saving…"
-      secondary={
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      }
+      secondary={<CancelButton onCancel={onCancel} />}
     >
       <FormTextField
         of={form}
@@ -39,22 +35,13 @@ export function ProjectForm({ initial, submitLabel, onSubmit, onCancel }: Projec
         data-autofocus
         maxLength={PROJECT_NAME_MAX + 20}
       />
-      <Field
+      <FormTextArea
+        of={form}
+        name="description"
         id="project-description"
         label="About the project"
-        error={errors.description?.message}
         hint={`Optional, up to ${PROJECT_DESCRIPTION_MAX} characters`}
-      >
-        {(describedBy, invalid) => (
-          <textarea
-            id="project-description"
-            rows={3}
-            aria-describedby={describedBy}
-            aria-invalid={invalid}
-            {...form.register("description")}
-          />
-        )}
-      </Field>
+      />
     </ServerForm>
   );
 }

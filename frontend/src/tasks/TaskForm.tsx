@@ -2,7 +2,7 @@ import { zodResolver } from "@hookform/resolvers/zod";
 import { useForm, useWatch } from "react-hook-form";
 
 import type { Label } from "../api/types";
-import { Field, FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
+import { CancelButton, Field, FormTextArea, FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
 import { LabelChip } from "./LabelChip";
 import { DESCRIPTION_MAX, REPEAT_EVERY_MAX, TITLE_MAX, taskFormSchema, type TaskFormValues } from "./taskSchema";
 import { PriorityOptions, RepeatOptions, StatusOptions } from "./options";
@@ -35,11 +35,7 @@ export function TaskForm({ initial, labels = [], submitLabel, onSubmit, onCancel
       submitLabel={submitLabel}
       busyLabel="Saving…"
       className="task-form"
-      secondary={
-        <button type="button" className="button-secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      }
+      secondary={<CancelButton onCancel={onCancel} />}
     >
       <FormTextField
         of={form}
@@ -50,22 +46,13 @@ export function TaskForm({ initial, labels = [], submitLabel, onSubmit, onCancel
         data-autofocus
         maxLength={TITLE_MAX + 20}
       />
-      <Field
+      <FormTextArea
+        of={form}
+        name="description"
         id="task-description"
         label="Description"
-        error={errors.description?.message}
         hint={`Up to ${DESCRIPTION_MAX} characters`}
-      >
-        {(describedBy, invalid) => (
-          <textarea
-            id="task-description"
-            rows={3}
-            aria-describedby={describedBy}
-            aria-invalid={invalid}
-            {...register("description")}
-          />
-        )}
-      </Field>
+      />
       <div className="field-row">
         <Field id="task-status" label="Status" error={errors.status?.message}>
           {(describedBy) => (

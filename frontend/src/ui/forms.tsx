@@ -64,6 +64,43 @@ export function FormTextField<Values extends FieldValues>({ of: form, name, ...f
   return <TextField {...field} error={error?.message} registration={form.register(name)} />;
 }
 
+interface FormTextAreaProps<Values extends FieldValues> {
+  of: UseFormReturn<Values>;
+  name: Path<Values>;
+  id: string;
+  label: string;
+  hint?: string;
+  rows?: number;
+}
+
+/** A multi-line field bound to a react-hook-form form, with its hint and error. */
+export function FormTextArea<Values extends FieldValues>({
+  of: form,
+  name,
+  id,
+  label,
+  hint,
+  rows = 3,
+}: FormTextAreaProps<Values>) {
+  const { error } = form.getFieldState(name, form.formState);
+  return (
+    <Field id={id} label={label} error={error?.message} {...(hint ? { hint } : {})}>
+      {(describedBy, invalid) => (
+        <textarea id={id} rows={rows} aria-describedby={describedBy} aria-invalid={invalid} {...form.register(name)} />
+      )}
+    </Field>
+  );
+}
+
+/** The secondary action of a form in a dialog. */
+export function CancelButton({ onCancel }: { onCancel: () => void }) {
+  return (
+    <button type="button" className="button-secondary" onClick={onCancel}>
+      Cancel
+    </button>
+  );
+}
+
 interface ServerFormProps {
   onSubmit: (event?: BaseSyntheticEvent) => Promise<void>;
   error: string;
