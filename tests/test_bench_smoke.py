@@ -98,7 +98,12 @@ def test_the_profiler_charges_samples_to_components(
         redis_url=redis_url,
     )
     results = json.loads((tmp_path / "profile.json").read_text())
-    assert set(results) == {"list page 1, cached", "list page 1, uncached", "create"}
+    assert set(results) == {
+        "list page 1, cached",
+        "project list, cached (200 members)",
+        "list page 1, uncached",
+        "create",
+    }
     for name, result in results.items():
         assert result["rps"] > 0, name
         assert result["cpu_ms_per_request"] > 0, name
@@ -126,7 +131,9 @@ def test_the_server_comparison_runs_every_server_and_worker_count(
         "granian",
         "bare FastAPI + asyncpg (uvicorn)",
     }
-    assert len(measured) == 10
+    # Each worker count: the bare stack, and each server on three scenarios.
+    assert len(measured) == 14
+    assert ("granian", 2, "project list, cached (200 members)") in measured
     for row in rows:
         assert row["requests"] > 0, row
         assert row["error_rate"] == 0, row
