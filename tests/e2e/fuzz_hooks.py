@@ -24,6 +24,7 @@ ASSIGNEE_EMAIL = os.environ["TASKYARD_FUZZ_ASSIGNEE_EMAIL"]
 # Accounts the run must not delete, deactivate or demote: the caller's own, and the assignee's.
 KEPT_IDS = {os.environ["TASKYARD_FUZZ_OWN_ID"], ASSIGNEE_ID}
 MAX_CURSOR_LENGTH = 512
+TOKEN_EXPIRY = "2099-01-01T00:00:00Z"
 
 
 @schemathesis.auth()
@@ -85,6 +86,10 @@ def _keep_project_work_realistic(case: Any, body: dict[str, Any]) -> None:
         # The next owner is a member: the assignee, added first.
         _assignee_joins(case, (case.path_parameters or {}).get("id"))
         body["userId"] = ASSIGNEE_ID
+    if _is_uuid(body.get("projectId")):
+        # A task moved to a project keeps its assignee (the only one the hooks give tasks), who
+        # must be a member there too.
+        _assignee_joins(case, body["projectId"])
     if body.get("assigneeId") == ASSIGNEE_ID or body.get("assigneeEmail") == ASSIGNEE_EMAIL:
         # In a shared project, only its members can be given its tasks.
         project = body.get("projectId")
@@ -131,6 +136,8 @@ def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
         if _is_email(body.get("assigneeEmail")):
             body["assigneeEmail"] = ASSIGNEE_EMAIL
         _keep_project_work_realistic(case, body)
+        if case.path.endswith("/auth/tokens") and isinstance(body.get("expiresAt"), str):
+            body["expiresAt"] = TOKEN_EXPIRY  # a token made already expired is a 400
     # A key is unique per request: one that fits the schema, reused with another body, is a
     # 422 by design. And an ETag that fits the schema names a version that's likely gone (412).
     headers = case.headers or {}
