@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import taskyard.activity.models
+import taskyard.api_tokens.models
 import taskyard.comments.models
 import taskyard.exports.models
 import taskyard.idempotency.models

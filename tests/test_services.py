@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.access_tokens import HmacVerifier, KeySetVerifier
+from taskyard.api_tokens.verifier import PersonalTokenVerifier
 from taskyard.app import create_app
 from taskyard.jobs.service import EventPublisher
 from taskyard.services import ServiceMissing
@@ -47,8 +48,12 @@ async def test_each_service_holds_what_it_serves(
         else:
             accounts = services.require_accounts()
             assert (accounts.keyring is not None) is (service == "auth")
-            expected = KeySetVerifier if service == "auth" else HmacVerifier
-            assert isinstance(services.verifier, expected)
+            if service == "auth":
+                assert isinstance(services.verifier, KeySetVerifier)
+            else:
+                # The monolith holds the tokens table: personal API tokens beside its logins.
+                assert isinstance(services.verifier, PersonalTokenVerifier)
+                assert isinstance(services.verifier.inner, HmacVerifier)
         # Only the auth service tells another of account changes.
         feed = services.account_feed(EventPublisher(AsyncSession()))
         assert isinstance(feed, EventFeed if service == "auth" else SilentFeed)

@@ -48,6 +48,9 @@ class AccessClaims:
     # up a moment ago, before their account reached its copy of people.
     name: str | None = None
     email: str | None = None
+    # A personal API token's scopes (`api_tokens.scopes`); None for a login's access token,
+    # which may do whatever its person may.
+    scopes: frozenset[str] | None = None
 
 
 class TokenVerifier(Protocol):

@@ -115,7 +115,7 @@ def build_services(settings: Settings) -> Services:
     redis_keys = KeySpace(settings.redis_key_prefix, redis.lifetime if redis else None)
     redis_guard = BackendGuard("redis")
     accounts = _account_services(settings, database, redis)
-    verifier = _verifier(settings, accounts)
+    verifier = _verifier(settings, accounts, database)
     denylist: TokenDenylist = (
         RedisDenylist(redis, redis_keys, redis_guard) if redis is not None else InProcessDenylist()
     )
@@ -209,13 +209,23 @@ def _account_services(
     )
 
 
-def _verifier(settings: Settings, accounts: AccountServices | None) -> TokenVerifier:
+def _verifier(
+    settings: Settings, accounts: AccountServices | None, database: Database
+) -> TokenVerifier:
     if settings.service == "tasks":
         assert settings.auth_jwks_url is not None  # required by the settings
         return KeySetVerifier(_key_set_over_http(settings.auth_jwks_url))
-    if accounts is not None and accounts.keyring is not None:
-        return KeySetVerifier(accounts.keyring.reloaded_jwks)
-    return HmacVerifier(settings.signing_key)
+    logins: TokenVerifier = (
+        KeySetVerifier(accounts.keyring.reloaded_jwks)
+        if accounts is not None and accounts.keyring is not None
+        else HmacVerifier(settings.signing_key)
+    )
+    if settings.service != "all":
+        return logins
+    # The monolith holds the tokens table: personal API tokens are resolved beside logins.
+    from taskyard.api_tokens.verifier import PersonalTokenVerifier
+
+    return PersonalTokenVerifier(logins, database)
 
 
 def _identity_store(
@@ -279,10 +289,11 @@ def routers_for(services: Services) -> list[APIRouter]:
 
     routers: list[APIRouter] = [ops_router]  # every service's panel reads the whole cluster
     if services.accounts is not None:
+        from taskyard.api_tokens.router import router as api_tokens_router
         from taskyard.auth.router import router as auth_router
         from taskyard.users.router import router as users_router
 
-        routers += [auth_router, users_router]
+        routers += [api_tokens_router, auth_router, users_router]
     if services.serves_tasks:
         from taskyard.activity.router import router as activity_router
         from taskyard.comments.router import router as comments_router

@@ -3,6 +3,7 @@
 import { api, unwrap } from "./client";
 import type {
   AdminTaskQuery,
+  ApiTokenCreate,
   ExportRequest,
   GivenRole,
   LabelCreate,
@@ -42,6 +43,9 @@ export const authApi = {
   logout: () => unwrap(api.http.POST("/api/v1/auth/logout")),
   me: () => unwrap(api.http.GET("/api/v1/auth/me")),
   updateMe: (body: MeUpdate) => unwrap(api.http.PATCH("/api/v1/auth/me", { body })),
+  tokens: (signal?: AbortSignal) => unwrap(api.http.GET("/api/v1/auth/tokens", { signal })),
+  createToken: (body: ApiTokenCreate) => unwrap(api.http.POST("/api/v1/auth/tokens", { body })),
+  revokeToken: (id: string) => unwrap(api.http.DELETE("/api/v1/auth/tokens/{id}", byId(id))),
 };
 
 export const tasksApi = {

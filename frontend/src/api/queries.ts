@@ -1,9 +1,10 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
-import { projectsApi, tasksApi, usersApi } from "./endpoints";
+import { authApi, projectsApi, tasksApi, usersApi } from "./endpoints";
 import { useSubmissionKeys } from "./idempotency";
 import type {
   AdminTaskQuery,
+  ApiTokenCreate,
   GivenRole,
   LabelCreate,
   MemberAdd,
@@ -32,6 +33,7 @@ export const queryKeys = {
   project: (id: string) => ["projects", "one", id] as const,
   members: (id: string) => ["projects", "members", id] as const,
   labels: (id: string) => ["projects", "labels", id] as const,
+  apiTokens: ["apiTokens"] as const,
   users: ["users"] as const,
   userList: (query: UserQuery) => ["users", "list", query] as const,
 };
@@ -316,5 +318,21 @@ export function useLabelChanges(projectId: string) {
       mutationFn: (labelId: string) => projectsApi.removeLabel(projectId, labelId),
       onSuccess: invalidate,
     }),
+  };
+}
+
+export function useApiTokens() {
+  return useQuery({
+    queryKey: queryKeys.apiTokens,
+    queryFn: async ({ signal }) => (await authApi.tokens(signal)).data,
+  });
+}
+
+export function useApiTokenChanges() {
+  const client = useQueryClient();
+  const invalidate = () => client.invalidateQueries({ queryKey: queryKeys.apiTokens });
+  return {
+    create: useMutation({ mutationFn: (input: ApiTokenCreate) => authApi.createToken(input), onSuccess: invalidate }),
+    revoke: useMutation({ mutationFn: (id: string) => authApi.revokeToken(id), onSuccess: invalidate }),
   };
 }

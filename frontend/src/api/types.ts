@@ -38,6 +38,9 @@ export type Activity = Schemas["ActivityOut"];
 export type RepeatRule = Schemas["RepeatRule"];
 export type RepeatUnit = RepeatRule["unit"];
 export type TaskMove = Schemas["TaskMove"];
+export type ApiToken = Schemas["TokenOut"];
+export type ApiTokenCreate = Schemas["TokenCreate"];
+export type TokenScope = Schemas["TokenScope"];
 
 type QueryOf<Operation> = Operation extends { parameters: { query?: infer Query } } ? NonNullable<Query> : never;
 export type TaskQuery = QueryOf<operations["list_tasks_api_v1_tasks_get"]>;
@@ -52,6 +55,13 @@ export const TASK_PRIORITIES = ["low", "medium", "high"] as const satisfies read
 /** Each role includes the ones before it. */
 export const PROJECT_ROLES = ["viewer", "editor", "admin", "owner"] as const satisfies readonly ProjectRole[];
 export const GIVEN_ROLES = ["viewer", "editor", "admin"] as const satisfies readonly GivenRole[];
+export const TOKEN_SCOPES = [
+  "tasks:read",
+  "tasks:write",
+  "projects:read",
+  "projects:write",
+] as const satisfies readonly TokenScope[];
+
 export const REPEAT_UNITS = ["day", "week", "month"] as const satisfies readonly RepeatUnit[];
 
 /** Whether `role` (null: not a member) includes `needed`. */

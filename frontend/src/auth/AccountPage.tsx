@@ -7,6 +7,7 @@ import type { MeUpdate } from "../api/types";
 import { FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
 import { Page } from "../ui/Page";
 import { useToast } from "../ui/toast";
+import { ApiTokens } from "./ApiTokens";
 import { registerSchema } from "./authSchemas";
 import { useCurrentUser, useSession } from "./session";
 
@@ -53,6 +54,7 @@ export function AccountPage() {
           </label>
         </div>
       </ServerForm>
+      <ApiTokens />
     </Page>
   );
 }

@@ -245,6 +245,8 @@ def _limit_for(scope: Scope) -> tuple[LimitName, str]:
     if claims is None:  # an invalid token is just an anonymous caller
         client = scope.get("client")
         return "anonymous", client[0] if client else "unknown"
+    if claims.scopes is not None:  # a personal API token: its own count, at a person's limit
+        return "user", f"token:{claims.session_id}"
     return ("admin" if claims.role == "admin" else "user"), str(claims.user_id)
 
 

@@ -90,8 +90,10 @@ def _principal(claims: AccessClaims, role: Role, cache_version: CacheVersion | N
     return Principal(
         user_id=claims.user_id,
         session_id=claims.session_id,
-        role=role,
+        # Admin rights never pass to a personal API token.
+        role=role if claims.scopes is None else Role.USER,
         jti=claims.jti,
         expires_at=claims.expires_at,
         cache_version=cache_version,
+        scopes=claims.scopes,
     )

@@ -20,7 +20,8 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskyard.access_tokens import AccessClaims, TokenVerifier, put_claims
-from taskyard.errors import AppError, Unauthorized
+from taskyard.api_tokens.scopes import allows
+from taskyard.errors import AppError, Forbidden, Unauthorized
 from taskyard.identity.authenticator import Authenticator
 from taskyard.identity.store import IdentityStore, KnownState, Prefetched, Principal
 from taskyard.redis_client import (
@@ -33,6 +34,10 @@ from taskyard.redis_client import (
 )
 
 _CALLER = "taskyard_caller"
+
+
+class OutOfScope(Forbidden):
+    message = "This API token's scopes don't allow this request"
 
 
 @dataclass(slots=True)
@@ -138,6 +143,9 @@ class CallerMiddleware:
         put_claims(scope, claims)
         if claims is None:
             return Caller(None)
+        if claims.scopes is not None and not allows(claims.scopes, scope["method"], scope["path"]):
+            # Refused before anything answers, a cached view included.
+            return Caller(None, OutOfScope())
         prefetched = (
             await self.round_trip.read(scope, claims, self.identity)
             if self.round_trip is not None

@@ -101,6 +101,8 @@ class Principal:
     # Names the version of the caller's task views, bumped after each write to them; None when
     # it can't be known (the store is away), and then nothing is served from the cache.
     cache_version: CacheVersion | None
+    # What a personal API token may reach; None for a login.
+    scopes: frozenset[str] | None = None
 
     @property
     def id(self) -> uuid.UUID:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import taskyard.activity.models
+import taskyard.api_tokens.models
 import taskyard.auth.models
 import taskyard.comments.models
 import taskyard.exports.models
