@@ -65,11 +65,11 @@ def test_the_account_page_changes_name_and_notifications(
     notifications = page.get_by_label("Email me about my tasks", exact=False)
     expect(notifications).to_be_checked()
 
-    page.get_by_label("Name").fill("N")
+    page.get_by_label("Name", exact=True).fill("N")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Name must be at least 2 characters")).to_be_visible()
 
-    page.get_by_label("Name").fill("Natalie Notify")
+    page.get_by_label("Name", exact=True).fill("Natalie Notify")
     notifications.uncheck()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Profile updated").first).to_be_visible()
@@ -77,7 +77,7 @@ def test_the_account_page_changes_name_and_notifications(
 
     # It is the server's state: a reload shows it.
     page.reload()
-    expect(page.get_by_label("Name")).to_have_value("Natalie Notify")
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Natalie Notify")
     expect(page.get_by_label("Email me about my tasks", exact=False)).not_to_be_checked()
     assert tab.app_errors() == []
 

@@ -5,9 +5,9 @@ import { z } from "zod";
 
 import { useApiTokenChanges, useApiTokens } from "../api/queries";
 import { TOKEN_SCOPES, type TokenScope } from "../api/types";
-import { FormTextField, ServerForm, messageOf, useServerSubmit } from "../ui/forms";
+import { CheckboxSet, FormTextField, ServerForm, messageOf, useServerSubmit } from "../ui/forms";
 import { Failed, Loading } from "../ui/Page";
-import { useToast } from "../ui/toast";
+import { toastOutcome, useToast } from "../ui/toast";
 
 const SCOPE_LABELS: Record<TokenScope, string> = {
   "tasks:read": "Read tasks",
@@ -88,12 +88,7 @@ export function ApiTokens() {
                 className="button-danger-outline button-small"
                 aria-label={`Revoke ${token.name}`}
                 disabled={changes.revoke.isPending}
-                onClick={() =>
-                  changes.revoke.mutate(token.id, {
-                    onSuccess: (answer) => toast.show(answer.message),
-                    onError: (error) => toast.show(messageOf(error), "error"),
-                  })
-                }
+                onClick={() => changes.revoke.mutate(token.id, toastOutcome(toast))}
               >
                 Revoke
               </button>
@@ -110,28 +105,13 @@ export function ApiTokens() {
         className="inline-form"
       >
         <FormTextField of={form} name="name" id="token-name" label="Token name" type="text" autoComplete="off" />
-        <fieldset className="label-picker">
-          <legend>Scopes</legend>
-          {TOKEN_SCOPES.map((scope) => (
-            <label key={scope} className="label-choice">
-              <input
-                type="checkbox"
-                checked={chosen.includes(scope)}
-                onChange={(event) =>
-                  form.setValue(
-                    "scopes",
-                    event.target.checked ? [...chosen, scope] : chosen.filter((one) => one !== scope),
-                    { shouldDirty: true },
-                  )
-                }
-              />{" "}
-              {SCOPE_LABELS[scope]}
-            </label>
-          ))}
-          {form.formState.errors.scopes?.message && (
-            <p className="field-error">{form.formState.errors.scopes.message}</p>
-          )}
-        </fieldset>
+        <CheckboxSet
+          legend="Scopes"
+          options={TOKEN_SCOPES.map((scope) => ({ value: scope, label: SCOPE_LABELS[scope] }))}
+          chosen={chosen}
+          onChange={(next) => form.setValue("scopes", next, { shouldDirty: true })}
+          error={form.formState.errors.scopes?.message}
+        />
         <FormTextField of={form} name="expiresOn" id="token-expires" label="Expires on" type="date" hint="Optional" />
       </ServerForm>
     </section>

@@ -6,7 +6,7 @@ import type { Project } from "../api/types";
 import { Dialog } from "../ui/Dialog";
 import { Field, FormTextField, ServerForm, messageOf, useServerSubmit } from "../ui/forms";
 import { Failed, Loading } from "../ui/Page";
-import { useToast } from "../ui/toast";
+import { toastOutcome, useToast } from "../ui/toast";
 import { LabelChip } from "../tasks/LabelChip";
 import { labelFormSchema, type LabelFormValues } from "./projectSchema";
 
@@ -45,12 +45,7 @@ export function LabelsDialog({ project, open, onClose }: { project: Project; ope
                 type="button"
                 className="button-danger-outline button-small"
                 disabled={changes.remove.isPending}
-                onClick={() =>
-                  changes.remove.mutate(label.id, {
-                    onSuccess: (answer) => toast.show(answer.message),
-                    onError: (error) => toast.show(messageOf(error), "error"),
-                  })
-                }
+                onClick={() => changes.remove.mutate(label.id, toastOutcome(toast))}
               >
                 Delete label {label.name}
               </button>

@@ -9,7 +9,7 @@ import { useCurrentUser } from "../auth/session";
 import { ConfirmDialog, Dialog } from "../ui/Dialog";
 import { Field, FormTextField, ServerForm, messageOf, useServerSubmit } from "../ui/forms";
 import { Failed, Loading } from "../ui/Page";
-import { useToast } from "../ui/toast";
+import { toastOutcome, useToast } from "../ui/toast";
 import { memberFormSchema, type MemberFormValues } from "./projectSchema";
 
 const FIELDS = ["email", "role"] as const;
@@ -37,8 +37,6 @@ export function MembersDialog({ project, open, onClose }: { project: Project; op
   const [leaving, setLeaving] = useState(false);
   const manages = hasRole(project.role, "admin");
   const owns = project.role === "owner";
-
-  const failed = (error: unknown) => toast.show(messageOf(error), "error");
 
   return (
     <>
@@ -83,7 +81,7 @@ export function MembersDialog({ project, open, onClose }: { project: Project; op
                             onChange={(event) =>
                               membership.changeRole.mutate(
                                 { userId: member.id, role: event.target.value as GivenRole },
-                                { onSuccess: (answer) => toast.show(answer.message), onError: failed },
+                                toastOutcome(toast),
                               )
                             }
                           >
@@ -121,12 +119,7 @@ export function MembersDialog({ project, open, onClose }: { project: Project; op
                             className="button-danger-outline button-small"
                             aria-label={`Remove ${member.name}`}
                             disabled={membership.remove.isPending}
-                            onClick={() =>
-                              membership.remove.mutate(member.id, {
-                                onSuccess: (answer) => toast.show(answer.message),
-                                onError: failed,
-                              })
-                            }
+                            onClick={() => membership.remove.mutate(member.id, toastOutcome(toast))}
                           >
                             Remove
                           </button>
@@ -154,8 +147,7 @@ export function MembersDialog({ project, open, onClose }: { project: Project; op
         onCancel={() => setHandingOver(null)}
         onConfirm={() =>
           membership.transfer.mutate(handingOver?.id ?? "", {
-            onSuccess: (answer) => toast.show(answer.message),
-            onError: failed,
+            ...toastOutcome(toast),
             onSettled: () => setHandingOver(null),
           })
         }
@@ -170,7 +162,7 @@ export function MembersDialog({ project, open, onClose }: { project: Project; op
         onConfirm={() =>
           leave.mutate(undefined, {
             onError: (error) => {
-              failed(error);
+              toastOutcome(toast).onError(error);
               setLeaving(false);
             },
           })

@@ -19,7 +19,7 @@ import { ConfirmDialog } from "../ui/Dialog";
 import { messageOf } from "../ui/forms";
 import { Failed, Loading } from "../ui/Page";
 import { Pagination } from "../ui/Pagination";
-import { useToast } from "../ui/toast";
+import { toastOutcome, useToast } from "../ui/toast";
 import { ExportControl } from "./ExportControl";
 import { taskRights } from "./rights";
 import { TaskCard } from "./TaskCard";
@@ -118,13 +118,7 @@ export function TaskBoard({ mode, project }: { mode: BoardMode; project?: Projec
   );
 
   const changeStatus = (task: Task, status: TaskStatus) => {
-    updateTask.mutate(
-      { id: task.id, changes: { status } },
-      {
-        onSuccess: (answer) => toast.show(answer.message),
-        onError: (error) => toast.show(messageOf(error), "error"),
-      },
-    );
+    updateTask.mutate({ id: task.id, changes: { status } }, toastOutcome(toast));
   };
 
   const confirmDelete = () => {

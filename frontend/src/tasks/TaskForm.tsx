@@ -2,7 +2,15 @@ import { zodResolver } from "@hookform/resolvers/zod";
 import { useForm, useWatch } from "react-hook-form";
 
 import type { Label } from "../api/types";
-import { CancelButton, Field, FormTextArea, FormTextField, ServerForm, useServerSubmit } from "../ui/forms";
+import {
+  CancelButton,
+  CheckboxSet,
+  Field,
+  FormTextArea,
+  FormTextField,
+  ServerForm,
+  useServerSubmit,
+} from "../ui/forms";
 import { LabelChip } from "./LabelChip";
 import { DESCRIPTION_MAX, REPEAT_EVERY_MAX, TITLE_MAX, taskFormSchema, type TaskFormValues } from "./taskSchema";
 import { PriorityOptions, RepeatOptions, StatusOptions } from "./options";
@@ -24,7 +32,6 @@ export function TaskForm({ initial, labels = [], submitLabel, onSubmit, onCancel
   const { register } = form;
   const { errors, isSubmitting } = form.formState;
   const repeats = useWatch({ control: form.control, name: "repeatUnit" }) !== "";
-  // Checkboxes kept by hand: react-hook-form reads a lone checkbox as a boolean, not a list.
   const chosen = useWatch({ control: form.control, name: "labels" });
 
   return (
@@ -101,26 +108,13 @@ export function TaskForm({ initial, labels = [], submitLabel, onSubmit, onCancel
         )}
       </div>
       {labels.length > 0 && (
-        <fieldset className="label-picker">
-          <legend>Labels</legend>
-          {labels.map((label) => (
-            <label key={label.id} className="label-choice">
-              <input
-                type="checkbox"
-                checked={chosen.includes(label.id)}
-                onChange={(event) =>
-                  form.setValue(
-                    "labels",
-                    event.target.checked ? [...chosen, label.id] : chosen.filter((id) => id !== label.id),
-                    { shouldDirty: true },
-                  )
-                }
-              />{" "}
-              <LabelChip label={label} />
-            </label>
-          ))}
-          {errors.labels?.message && <p className="field-error">{errors.labels.message}</p>}
-        </fieldset>
+        <CheckboxSet
+          legend="Labels"
+          options={labels.map((label) => ({ value: label.id, label: <LabelChip label={label} /> }))}
+          chosen={chosen}
+          onChange={(next) => form.setValue("labels", next, { shouldDirty: true })}
+          error={errors.labels?.message}
+        />
       )}
     </ServerForm>
   );

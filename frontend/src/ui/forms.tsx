@@ -92,6 +92,44 @@ export function FormTextArea<Values extends FieldValues>({
   );
 }
 
+interface CheckboxSetProps<Value extends string> {
+  legend: string;
+  options: readonly { value: Value; label: ReactNode }[];
+  chosen: readonly Value[];
+  onChange: (chosen: Value[]) => void;
+  error?: string | undefined;
+}
+
+/** A set of checkboxes choosing several values (react-hook-form reads a lone one as a boolean). */
+export function CheckboxSet<Value extends string>({
+  legend,
+  options,
+  chosen,
+  onChange,
+  error,
+}: CheckboxSetProps<Value>) {
+  return (
+    <fieldset className="label-picker">
+      <legend>{legend}</legend>
+      {options.map((option) => (
+        <label key={option.value} className="label-choice">
+          <input
+            type="checkbox"
+            checked={chosen.includes(option.value)}
+            onChange={(event) =>
+              onChange(
+                event.target.checked ? [...chosen, option.value] : chosen.filter((value) => value !== option.value),
+              )
+            }
+          />{" "}
+          {option.label}
+        </label>
+      ))}
+      {error && <p className="field-error">{error}</p>}
+    </fieldset>
+  );
+}
+
 /** The secondary action of a form in a dialog. */
 export function CancelButton({ onCancel }: { onCancel: () => void }) {
   return (

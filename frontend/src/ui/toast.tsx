@@ -1,5 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 
+import { messageOf } from "./forms";
+
 export type ToastKind = "success" | "error" | "info";
 
 interface Toast {
@@ -109,4 +111,12 @@ export function useToast(): ToastApi {
     throw new Error("useToast needs a ToastProvider");
   }
   return context;
+}
+
+/** A mutation's callbacks that say how it went: the API's message, or why it failed. */
+export function toastOutcome(toast: ToastApi) {
+  return {
+    onSuccess: (answer: { message: string }) => toast.show(answer.message),
+    onError: (error: unknown) => toast.show(messageOf(error), "error"),
+  };
 }
