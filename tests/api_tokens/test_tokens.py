@@ -220,3 +220,22 @@ async def test_each_token_has_its_own_rate_limit(database_url: str) -> None:
         assert "retry-after" in limited.headers
         assert (await client.get("/api/v1/tasks", headers=using(second))).status_code == 200
         assert (await client.get("/api/v1/tasks", headers=bearer(auth))).status_code == 200
+
+
+async def test_a_token_past_its_expiry_is_refused(token_settings: Any) -> None:
+    async with running_app(token_settings) as (app, client):
+        auth = await register(client)
+        soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        token = await issue(client, auth, ["tasks:read"], expiresAt=soon)
+        assert token["expiresAt"] is not None
+        assert (await client.get("/api/v1/tasks", headers=using(token))).status_code == 200
+        # A day passes: its expiry, as stored, is now behind us.
+        async with app.state.services.database.session(write=True) as session:
+            row = (await session.scalars(select(ApiToken))).one()
+            row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+            await session.commit()
+        # An instance that hasn't seen it yet reads it, and its expiry, from the database.
+        async with running_app(token_settings) as (_, other):
+            answer = await other.get("/api/v1/tasks", headers=using(token))
+        assert answer.status_code == 401
+        assert answer.json()["message"] == "Token expired"
