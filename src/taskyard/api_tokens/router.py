@@ -1,5 +1,5 @@
 """`/api/v1/auth/tokens`: a person's personal API tokens. Only a login manages them: a token's
-scopes never reach these routes (`scopes.scope_needed`)."""
+scopes never reach these routes (`identity.scopes.scope_needed`)."""
 
 from __future__ import annotations
 

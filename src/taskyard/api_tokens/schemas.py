@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from taskyard.api_tokens.scopes import TokenScope
+from taskyard.identity.scopes import TokenScope
 from taskyard.schemas import Resource, StrictInput, TextRule, Timestamp
 from taskyard.tasks.schemas import DueDate
 

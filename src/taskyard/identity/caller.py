@@ -20,9 +20,9 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskyard.access_tokens import AccessClaims, TokenVerifier, put_claims
-from taskyard.api_tokens.scopes import allows
 from taskyard.errors import AppError, Forbidden, Unauthorized
 from taskyard.identity.authenticator import Authenticator
+from taskyard.identity.scopes import allows
 from taskyard.identity.store import IdentityStore, KnownState, Prefetched, Principal
 from taskyard.redis_client import (
     BackendGuard,

@@ -1,6 +1,7 @@
-"""What a personal API token may reach: tasks and projects, each read or write, and never the
-account, its sessions, its tokens or other people's accounts. Decided by path and method before
-anything answers, cached views included; a path no scope names is refused."""
+"""What a personal API token's scopes reach, decided by the caller layer from path and method
+before anything answers, cached views included: tasks and projects, each read or write, and
+never the account, its sessions, its tokens or other people's accounts. A path no scope names
+is refused."""
 
 from __future__ import annotations
 

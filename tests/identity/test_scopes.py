@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from taskyard.api_tokens.scopes import TokenScope, allows, scope_needed
+from taskyard.identity.scopes import TokenScope, allows, scope_needed
 
 
 @pytest.mark.parametrize(
