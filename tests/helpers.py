@@ -113,3 +113,32 @@ async def until(condition: Callable[[], bool], relay: Any = None, within: float 
         return False
 
     await wait_until_async(met, within=within, what="the condition")
+
+
+@asynccontextmanager
+async def serving_app(settings: Settings) -> AsyncIterator[tuple[Any, str]]:
+    """The app behind a real uvicorn on a free port in this event loop, with its lifespan (the
+    relay, the live hub): for what the ASGI transport can't carry, like an endless stream."""
+    import uvicorn
+
+    from tests.support import any_free_port
+
+    app = create_app(settings)
+    port = any_free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+
+        async def started() -> bool | None:
+            return True if server.started or serving.done() else None
+
+        await wait_until_async(started, within=20, what="uvicorn to start")
+        if serving.done():
+            serving.result()  # what stopped it
+        yield app, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+        await truncate_all(app.state.services.database)

@@ -81,6 +81,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         background.append(asyncio.create_task(_warm_verifier(services.verifier)))
     if services.periodic is not None:
         background.append(asyncio.create_task(services.periodic.run_forever()))
+    if services.serves_tasks:
+        background.append(asyncio.create_task(services.live.hub.run_forever()))
     try:
         yield
     finally:

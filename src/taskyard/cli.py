@@ -218,7 +218,7 @@ COMMANDS = [
         "worker",
         "consume background jobs from the broker",
         worker,
-        reads=("process", "database", "jobs", "mail", "redis", "cache", "tokens"),
+        reads=("process", "database", "jobs", "live", "mail", "redis", "cache", "tokens"),
         options=_service_option,
     ),
     *JOB_COMMANDS,

@@ -361,6 +361,27 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="retry n waits 2^n times this"
     )
 
+    live_replay_seconds: int = Field(
+        default=600,
+        ge=300,
+        description=(
+            "how far back a reconnecting event stream can catch up (`Last-Event-ID`); older, it "
+            "is told to `resync`"
+        ),
+    )
+    live_heartbeat_seconds: float = Field(
+        default=15,
+        gt=0,
+        le=60,
+        description=(
+            "an event stream's keep-alive comment; each also checks the caller is still signed "
+            "in, so logout, deactivation and revocation end streams within it"
+        ),
+    )
+    live_ticket_seconds: int = Field(
+        default=30, ge=5, le=300, description="how long a single-use event-stream ticket lives"
+    )
+
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="larger request bodies get a 413"
     )
@@ -522,7 +543,17 @@ def get_settings() -> Settings:
 
 
 SettingGroup = Literal[
-    "process", "database", "tokens", "passwords", "redis", "limits", "cache", "jobs", "mail", "http"
+    "process",
+    "database",
+    "tokens",
+    "passwords",
+    "redis",
+    "limits",
+    "cache",
+    "jobs",
+    "live",
+    "mail",
+    "http",
 ]
 
 # Each setting's group, by how its name starts (the first group that fits): a command's help
@@ -542,6 +573,7 @@ SETTING_GROUPS: dict[SettingGroup, tuple[str, tuple[str, ...]]] = {
         "Events, jobs and exports",
         ("broker_", "outbox_", "worker_", "job_", "due_scan_", "export_"),
     ),
+    "live": ("Live updates and webhooks", ("live_", "webhook_")),
     "mail": ("Mail", ("smtp_", "mail_", "public_url")),
     "http": (
         "HTTP serving",

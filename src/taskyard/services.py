@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from taskyard.jobs.relay import OutboxRelay
     from taskyard.jobs.scheduler import PeriodicJobs
     from taskyard.jobs.service import EventPublisher
+    from taskyard.live.bus import LiveBus
+    from taskyard.live.hub import LiveHub
+    from taskyard.live.tickets import StreamTickets
     from taskyard.redis_client import BackendGuard, KeySpace, TrackedRedis
     from taskyard.users.feed import AccountFeed
     from taskyard.users.service import SharedTasks
@@ -56,6 +59,16 @@ class AccountServices:
     tokens: TokenService
     challenge_gate: ChallengeGate
     keyring: KeyRing | None  # Ed25519 signing: the keys published at /.well-known/jwks.json
+
+
+@dataclass(frozen=True, slots=True)
+class LiveServices:
+    """Live updates: the bus every instance reads, this instance's end of it, and the tickets
+    a browser opens a stream with."""
+
+    bus: LiveBus
+    hub: LiveHub
+    tickets: StreamTickets
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +98,7 @@ class Services:
     account_feed: Callable[[EventPublisher], AccountFeed]
     people_catch_up_seconds: float  # how long a task write waits for a person it hasn't seen
     accounts: AccountServices | None
+    live: LiveServices
 
     @property
     def serves_tasks(self) -> bool:
@@ -94,6 +108,7 @@ class Services:
         """Close every connection pool this process opened."""
         if self.broker is not None:
             await self.broker.close()
+        await self.live.hub.aclose()
         await self.database.dispose()
         if self.redis is not None:
             await self.redis.aclose()

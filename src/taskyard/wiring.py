@@ -4,6 +4,7 @@ service this process is: the app factory and the job plumbing know none."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,9 +45,10 @@ from taskyard.jobs.relay import BrokerDelivery, OutboxRelay
 from taskyard.jobs.scheduler import PeriodicJobs
 from taskyard.jobs.service import EventPublisher
 from taskyard.jobs.worker import broker_for
+from taskyard.live.bus import LiveBus, LiveTap
 from taskyard.ops.repository import prometheus_client
 from taskyard.redis_client import BackendGuard, KeySpace, TrackedRedis, create_redis
-from taskyard.services import AccountServices, Services
+from taskyard.services import AccountServices, LiveServices, Services
 from taskyard.tasks import notifications as task_notifications
 from taskyard.tasks import people
 from taskyard.tasks.people import PEOPLE_CATCH_UP_SECONDS
@@ -128,7 +130,8 @@ def build_services(settings: Settings) -> Services:
     registry = event_registry(settings, response_cache)
     event_handlers = EventHandlers(database, mailer_for(settings), registry)
     broker = broker_for(settings, registry.event_types) if settings.broker_url else None
-    relay = _relay(settings, database, event_handlers, broker)
+    live = _live(settings, database, redis)
+    relay = _relay(settings, database, event_handlers, broker, live.bus)
     return Services(
         service=settings.service,
         settings=settings,
@@ -174,7 +177,42 @@ def build_services(settings: Settings) -> Services:
             PEOPLE_CATCH_UP_SECONDS if settings.service == "tasks" and not settings.is_sqlite else 0
         ),
         accounts=accounts,
+        live=live,
     )
+
+
+def _live(settings: Settings, database: Database, redis: TrackedRedis | None) -> LiveServices:
+    from taskyard.live.bus import InProcessLiveBus, RedisLiveBus
+    from taskyard.live.hub import READ_BLOCK_SECONDS, LiveHub
+    from taskyard.live.tickets import InProcessStreamTickets, RedisStreamTickets, StreamTickets
+
+    bus: LiveBus
+    tickets: StreamTickets
+    if redis is not None and settings.redis_url:
+        bus = RedisLiveBus(
+            redis,
+            settings.redis_url,
+            key=f"{settings.redis_key_prefix}live:events",
+            replay_seconds=settings.live_replay_seconds,
+            block_margin=READ_BLOCK_SECONDS,
+        )
+        tickets = RedisStreamTickets(
+            redis, prefix=settings.redis_key_prefix, lifetime_seconds=settings.live_ticket_seconds
+        )
+    else:
+        bus = InProcessLiveBus(replay_seconds=settings.live_replay_seconds)
+        tickets = InProcessStreamTickets(lifetime_seconds=settings.live_ticket_seconds)
+
+    async def load_projects(user_ids: set[str]) -> dict[str, frozenset[str]]:
+        from taskyard.projects.repository import ProjectRepository  # the task service's code
+
+        async with database.session(write=False) as session:
+            found = await ProjectRepository(session).projects_of_people(
+                {uuid.UUID(user_id) for user_id in user_ids}
+            )
+        return {str(person): frozenset(map(str, projects)) for person, projects in found.items()}
+
+    return LiveServices(bus=bus, hub=LiveHub(bus, load_projects), tickets=tickets)
 
 
 def account_feed_for(settings: Settings) -> Callable[[EventPublisher], AccountFeed]:
@@ -263,13 +301,17 @@ def _shared_tasks(settings: Settings) -> Callable[[AsyncSession], SharedTasks]:
 
 
 def _relay(
-    settings: Settings, database: Database, handlers: EventHandlers, broker: Broker | None
+    settings: Settings,
+    database: Database,
+    handlers: EventHandlers,
+    broker: Broker | None,
+    live_bus: LiveBus,
 ) -> OutboxRelay:
     if broker is None:
         # The embedded default: this process carries the events out itself.
         return OutboxRelay(
             database,
-            handlers.handle_message,
+            LiveTap(live_bus, handlers.handle_message),
             poll_seconds=settings.outbox_poll_seconds,
             max_attempts=settings.job_max_attempts,
             on_give_up=handlers.give_up,
@@ -277,7 +319,7 @@ def _relay(
     # An unreachable broker is an outage, not a bad event: retry at the next poll.
     return OutboxRelay(
         database,
-        BrokerDelivery(broker),
+        LiveTap(live_bus, BrokerDelivery(broker)),
         poll_seconds=settings.outbox_poll_seconds,
         retry_delay=lambda _attempts: timedelta(seconds=settings.outbox_poll_seconds),
     )
@@ -299,6 +341,7 @@ def routers_for(services: Services) -> list[APIRouter]:
         from taskyard.comments.router import router as comments_router
         from taskyard.exports.router import router as exports_router
         from taskyard.labels.router import router as labels_router
+        from taskyard.live.router import router as live_router
         from taskyard.projects.router import router as projects_router
         from taskyard.tasks.router import router as tasks_router
         from taskyard.teams.router import router as teams_router
@@ -311,6 +354,7 @@ def routers_for(services: Services) -> list[APIRouter]:
             projects_router,
             labels_router,
             teams_router,
+            live_router,
         ]
     return routers
 

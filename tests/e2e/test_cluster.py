@@ -24,6 +24,7 @@ import redis
 
 from taskyard.config import DEFAULT_WEB_DIR
 from taskyard.web.router import CLIENT_CSP, IMMUTABLE, find_client
+from tests.live.streams import open_stream
 from tests.serving import PASSWORD, REPO
 from tests.support import (
     SECURITY_HEADERS,
@@ -303,3 +304,20 @@ def test_metrics_count_the_requests_just_made(cluster: Cluster) -> None:
     for _ in range(7):
         assert httpx.get(f"{instance}/health").status_code == 200
     assert served_ok() - before == 7
+
+
+async def test_the_event_stream_through_nginx_hears_every_instance(cluster: Cluster) -> None:
+    """nginx passes the stream on unbuffered: each write, made straight at each instance in
+    turn, arrives on the one stream nginx holds open to whichever instance it chose."""
+    auth = register(cluster, "127.0.0.31")
+    async with open_stream(cluster.url, bearer(auth)) as stream:
+        assert stream.response.status_code == 200
+        assert stream.response.headers["content-type"].startswith("text/event-stream")
+        for number, instance in enumerate(cluster.instances):
+            with cluster.client("127.0.0.31", base_url=instance) as client:
+                created = client.post(
+                    "/api/v1/tasks", json={"title": f"From instance {number}"}, headers=bearer(auth)
+                )
+            assert created.status_code == 201, created.text
+            heard = await stream.event_of("task.created", within=10)
+            assert heard.json["data"]["title"] == f"From instance {number}"

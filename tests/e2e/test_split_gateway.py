@@ -16,6 +16,7 @@ import httpx
 import jwt
 import pytest
 
+from tests.live.streams import open_stream
 from tests.serving import PASSWORD, Server, bearer, create_admin, register, served_split
 
 # The slow tier (whole processes, as deployed): `make test` runs it, `make check` leaves it out.
@@ -34,6 +35,8 @@ def split(
     fast_keys = {
         "TASKYARD_SIGNING_KEY_LEAD_SECONDS": "1",
         "TASKYARD_SIGNING_KEY_RELOAD_SECONDS": "0.2",
+        # Streams check their caller every second: a logout ends them within one.
+        "TASKYARD_LIVE_HEARTBEAT_SECONDS": "1",
     }
     yield from served_split(request, tmp_path_factory.mktemp("split-gateway"), fast_keys)
 
@@ -137,3 +140,34 @@ def test_a_task_instance_killed_under_load_loses_no_acknowledged_write(split: Se
                 break
     assert set(acknowledged) <= set(stored)  # every acknowledged write is durable
     assert len(stored) == len(set(stored))  # and none was written twice by a retry
+
+
+async def test_the_event_stream_through_the_gateway(split: Server) -> None:
+    """The task service streams what its members may see; a ticket opens it from a browser; a
+    logout at the auth service ends it."""
+    owner, member = register(split, "Owner"), register(split, "Member")
+    async with httpx.AsyncClient(base_url=split.api, timeout=10) as client:
+        project = await client.post("/projects", json={"name": "Split"}, headers=bearer(owner))
+        project_id = project.json()["data"]["id"]
+        ticket = await client.post("/events/tickets", headers=bearer(member))
+        assert ticket.status_code == 201, ticket.text
+        async with open_stream(
+            split.base_url, params={"ticket": ticket.json()["data"]["ticket"]}
+        ) as stream:
+            assert stream.response.status_code == 200, stream.response.text
+            added = await client.post(
+                f"/projects/{project_id}/members",
+                json={"email": member["user"]["email"], "role": "viewer"},
+                headers=bearer(owner),
+            )
+            assert added.status_code == 201, added.text
+            await stream.event_of("project.member_added")
+            task = await client.post(
+                "/tasks", json={"title": "Split", "projectId": project_id}, headers=bearer(owner)
+            )
+            assert (await stream.event_of("task.created")).json["taskId"] == task.json()["data"][
+                "id"
+            ]
+            logged_out = await client.post("/auth/logout", headers=bearer(member))
+            assert logged_out.status_code == 200
+            assert await stream.ends(within=5)

@@ -48,6 +48,10 @@ export const authApi = {
   revokeToken: (id: string) => unwrap(api.http.DELETE("/api/v1/auth/tokens/{id}", byId(id))),
 };
 
+export const eventsApi = {
+  ticket: () => unwrap(api.http.POST("/api/v1/events/tickets")),
+};
+
 export const tasksApi = {
   list: (query: TaskQuery, signal?: AbortSignal) =>
     unwrap(api.http.GET("/api/v1/tasks", { params: { query }, signal })),

@@ -675,6 +675,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Events
+         * @description A `text/event-stream` of the changes the caller may see, as they happen:
+         *     their tasks, the tasks of every project they are in, comments on those, and changes to those
+         *     projects and their members.
+         *
+         *     Each event has an `id:` (send it back as `Last-Event-ID` when reconnecting, or as
+         *     `?lastEventId=` where headers can't be set, to be sent what was missed), an `event:` naming its
+         *     type, and a `data:` line holding a `LiveEvent` as JSON. Types: task.created, task.updated, task.deleted, task.moved, comment.created, project.updated, project.deleted, project.member_added, project.member_removed; and `resync`: what was missed is no longer kept (or was too much), so read
+         *     everything again.
+         *
+         *     A comment line (`: keep-alive`) comes every `TASKYARD_LIVE_HEARTBEAT_SECONDS` (15 s); at each,
+         *     the caller is checked as a request would be, and the stream ends once they logged out, were
+         *     deactivated, or their token was revoked or expired.
+         *
+         *     Authenticate with `Authorization: Bearer …` (an access token, or a personal API token with
+         *     `tasks:read`), or, from a browser's `EventSource`, with a single-use `ticket` from
+         *     `POST /api/v1/events/tickets`.
+         */
+        get: operations["stream_events_api_v1_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue Ticket
+         * @description A single-use ticket that opens one event stream for the caller, within seconds.
+         */
+        post: operations["issue_ticket_api_v1_events_tickets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -830,6 +885,15 @@ export interface components {
              */
             success: boolean;
             data: components["schemas"]["ProjectOut"];
+        };
+        /** DataEnvelope[StreamTicket] */
+        DataEnvelope_StreamTicket_: {
+            /**
+             * Success
+             * @default true
+             */
+            success: boolean;
+            data: components["schemas"]["StreamTicket"];
         };
         /** DataEnvelope[TaskOut] */
         DataEnvelope_TaskOut_: {
@@ -1148,6 +1212,45 @@ export interface components {
             /** Data */
             data: components["schemas"]["UserOut"][];
         };
+        /**
+         * LiveEvent
+         * @description One change, as an event stream's `data:` line and a webhook delivery's body carry it.
+         */
+        LiveEvent: {
+            type: components["schemas"]["LiveEventType"];
+            /**
+             * Projectid
+             * Format: uuid
+             * @description The project the change happened in
+             */
+            projectId: string;
+            /**
+             * Taskid
+             * @description The task it is about (task and comment events)
+             */
+            taskId: string | null;
+            /**
+             * Actorid
+             * Format: uuid
+             * @description Who made the change
+             */
+            actorId: string;
+            /**
+             * At
+             * @description When it was made
+             */
+            at: string;
+            /**
+             * Data
+             * @description The resource as the API returns it: a task (`task.*`, `TaskOut`; for `task.deleted`, `{id}`), a comment (`comment.created`), a project (`project.updated`, `project.deleted`), or `{userId, role}` (`project.member_*`)
+             */
+            data: unknown;
+        };
+        /**
+         * LiveEventType
+         * @enum {string}
+         */
+        LiveEventType: "task.created" | "task.updated" | "task.deleted" | "task.moved" | "comment.created" | "project.updated" | "project.deleted" | "project.member_added" | "project.member_removed";
         /** LoginInput */
         LoginInput: {
             /**
@@ -1494,6 +1597,19 @@ export interface components {
             role: components["schemas"]["ProjectRole"];
             /** Addedat */
             addedAt: string;
+        };
+        /** StreamTicket */
+        StreamTicket: {
+            /**
+             * Ticket
+             * @description Opens one stream, once: `GET /api/v1/events?ticket=…`
+             */
+            ticket: string;
+            /**
+             * Expiresin
+             * @description Seconds it stays good for
+             */
+            expiresIn: number;
         };
         /** TaskCreate */
         TaskCreate: {
@@ -6361,6 +6477,135 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service temporarily unavailable: see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    stream_events_api_v1_events_get: {
+        parameters: {
+            query?: {
+                /** @description `Last-Event-ID`, where no header can be sent */
+                lastEventId?: string | null;
+                /** @description A single-use ticket from `POST /events/tickets`, where no header can be sent (a browser's `EventSource`) */
+                ticket?: string | null;
+            };
+            header?: {
+                /** @description The last event's id, when reconnecting */
+                "last-event-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream; each `data:` line is a `LiveEvent` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["LiveEvent"];
+                };
+            };
+            /** @description Validation failed, malformed JSON, or a malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, invalid or expired token; or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role or relation to the resource doesn't allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limited: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service temporarily unavailable: see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    issue_ticket_api_v1_events_tickets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataEnvelope_StreamTicket_"];
+                };
+            };
+            /** @description Missing, invalid or expired token; or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role or relation to the resource doesn't allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
 
 import { useSession } from "../auth/session";
+import { useLiveUpdates } from "../live/useLiveUpdates";
 import { ProjectSidebar } from "../projects/ProjectSidebar";
 import { messageOf } from "./forms";
 import { ToastRegion, useToast } from "./toast";
@@ -24,6 +25,7 @@ export function Layout() {
   const toast = useToast();
   const navigate = useNavigate();
   const user = state.status === "signed-in" ? state.user : null;
+  useLiveUpdates(user !== null);
 
   const signOut = async () => {
     try {

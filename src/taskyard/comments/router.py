@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
 from taskyard.comments.dependencies import CommentServiceDep
-from taskyard.comments.schemas import CommentInput, CommentOut
+from taskyard.comments.schemas import CommentInput, CommentOut, comment_out
 from taskyard.errors import documented_errors
 from taskyard.identity.dependencies import CurrentPrincipal
 from taskyard.schemas import ListEnvelope, MessageEnvelope, PageQuery
@@ -18,18 +18,6 @@ CommentId = Annotated[uuid.UUID, Path(alias="commentId", description="The commen
 WRITE_ERRORS = documented_errors(400, 403, 404, 413)
 
 
-def _out(comment: Any, author: Any) -> CommentOut:
-    return CommentOut.model_validate(
-        {
-            "id": comment.id,
-            "body": comment.body,
-            "author": author,
-            "created_at": comment.created_at,
-            "updated_at": comment.updated_at,
-        }
-    )
-
-
 @router.get("/{id}/comments", responses=documented_errors(400, 404))
 async def list_comments(
     task_id: TaskId,
@@ -38,7 +26,7 @@ async def list_comments(
     service: CommentServiceDep,
 ) -> ListEnvelope[CommentOut]:
     rows, total = await service.list(task_id, user, query)
-    comments = [_out(comment, author) for comment, author in rows]
+    comments = [comment_out(comment, author) for comment, author in rows]
     return ListEnvelope.build(comments, total=total, page=query.page, limit=query.limit)
 
 
@@ -47,8 +35,7 @@ async def add_comment(
     task_id: TaskId, body: CommentInput, user: CurrentPrincipal, service: CommentServiceDep
 ) -> MessageEnvelope[CommentOut]:
     comment = await service.create(task_id, user, body.body)
-    author = await service.users.get(user.id)
-    return MessageEnvelope(message="Comment added successfully", data=_out(comment, author))
+    return MessageEnvelope(message="Comment added successfully", data=comment)
 
 
 @router.patch("/{id}/comments/{commentId}", responses=WRITE_ERRORS)
@@ -61,7 +48,9 @@ async def update_comment(
 ) -> MessageEnvelope[CommentOut]:
     comment = await service.update(task_id, comment_id, user, body.body)
     author = await service.users.get(user.id)
-    return MessageEnvelope(message="Comment updated successfully", data=_out(comment, author))
+    return MessageEnvelope(
+        message="Comment updated successfully", data=comment_out(comment, author)
+    )
 
 
 @router.delete("/{id}/comments/{commentId}", responses=WRITE_ERRORS)

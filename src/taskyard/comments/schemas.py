@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from taskyard.comments.models import COMMENT_MAX_LENGTH
 from taskyard.schemas import Resource, StrictInput, TextRule, Timestamp
@@ -20,3 +20,15 @@ class CommentOut(Resource):
     author: UserRef
     created_at: Timestamp
     updated_at: Timestamp
+
+
+def comment_out(comment: Any, author: Any) -> CommentOut:
+    return CommentOut.model_validate(
+        {
+            "id": comment.id,
+            "body": comment.body,
+            "author": author,
+            "created_at": comment.created_at,
+            "updated_at": comment.updated_at,
+        }
+    )

@@ -14,9 +14,12 @@ from taskyard.activity.service import ActivityLog
 from taskyard.comments.events import COMMENT_MENTIONED
 from taskyard.comments.models import Comment
 from taskyard.comments.repository import CommentRepository
+from taskyard.comments.schemas import CommentOut, comment_out
 from taskyard.errors import Forbidden, NotFound
 from taskyard.identity import Viewer
 from taskyard.jobs.service import EventPublisher
+from taskyard.live.events import LiveEventType
+from taskyard.live.service import LiveFeed
 from taskyard.schemas import PageQuery
 from taskyard.tasks.service import TaskService
 from taskyard.users.repository import UserRepository
@@ -52,6 +55,7 @@ class CommentService:
         self.users = users
         self.activity = activity
         self.events = events
+        self.live = LiveFeed(events)
 
     async def list(
         self, task_id: uuid.UUID, viewer: Viewer, query: PageQuery
@@ -59,7 +63,7 @@ class CommentService:
         await self.tasks.get(task_id, viewer)
         return await self.comments.page(task_id, limit=query.limit, offset=query.offset)
 
-    async def create(self, task_id: uuid.UUID, viewer: Viewer, body: str) -> Comment:
+    async def create(self, task_id: uuid.UUID, viewer: Viewer, body: str) -> CommentOut:
         task = await self.tasks.get(task_id, viewer)
         if not await self.tasks.may_contribute(task, viewer):
             raise CannotComment()
@@ -71,7 +75,15 @@ class CommentService:
             self.events.emit(
                 COMMENT_MENTIONED, {"comment_id": str(comment.id), "mentioned_id": str(person_id)}
             )
-        return comment
+        out = comment_out(comment, await self.users.get(viewer.id))
+        self.live.emit(
+            LiveEventType.COMMENT_CREATED,
+            project_id=task.project_id,
+            task_id=task.id,
+            actor_id=viewer.id,
+            data=out.model_dump(mode="json", by_alias=True),
+        )
+        return out
 
     async def update(
         self, task_id: uuid.UUID, comment_id: uuid.UUID, viewer: Viewer, body: str

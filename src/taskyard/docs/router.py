@@ -42,6 +42,10 @@ def document_real_errors(app: FastAPI) -> None:
                     # FastAPI's own validation 422 (the API answers 400); a documented one stays.
                     if responses.get("422", {}).get("description") == "Validation Error":
                         del responses["422"]
+                    # A stream answers as a stream only (FastAPI adds JSON beside a model).
+                    content = responses.get("200", {}).get("content", {})
+                    if "text/event-stream" in content:
+                        content.pop("application/json", None)
             schemas = document.get("components", {}).get("schemas", {})
             for name in _FRAMEWORK_ONLY_SCHEMAS:
                 schemas.pop(name, None)

@@ -54,8 +54,9 @@ class ETagMiddleware(HttpMiddleware):
         async def tagging_send(message: Message) -> None:
             nonlocal start, forward
             if message["type"] == "http.response.start":
-                given = Headers(raw=message.get("headers", [])).get(_ETAG.decode())
-                if message["status"] != 200:
+                headers = Headers(raw=message.get("headers", []))
+                given = headers.get(_ETAG.decode())
+                if message["status"] != 200 or _is_stream(headers):
                     await send(message)
                 elif given is None:
                     start = message
@@ -82,6 +83,11 @@ class ETagMiddleware(HttpMiddleware):
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, tagging_send)
+
+
+def _is_stream(headers: Headers) -> bool:
+    """An event stream never ends: it can't be buffered for a digest."""
+    return headers.get("content-type", "").startswith("text/event-stream")
 
 
 def _fresh(if_none_match: str | None, etag: str) -> bool:

@@ -7,13 +7,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from taskyard.access_tokens import AccessClaims
 from taskyard.db import DbSession
 from taskyard.errors import Forbidden
 from taskyard.identity.caller import caller_of
 from taskyard.identity.roles import Role
-from taskyard.identity.store import Principal
-from taskyard.services import ServicesDep
+from taskyard.identity.store import KnownState, Principal
+from taskyard.services import Services, ServicesDep
 
 _bearer = HTTPBearer(auto_error=False, description="The `token` from login, register or refresh")
 
@@ -28,11 +30,20 @@ async def get_principal(
     for them, checked against the accounts (`account_states`, as the app wired them).
     `_credentials` only puts the bearer scheme in the OpenAPI document."""
     caller = caller_of(request.scope)
-    principal = caller.principal or await services.authenticator.authenticate(
-        caller.require_claims(), services.account_states(session), caller.known
+    principal = caller.principal or await principal_for(
+        services, caller.require_claims(), caller.known, session
     )
     request.state.user_id = str(principal.user_id)  # for the access log line
     return principal
+
+
+async def principal_for(
+    services: Services, claims: AccessClaims, known: KnownState | None, session: AsyncSession
+) -> Principal:
+    """The caller behind verified claims, checked against the accounts as the app wired them."""
+    return await services.authenticator.authenticate(
+        claims, services.account_states(session), known
+    )
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

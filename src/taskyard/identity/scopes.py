@@ -22,6 +22,7 @@ class TokenScope(enum.StrEnum):
 _AREAS = {
     "tasks": "tasks",
     "exports": "tasks",
+    "events": "tasks",
     "projects": "projects",
     "teams": "projects",
 }

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from taskyard.db import DbSession
+from taskyard.jobs.service import EventPublisher
 from taskyard.projects.repository import ProjectRepository
 from taskyard.projects.service import ProjectService
 from taskyard.services import ServicesDep
@@ -18,6 +19,7 @@ async def get_project_service(services: ServicesDep, session: DbSession) -> Proj
         UserRepository(session),
         TeamRepository(session),
         services.response_cache,
+        EventPublisher(session, services.relay.wake),
         people_catch_up_seconds=services.people_catch_up_seconds,
     )
 

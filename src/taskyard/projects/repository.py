@@ -134,6 +134,31 @@ class ProjectRepository:
         )
         return {person for row in rows.all() for person in row if person is not None}
 
+    async def projects_of_people(self, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+        """Each person's projects, by name or through a team: one statement for them all."""
+        direct = select(ProjectMember.user_id, ProjectMember.project_id).where(
+            ProjectMember.user_id.in_(user_ids)
+        )
+        through_teams = (
+            select(TeamMember.user_id, ProjectTeam.project_id)
+            .join(TeamMember, TeamMember.team_id == ProjectTeam.team_id)
+            .where(TeamMember.user_id.in_(user_ids))
+        )
+        found: dict[uuid.UUID, set[uuid.UUID]] = {person: set() for person in user_ids}
+        for person, project_id in (await self.session.execute(union(direct, through_teams))).all():
+            found[person].add(project_id)
+        return found
+
+    async def everyone_in(self, project_id: uuid.UUID) -> set[uuid.UUID]:
+        """Every person in the project, by name or through a team."""
+        direct = select(ProjectMember.user_id).where(ProjectMember.project_id == project_id)
+        through_teams = (
+            select(TeamMember.user_id)
+            .join(ProjectTeam, ProjectTeam.team_id == TeamMember.team_id)
+            .where(ProjectTeam.project_id == project_id)
+        )
+        return set((await self.session.scalars(union(direct, through_teams))).all())
+
     # Members by name
 
     async def member(self, project_id: uuid.UUID, user_id: uuid.UUID) -> ProjectMember | None:

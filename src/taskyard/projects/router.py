@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
@@ -21,6 +21,9 @@ from taskyard.projects.schemas import (
     TeamShare,
     TeamShareUpdate,
     Transfer,
+    member_out,
+    project_out,
+    team_out,
 )
 from taskyard.projects.service import ProjectAccess
 from taskyard.schemas import DataEnvelope, ListEnvelope, MessageEnvelope, envelope_response
@@ -34,36 +37,8 @@ READ_ERRORS = documented_errors(400, 404)
 WRITE_ERRORS = documented_errors(400, 403, 404, 409, 413)
 
 
-def project_out(access: ProjectAccess) -> ProjectOut:
-    return ProjectOut.model_validate(
-        {**_columns(access.project), "role": access.role}, from_attributes=False
-    )
-
-
-def _columns(project: Any) -> dict[str, Any]:
-    return {
-        "id": project.id,
-        "name": project.name,
-        "description": project.description,
-        "is_inbox": project.is_inbox,
-        "created_at": project.created_at,
-        "updated_at": project.updated_at,
-    }
-
-
-def member_out(row: Any) -> MemberOut:
-    return MemberOut(
-        id=row.id,
-        mongo_id=row.id,
-        name=row.name,
-        email=row.email,
-        role=row.role,
-        added_at=row.created_at,
-    )
-
-
-def team_out(row: Any) -> SharedTeamOut:
-    return SharedTeamOut(id=row.id, name=row.name, role=row.role, added_at=row.created_at)
+def _project_out(access: ProjectAccess) -> ProjectOut:
+    return project_out(access.project, access.role)
 
 
 @router.get("", responses=documented_errors(400, 403))
@@ -71,7 +46,7 @@ async def list_projects(
     query: Annotated[ProjectListQuery, Query()], user: CurrentPrincipal, service: ProjectServiceDep
 ) -> ListEnvelope[ProjectOut]:
     found, total = await service.list(user, query)
-    projects = [project_out(access) for access in found]
+    projects = [_project_out(access) for access in found]
     return ListEnvelope.build(projects, total=total, page=query.page, limit=query.limit)
 
 
@@ -86,7 +61,7 @@ async def create_project(
 ) -> Response:
     access = await service.create(user, body)
     envelope: MessageEnvelope[ProjectOut] = MessageEnvelope(
-        message="Project created successfully", data=project_out(access)
+        message="Project created successfully", data=_project_out(access)
     )
     location = f"{request.url.path.rstrip('/')}/{access.project.id}"
     return envelope_response(envelope, status.HTTP_201_CREATED, {"Location": location})
@@ -96,7 +71,7 @@ async def create_project(
 async def get_project(
     project_id: ProjectId, user: CurrentPrincipal, service: ProjectServiceDep
 ) -> DataEnvelope[ProjectOut]:
-    return DataEnvelope(data=project_out(await service.access(project_id, user)))
+    return DataEnvelope(data=_project_out(await service.access(project_id, user)))
 
 
 @router.patch("/{id}", responses=WRITE_ERRORS)
@@ -104,7 +79,7 @@ async def update_project(
     project_id: ProjectId, body: ProjectUpdate, user: CurrentPrincipal, service: ProjectServiceDep
 ) -> MessageEnvelope[ProjectOut]:
     access = await service.update(project_id, user, body)
-    return MessageEnvelope(message="Project updated successfully", data=project_out(access))
+    return MessageEnvelope(message="Project updated successfully", data=_project_out(access))
 
 
 @router.delete("/{id}", responses=WRITE_ERRORS)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -88,3 +88,33 @@ class SharedTeamOut(APIModel):
     name: str
     role: ProjectRole
     added_at: Timestamp
+
+
+def project_out(project: Any, role: ProjectRole | None) -> ProjectOut:
+    return ProjectOut.model_validate({**_columns(project), "role": role}, from_attributes=False)
+
+
+def _columns(project: Any) -> dict[str, Any]:
+    return {
+        "id": project.id,
+        "name": project.name,
+        "description": project.description,
+        "is_inbox": project.is_inbox,
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+    }
+
+
+def member_out(row: Any) -> MemberOut:
+    return MemberOut(
+        id=row.id,
+        mongo_id=row.id,
+        name=row.name,
+        email=row.email,
+        role=row.role,
+        added_at=row.created_at,
+    )
+
+
+def team_out(row: Any) -> SharedTeamOut:
+    return SharedTeamOut(id=row.id, name=row.name, role=row.role, added_at=row.created_at)

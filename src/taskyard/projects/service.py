@@ -5,12 +5,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from taskyard.cache.service import ResponseCache
 from taskyard.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from taskyard.identity import Viewer
+from taskyard.jobs.service import EventPublisher
+from taskyard.live.events import LiveEventType
+from taskyard.live.service import LiveFeed
 from taskyard.projects.models import Project, ProjectRole
 from taskyard.projects.repository import ProjectRepository, role_by_rank
-from taskyard.projects.schemas import ProjectCreate, ProjectListQuery, ProjectUpdate
+from taskyard.projects.schemas import (
+    ProjectCreate,
+    ProjectListQuery,
+    ProjectUpdate,
+    member_out,
+    project_out,
+)
 from taskyard.teams.repository import TeamRepository
 from taskyard.users.catch_up import active_person_by_email
 from taskyard.users.repository import UserRepository
@@ -89,6 +100,7 @@ class ProjectService:
         users: UserRepository,
         teams: TeamRepository,
         cache: ResponseCache,
+        events: EventPublisher,
         *,
         people_catch_up_seconds: float = 0.0,
     ) -> None:
@@ -98,6 +110,37 @@ class ProjectService:
         self.users = users
         self.team_records = teams
         self.cache = cache
+        self.live = LiveFeed(events)
+
+    def _tell(
+        self,
+        event_type: LiveEventType,
+        project_id: uuid.UUID,
+        viewer: Viewer,
+        data: BaseModel | dict[str, Any],
+        concerns: set[uuid.UUID] | frozenset[uuid.UUID] = frozenset(),
+    ) -> None:
+        self.live.emit(
+            event_type,
+            project_id=project_id,
+            actor_id=viewer.id,
+            data=data.model_dump(mode="json", by_alias=True)
+            if isinstance(data, BaseModel)
+            else data,
+            concerns=frozenset(concerns),
+        )
+
+    def _tell_updated(
+        self, project: Project, viewer: Viewer, concerns: set[uuid.UUID] | None = None
+    ) -> None:
+        # The role in a project is each reader's own: the event carries none.
+        self._tell(
+            LiveEventType.PROJECT_UPDATED,
+            project.id,
+            viewer,
+            project_out(project, None),
+            concerns or frozenset(),
+        )
 
     async def access(
         self, project_id: uuid.UUID, viewer: Viewer, needed: ProjectRole = ProjectRole.VIEWER
@@ -132,6 +175,7 @@ class ProjectService:
         for field, value in changes.changes().items():
             setattr(access.project, field, value)
         await self.projects.flush()
+        self._tell_updated(access.project, viewer)
         return access
 
     async def delete(self, project_id: uuid.UUID, viewer: Viewer) -> None:
@@ -144,6 +188,13 @@ class ProjectService:
             await self.projects.people_with_tasks_in(project_id),
             {project_id},
             access=True,
+        )
+        self._tell(
+            LiveEventType.PROJECT_DELETED,
+            project_id,
+            viewer,
+            project_out(access.project, None),
+            concerns=await self.projects.everyone_in(project_id),
         )
         await self.projects.delete(access.project)
 
@@ -168,7 +219,11 @@ class ProjectService:
             raise AlreadyMember()
         await self.projects.add_member(project_id, person.id, role)
         self.cache.access_changed(self.projects.session, {project_id})
-        return await self._member_row(project_id, person.id)
+        row = await self._member_row(project_id, person.id)
+        self._tell(
+            LiveEventType.PROJECT_MEMBER_ADDED, project_id, viewer, member_out(row), {person.id}
+        )
+        return row
 
     async def update_member(
         self, project_id: uuid.UUID, viewer: Viewer, user_id: uuid.UUID, role: ProjectRole
@@ -181,6 +236,7 @@ class ProjectService:
             raise OwnerStays()
         await self.projects.set_role(project_id, user_id, role)
         self.cache.access_changed(self.projects.session, {project_id})
+        self._tell_updated(await self._project(project_id), viewer, {user_id})
         return await self._member_row(project_id, user_id)
 
     async def remove_member(
@@ -196,6 +252,13 @@ class ProjectService:
             raise OwnerStays()
         await self.projects.remove_member(project_id, user_id)
         self.cache.access_changed(self.projects.session, {project_id})
+        self._tell(
+            LiveEventType.PROJECT_MEMBER_REMOVED,
+            project_id,
+            viewer,
+            {"userId": str(user_id)},
+            {user_id},
+        )
 
     async def transfer(self, project_id: uuid.UUID, viewer: Viewer, user_id: uuid.UUID) -> Any:
         access = await self.access(project_id, viewer, ProjectRole.OWNER)
@@ -208,7 +271,14 @@ class ProjectService:
         await self.projects.set_role(project_id, owner.user_id, ProjectRole.ADMIN)
         await self.projects.set_role(project_id, user_id, ProjectRole.OWNER)
         self.cache.access_changed(self.projects.session, {project_id})
+        self._tell_updated(access.project, viewer, {user_id, owner.user_id})
         return await self._member_row(project_id, user_id)
+
+    async def _project(self, project_id: uuid.UUID) -> Project:
+        project = await self.projects.get(project_id)
+        if project is None:
+            raise ProjectNotFound()
+        return project
 
     async def _member_row(self, project_id: uuid.UUID, user_id: uuid.UUID) -> Any:
         rows = await self.projects.members(project_id)
@@ -236,7 +306,15 @@ class ProjectService:
             raise AlreadyShared()
         await self.projects.share_with_team(project_id, team_id, role)
         self.cache.access_changed(self.projects.session, {project_id})
-        return await self._team_row(project_id, team_id)
+        row = await self._team_row(project_id, team_id)
+        self._tell(
+            LiveEventType.PROJECT_MEMBER_ADDED,
+            project_id,
+            viewer,
+            {"teamId": str(team_id), "role": row.role.value},
+            await self.team_records.member_ids(team_id),
+        )
+        return row
 
     async def update_team_share(
         self, project_id: uuid.UUID, viewer: Viewer, team_id: uuid.UUID, role: ProjectRole
@@ -248,6 +326,9 @@ class ProjectService:
         share.role = role
         await self.projects.flush()
         self.cache.access_changed(self.projects.session, {project_id})
+        self._tell_updated(
+            await self._project(project_id), viewer, await self.team_records.member_ids(team_id)
+        )
         return await self._team_row(project_id, team_id)
 
     async def unshare_with_team(
@@ -258,6 +339,13 @@ class ProjectService:
             raise TeamNotFound()
         await self.projects.unshare_with_team(project_id, team_id)
         self.cache.access_changed(self.projects.session, {project_id})
+        self._tell(
+            LiveEventType.PROJECT_MEMBER_REMOVED,
+            project_id,
+            viewer,
+            {"teamId": str(team_id)},
+            await self.team_records.member_ids(team_id),
+        )
 
     async def _team_row(self, project_id: uuid.UUID, team_id: uuid.UUID) -> Any:
         rows = await self.projects.teams(project_id)

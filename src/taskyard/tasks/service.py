@@ -20,6 +20,8 @@ from taskyard.errors import AppError, Conflict, Forbidden, NotFound, ValidationF
 from taskyard.identity import Viewer
 from taskyard.jobs.service import EventPublisher
 from taskyard.labels.repository import LabelRepository
+from taskyard.live.events import LiveEventType
+from taskyard.live.service import LiveFeed
 from taskyard.projects.models import ProjectRole
 from taskyard.projects.repository import ProjectRepository
 from taskyard.projects.service import RoleTooLow, role_required
@@ -46,6 +48,7 @@ from taskyard.tasks.schemas import (
     TaskOut,
     TaskStats,
     TaskUpdate,
+    list_row_json,
 )
 from taskyard.users.catch_up import retrying_while_none
 from taskyard.users.models import User
@@ -93,6 +96,7 @@ class TaskService:
         self.labels = labels
         self.activity = activity
         self.events = events
+        self.live = LiveFeed(events)
         self.cursors = cursors
         self.cache = cache
 
@@ -202,6 +206,13 @@ class TaskService:
         await self.activity.flush()
         self._views_changed({row.owner_id, row.assignee_id}, {row.project_id})
         self._announce_assignment(row.id, row.assignee_id, actor=owner, previous=None)
+        self.live.emit(
+            LiveEventType.TASK_CREATED,
+            project_id=row.project_id,
+            task_id=row.id,
+            actor_id=owner.id,
+            data=list_row_json(row),
+        )
         return row
 
     async def update(
@@ -259,7 +270,28 @@ class TaskService:
         self._announce_assignment(
             task.id, task.assignee_id, actor=viewer, previous=previous_assignee
         )
+        if moved_from is not None:  # gone from there: its people may no longer read it
+            self._tell_gone(task.id, moved_from, viewer)
+        self._tell(LiveEventType.TASK_UPDATED, task, viewer)
         return task
+
+    def _tell(self, event_type: LiveEventType, task: Task, viewer: Viewer) -> None:
+        self.live.emit(
+            event_type,
+            project_id=task.project_id,
+            task_id=task.id,
+            actor_id=viewer.id,
+            data=TaskOut.model_validate(task).model_dump(mode="json", by_alias=True),
+        )
+
+    def _tell_gone(self, task_id: uuid.UUID, project_id: uuid.UUID, viewer: Viewer) -> None:
+        self.live.emit(
+            LiveEventType.TASK_DELETED,
+            project_id=project_id,
+            task_id=task_id,
+            actor_id=viewer.id,
+            data={"id": str(task_id)},
+        )
 
     def _announce_assignment(
         self,
@@ -285,6 +317,7 @@ class TaskService:
         if rights is _Rights.NONE:
             raise RoleTooLow()
         self._changed(task)
+        self._tell_gone(task.id, task.project_id, viewer)
         await self.tasks.delete(task)
 
     async def move(self, task_id: uuid.UUID, viewer: Viewer, move: TaskMove) -> Task:
@@ -323,6 +356,7 @@ class TaskService:
         self._note_changes(task, viewer, previous, [], [], leave_out={"status"})
         await self.activity.flush()
         self._changed(task)
+        self._tell(LiveEventType.TASK_MOVED, task, viewer)
         return task
 
     async def _place(self, task: Task, neighbour_id: uuid.UUID | None, field: str) -> str | None:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from taskyard.db import DbSession
+from taskyard.jobs.service import EventPublisher
 from taskyard.services import ServicesDep
 from taskyard.teams.repository import TeamRepository
 from taskyard.teams.service import TeamService
@@ -16,6 +17,7 @@ async def get_team_service(services: ServicesDep, session: DbSession) -> TeamSer
         TeamRepository(session),
         UserRepository(session),
         services.response_cache,
+        EventPublisher(session, services.relay.wake),
         people_catch_up_seconds=services.people_catch_up_seconds,
     )
 

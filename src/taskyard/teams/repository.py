@@ -36,6 +36,12 @@ class TeamRepository:
             delete(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id == user_id)
         )
 
+    async def member_ids(self, team_id: uuid.UUID) -> set[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(TeamMember.user_id).where(TeamMember.team_id == team_id)
+        )
+        return set(rows.all())
+
     async def members(self, team_id: uuid.UUID) -> Sequence[Any]:
         rows = await self.session.execute(
             select(User.id, User.name, User.email, TeamMember.is_manager, TeamMember.created_at)

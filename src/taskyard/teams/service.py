@@ -7,6 +7,9 @@ from typing import Any
 from taskyard.cache.service import ResponseCache
 from taskyard.errors import Conflict, Forbidden, NotFound
 from taskyard.identity import Viewer
+from taskyard.jobs.service import EventPublisher
+from taskyard.live.events import LiveEventType
+from taskyard.live.service import LiveFeed
 from taskyard.schemas import PageQuery
 from taskyard.teams.models import Team, TeamMember
 from taskyard.teams.repository import TeamRepository
@@ -45,10 +48,12 @@ class TeamService:
         teams: TeamRepository,
         users: UserRepository,
         cache: ResponseCache,
+        events: EventPublisher,
         *,
         people_catch_up_seconds: float = 0.0,
     ) -> None:
         self.cache = cache
+        self.live = LiveFeed(events)
         self.people_catch_up_seconds = people_catch_up_seconds
         self.teams = teams
         self.users = users
@@ -89,7 +94,7 @@ class TeamService:
         if await self.teams.member(team_id, person.id) is not None:
             raise AlreadyInTheTeam()
         await self.teams.add_member(team_id, person.id, manager=False)
-        await self._access_changed(team_id)
+        await self._access_changed(team_id, viewer, person.id, joined=True)
         rows = await self.teams.members(team_id)
         return next(row for row in rows if row.id == person.id)
 
@@ -106,9 +111,21 @@ class TeamService:
             if await self.teams.member(team_id, user_id) is None:
                 raise NotInTheTeam()
         await self.teams.remove_member(team_id, user_id)
-        await self._access_changed(team_id)
+        await self._access_changed(team_id, viewer, user_id, joined=False)
 
-    async def _access_changed(self, team_id: uuid.UUID) -> None:
+    async def _access_changed(
+        self, team_id: uuid.UUID, viewer: Viewer, person_id: uuid.UUID, *, joined: bool
+    ) -> None:
         """Who is in the team decides who is in the projects shared with it."""
         projects = await self.teams.projects_shared_with(team_id)
         self.cache.access_changed(self.teams.session, projects)
+        for project_id in projects:
+            self.live.emit(
+                LiveEventType.PROJECT_MEMBER_ADDED
+                if joined
+                else LiveEventType.PROJECT_MEMBER_REMOVED,
+                project_id=project_id,
+                actor_id=viewer.id,
+                data={"userId": str(person_id), "teamId": str(team_id)},
+                concerns=frozenset({person_id}),
+            )

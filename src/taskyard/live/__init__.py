@@ -1,0 +1,1 @@
+"""Live updates: what changed, for whom, as it happens (the event stream, and webhooks)."""

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from taskyard.access_tokens import AccessClaims
+from taskyard.db import DbSession
+from taskyard.errors import Unauthorized
+from taskyard.identity.caller import OutOfScope, caller_of
+from taskyard.identity.dependencies import principal_for
+from taskyard.identity.scopes import allows
+from taskyard.live.hub import LiveHub
+from taskyard.live.tickets import StreamTickets
+from taskyard.services import ServicesDep
+
+
+class TicketRefused(Unauthorized):
+    message = "Stream ticket is unknown, used or expired"
+
+
+async def stream_claims(
+    request: Request,
+    services: ServicesDep,
+    session: DbSession,
+    ticket: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="A single-use ticket from `POST /events/tickets`, where no header can "
+            "be sent (a browser's `EventSource`)",
+        ),
+    ] = None,
+) -> AccessClaims:
+    """The stream's caller, by their bearer token or by a ticket standing for one; checked
+    like any request's (deactivated, revoked, out of scope)."""
+    if ticket is None:
+        caller = caller_of(request.scope)
+        claims = caller.require_claims()
+        principal = caller.principal
+        known = caller.known
+    else:
+        token = await services.live.tickets.redeem(ticket)
+        if token is None:
+            raise TicketRefused()
+        claims = await services.verifier.verify(token)
+        if claims.scopes is not None and not allows(claims.scopes, "GET", request.url.path):
+            raise OutOfScope()
+        known = await services.identity.lookup(claims)
+        principal = None
+    if principal is None:
+        await principal_for(services, claims, known, session)
+    request.state.user_id = str(claims.user_id)
+    return claims
+
+
+def get_hub(services: ServicesDep) -> LiveHub:
+    return services.live.hub
+
+
+def get_tickets(services: ServicesDep) -> StreamTickets:
+    return services.live.tickets
+
+
+StreamClaims = Annotated[AccessClaims, Depends(stream_claims)]
+HubDep = Annotated[LiveHub, Depends(get_hub)]
+TicketsDep = Annotated[StreamTickets, Depends(get_tickets)]
