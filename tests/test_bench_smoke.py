@@ -160,6 +160,31 @@ def test_the_split_comparison_measures_both_topologies(
     assert "split ÷ monolith" in (tmp_path / "split-cost.md").read_text()
 
 
+def test_the_live_benchmark_hears_every_event_and_weighs_streams(
+    postgres: PostgresDatabases, redis_url: str, tmp_path: Path
+) -> None:
+    run_harness(
+        "live.py",
+        [
+            *("--people", "20", "--per-project", "5", "--rate", "20", "--duration", "2"),
+            *("--memory-streams", "100", "--results-dir", str(tmp_path)),
+        ],
+        postgres=postgres,
+        redis_url=redis_url,
+        tools=("nginx",),
+    )
+    report = json.loads((tmp_path / "live.json").read_text())
+    latency = report["latency"]
+    assert latency["acknowledged"] == latency["writes"] == 40
+    # Each task reaches the five members of its project, none is lost.
+    assert latency["expected_events"] == 200
+    assert latency["lost_events"] == 0
+    assert set(latency["routes"]) == {"another instance, direct", "through nginx"}
+    assert report["memory"]["streams"] == 100
+    assert report["memory"]["kb_per_stream"] > 0
+    assert "KB a stream" in (tmp_path / "live.md").read_text()
+
+
 def test_the_limiter_comparison_measures_every_scenario_on_both_trees(
     postgres: PostgresDatabases, redis_url: str, tmp_path: Path
 ) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from tenacity import AsyncRetrying, wait_exponential
 
 from taskyard import __version__
@@ -20,7 +19,7 @@ from taskyard.config import Settings, get_settings
 from taskyard.docs.router import DOCS_PATH, OPENAPI_PATH, document_real_errors
 from taskyard.docs.router import router as docs_router
 from taskyard.edge.body_limit import BodySizeLimitMiddleware
-from taskyard.edge.compression import Compression
+from taskyard.edge.compression import Compression, GZip
 from taskyard.edge.etag import ETagMiddleware
 from taskyard.edge.front import FrontMiddleware
 from taskyard.edge.http_semantics import HeadAsGetMiddleware
@@ -116,9 +115,7 @@ def _install_middleware(app: FastAPI, services: Services, serves_client: bool) -
     settings = services.settings
     # Added innermost first: the last one added sees the request first.
     app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(
-        GZipMiddleware, minimum_size=settings.compression_min_bytes, compresslevel=GZIP_LEVEL
-    )
+    app.add_middleware(GZip, minimum_size=settings.compression_min_bytes, compresslevel=GZIP_LEVEL)
     app.add_middleware(ETagMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
     if services.answers_early:

@@ -8,6 +8,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _RESPONSE_HEADERS = "taskyard_response_headers"
 
+# Paths answered with an endless stream (the live events): no layer may buffer, tag or
+# compress the answer, and every layer it passes stays in memory for as long as it is open.
+STREAM_PATHS = frozenset({"/api/v1/events"})
+
+
+def is_stream(scope: Scope) -> bool:
+    return scope.get("path") in STREAM_PATHS
+
 
 def add_response_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
     """Headers the front layer adds to this request's response, whatever answers it: a layer

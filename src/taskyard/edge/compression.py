@@ -8,7 +8,10 @@ import gzip
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
-from starlette.types import Scope
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Receive, Scope, Send
+
+from taskyard.edge.asgi import is_stream
 
 Header = tuple[bytes, bytes]
 _VARY = (b"vary", b"Accept-Encoding")
@@ -28,3 +31,14 @@ class Compression:
             return body, [_VARY], etag
         gzipped = gzip.compress(body, compresslevel=self.level)
         return gzipped, [_VARY, (b"content-encoding", b"gzip")], etag[:-1] + '-gzip"'
+
+
+class GZip(GZipMiddleware):
+    """Starlette's gzip, which an endless stream passes by: it would never compress one, yet it
+    would hold a responder for each stream for as long as it is open."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if is_stream(scope):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)

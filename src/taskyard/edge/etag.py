@@ -11,7 +11,7 @@ import hashlib
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
-from taskyard.edge.asgi import HttpMiddleware
+from taskyard.edge.asgi import HttpMiddleware, is_stream
 
 _ETAG = b"etag"
 # Kept on a 304, as RFC 9110 asks; the body and its framing headers go.
@@ -43,7 +43,7 @@ class ETagMiddleware(HttpMiddleware):
     digest of its bytes."""
 
     def applies_to(self, scope: Scope) -> bool:
-        return scope["method"] in {"GET", "HEAD"}
+        return scope["method"] in {"GET", "HEAD"} and not is_stream(scope)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if_none_match = Headers(scope=scope).get("if-none-match")
@@ -54,9 +54,8 @@ class ETagMiddleware(HttpMiddleware):
         async def tagging_send(message: Message) -> None:
             nonlocal start, forward
             if message["type"] == "http.response.start":
-                headers = Headers(raw=message.get("headers", []))
-                given = headers.get(_ETAG.decode())
-                if message["status"] != 200 or _is_stream(headers):
+                given = Headers(raw=message.get("headers", [])).get(_ETAG.decode())
+                if message["status"] != 200:
                     await send(message)
                 elif given is None:
                     start = message
@@ -83,11 +82,6 @@ class ETagMiddleware(HttpMiddleware):
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, tagging_send)
-
-
-def _is_stream(headers: Headers) -> bool:
-    """An event stream never ends: it can't be buffered for a digest."""
-    return headers.get("content-type", "").startswith("text/event-stream")
 
 
 def _fresh(if_none_match: str | None, etag: str) -> bool:

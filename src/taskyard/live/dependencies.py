@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from taskyard.access_tokens import AccessClaims
-from taskyard.db import DbSession
-from taskyard.errors import Unauthorized
+from taskyard.db import is_outage
+from taskyard.errors import AppError, ServiceUnavailable, Unauthorized
 from taskyard.identity.caller import OutOfScope, caller_of
 from taskyard.identity.dependencies import principal_for
 from taskyard.identity.scopes import allows
@@ -22,7 +22,6 @@ class TicketRefused(Unauthorized):
 async def stream_claims(
     request: Request,
     services: ServicesDep,
-    session: DbSession,
     ticket: Annotated[
         str | None,
         Query(
@@ -49,7 +48,15 @@ async def stream_claims(
         known = await services.identity.lookup(claims)
         principal = None
     if principal is None:
-        await principal_for(services, claims, known, session)
+        # A session of its own, closed before the stream opens: a stream must never hold a
+        # connection, nor wait for a second one (its person's projects) while holding one.
+        try:
+            async with services.database.session(write=False) as session:
+                await principal_for(services, claims, known, session)
+        except Exception as error:
+            if isinstance(error, AppError) or not is_outage(error):
+                raise
+            raise ServiceUnavailable() from error
     request.state.user_id = str(claims.user_id)
     return claims
 

@@ -28,24 +28,41 @@ READ_BLOCK_SECONDS = 5.0
 
 
 class Subscription:
-    """One open stream's queue. `overflowed`: it fell too far behind and lost events."""
+    """One open stream's waiting events. `overflowed`: it fell too far behind and lost some.
 
-    __slots__ = ("overflowed", "person", "queue")
+    A list and one future rather than an `asyncio.Queue`: thousands of streams stay open on an
+    instance, and a queue's three deques would be a twentieth of each one's memory."""
+
+    __slots__ = ("_wakeup", "overflowed", "person", "waiting")
 
     def __init__(self, person: _Person) -> None:
         self.person = person
-        self.queue: asyncio.Queue[tuple[str, BusEntry]] = asyncio.Queue(QUEUE_SIZE)
+        self.waiting: list[tuple[str, BusEntry]] = []
         self.overflowed = False
+        self._wakeup: asyncio.Future[None] | None = None
 
     @property
     def user_id(self) -> str:
         return self.person.user_id
 
     def offer(self, event_id: str, entry: BusEntry) -> None:
-        try:
-            self.queue.put_nowait((event_id, entry))
-        except asyncio.QueueFull:
+        if len(self.waiting) >= QUEUE_SIZE:
             self.overflowed = True
+            return
+        self.waiting.append((event_id, entry))
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    async def take(self) -> list[tuple[str, BusEntry]]:
+        """Every event waiting, once there is one."""
+        while not self.waiting:
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
+        taken, self.waiting = self.waiting, []
+        return taken
 
     def may_see(self, entry: BusEntry) -> bool:
         """The membership check, made as the event is sent."""

@@ -112,25 +112,26 @@ class EventStream:
             loop = asyncio.get_running_loop()
             next_check = loop.time() + self.heartbeat_seconds
             while True:
-                if subscription.overflowed:
-                    subscription.overflowed = False
-                    while not subscription.queue.empty():
-                        subscription.queue.get_nowait()
-                    yield _resync()
-                try:
-                    async with asyncio.timeout_at(next_check):
-                        event_id, entry = await subscription.queue.get()
-                except TimeoutError:
+                if loop.time() >= next_check:  # due, however busy the stream is
                     if not await self.signed_in.still():
                         return
                     next_check = loop.time() + self.heartbeat_seconds
                     yield ServerSentEvent(comment="keep-alive")
+                if subscription.overflowed:
+                    subscription.overflowed = False
+                    subscription.waiting.clear()
+                    yield _resync()
+                try:
+                    async with asyncio.timeout_at(next_check):
+                        arrived = await subscription.take()
+                except TimeoutError:
                     continue
-                position = parse_event_id(event_id)
-                if position is None or position <= sent_up_to:
-                    continue  # already sent while catching up
-                if subscription.may_see(entry):
-                    yield _event(event_id, entry)
+                for event_id, entry in arrived:
+                    position = parse_event_id(event_id)
+                    if position is None or position <= sent_up_to:
+                        continue  # already sent while catching up
+                    if subscription.may_see(entry):
+                        yield _event(event_id, entry)
         finally:
             self.hub.close(subscription)
 
