@@ -53,6 +53,18 @@ def bearer(auth: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {auth['token']}"}
 
 
+async def new_task(
+    client: httpx.AsyncClient, who: dict[str, Any], title: str, project_id: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"title": title}
+    if project_id is not None:
+        body["projectId"] = project_id
+    created = await client.post("/api/v1/tasks", json=body, headers=bearer(who))
+    assert created.status_code == 201, created.text
+    task: dict[str, Any] = created.json()["data"]
+    return task
+
+
 async def load_user(database: Database, user_id: str) -> User:
     async with database.session(write=False) as session:
         user = await UserRepository(session).get(uuid.UUID(user_id))
@@ -116,29 +128,46 @@ async def until(condition: Callable[[], bool], relay: Any = None, within: float 
 
 
 @asynccontextmanager
-async def serving_app(settings: Settings) -> AsyncIterator[tuple[Any, str]]:
-    """The app behind a real uvicorn on a free port in this event loop, with its lifespan (the
-    relay, the live hub): for what the ASGI transport can't carry, like an endless stream."""
+async def serving(asgi_app: Any) -> AsyncIterator[str]:
+    """An ASGI app behind a real uvicorn on a free port in this event loop, with its lifespan:
+    for what the ASGI transport can't carry (an endless stream, a real HTTP peer)."""
     import uvicorn
 
     from tests.support import any_free_port
 
-    app = create_app(settings)
     port = any_free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            asgi_app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,  # a peer that hangs on purpose must not hang the test
+        )
     )
-    serving = asyncio.create_task(server.serve())
+    running = asyncio.create_task(server.serve())
     try:
 
         async def started() -> bool | None:
-            return True if server.started or serving.done() else None
+            return True if server.started or running.done() else None
 
         await wait_until_async(started, within=20, what="uvicorn to start")
-        if serving.done():
-            serving.result()  # what stopped it
-        yield app, f"http://127.0.0.1:{port}"
+        if running.done():
+            running.result()  # what stopped it
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await serving
+        await running
+
+
+@asynccontextmanager
+async def serving_app(settings: Settings) -> AsyncIterator[tuple[Any, str]]:
+    """Taskyard served for real (`serving`): its relay, live hub and, without a broker, its
+    periodic jobs and webhook sender run as in `taskyard serve`."""
+    app = create_app(settings)
+    try:
+        async with serving(app) as base_url:
+            yield app, base_url
+    finally:
         await truncate_all(app.state.services.database)

@@ -77,7 +77,9 @@ def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() ->
     from taskyard.config import Settings
     from taskyard.exports.events import EXPORT_READY, EXPORT_REQUESTED
     from taskyard.tasks.events import TASK_ASSIGNED, TASK_DUE_SOON
+    from taskyard.live.events import LIVE_EVENT
     from taskyard.users.events import USER_REGISTERED
+    from taskyard.webhooks.events import WEBHOOK_DISABLED, WEBHOOK_DISABLED_NOTICE
     from taskyard.wiring import event_registry
 
     registry = event_registry(Settings())
@@ -88,13 +90,19 @@ def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() ->
         COMMENT_MENTIONED,
         EXPORT_REQUESTED,
         EXPORT_READY,
+        LIVE_EVENT,
+        WEBHOOK_DISABLED,
+        WEBHOOK_DISABLED_NOTICE,
     }
     assert set(registry.periodic) == {
         "due-soon scan",
         "expired-export purge",
         "expired idempotency-key purge",
+        "webhook delivery purge",
     }
+    assert set(registry.background) == {"webhook sender"}
     assert registry.mails[TASK_ASSIGNED].__module__ == "taskyard.tasks.notifications"
     assert registry.mails[COMMENT_MENTIONED].__module__ == "taskyard.comments.notifications"
     assert registry.mails[USER_REGISTERED].__module__ == "taskyard.users.notifications"
     assert registry.work[EXPORT_REQUESTED].run.__module__ == "taskyard.exports.jobs"
+    assert registry.work[LIVE_EVENT].run.__module__ == "taskyard.webhooks.jobs"

@@ -20,7 +20,8 @@ import taskyard.idempotency.models
 import taskyard.jobs.models
 import taskyard.labels.models
 import taskyard.projects.models
-import taskyard.tasks.models  # noqa: F401  (each import registers its tables)
+import taskyard.tasks.models
+import taskyard.webhooks.models  # noqa: F401  (each import registers its tables)
 from taskyard.db import Base
 from taskyard.migrations import alembic_config, upgrade
 from tests.support import in_fresh_loop

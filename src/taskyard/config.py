@@ -382,6 +382,34 @@ class Settings(BaseSettings):
         default=30, ge=5, le=300, description="how long a single-use event-stream ticket lives"
     )
 
+    webhook_allow_private: bool = Field(
+        default=False,
+        description=(
+            "let webhooks reach loopback, private, link-local and multicast addresses (tests, "
+            "and private networks that trust every project admin); off, such a URL is refused "
+            "when registered and again at each delivery"
+        ),
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5, gt=0, le=30, description="how long a webhook delivery waits for an answer"
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="the first retry's wait; each next one waits three times longer (at most 6 h)",
+    )
+    webhook_give_up_seconds: float = Field(
+        default=86_400,
+        gt=0,
+        description=(
+            "how long a delivery is retried before it is given up; a webhook whose deliveries "
+            "have all failed this long is deactivated, and its project's admins are mailed"
+        ),
+    )
+    webhook_poll_seconds: float = Field(
+        default=0.5, gt=0, description="how often the sender looks for deliveries that are due"
+    )
+
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="larger request bodies get a 413"
     )

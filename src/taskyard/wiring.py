@@ -54,6 +54,7 @@ from taskyard.tasks import people
 from taskyard.tasks.people import PEOPLE_CATCH_UP_SECONDS
 from taskyard.users import notifications as user_notifications
 from taskyard.users.feed import AccountFeed, EventFeed, SilentFeed
+from taskyard.webhooks import jobs as webhook_jobs
 
 if TYPE_CHECKING:
     from taskyard.users.service import SharedTasks  # loads the account code: typing only
@@ -70,6 +71,7 @@ def event_registry(settings: Settings, cache: ResponseCache | None = None) -> Ev
         task_notifications.register(registry)
         comment_notifications.register(registry)
         export_jobs.register(registry, public_url=settings.public_url)
+        webhook_jobs.register(registry, settings)
     if settings.service == "tasks":
         people.register(registry, cache or _shared_cache(settings))
     return registry
@@ -345,6 +347,7 @@ def routers_for(services: Services) -> list[APIRouter]:
         from taskyard.projects.router import router as projects_router
         from taskyard.tasks.router import router as tasks_router
         from taskyard.teams.router import router as teams_router
+        from taskyard.webhooks.router import router as webhooks_router
 
         routers += [
             tasks_router,
@@ -355,6 +358,7 @@ def routers_for(services: Services) -> list[APIRouter]:
             labels_router,
             teams_router,
             live_router,
+            webhooks_router,
         ]
     return routers
 

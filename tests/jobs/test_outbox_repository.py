@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from taskyard.db import Database
+from taskyard.jobs.models import OutboxEvent
 from taskyard.jobs.repository import OutboxRepository
 from tests.support import make_settings
 
@@ -39,3 +42,29 @@ async def test_concurrent_relays_claim_disjoint_events_without_blocking(postgres
     finally:
         await first_db.dispose()
         await second_db.dispose()
+
+
+async def test_a_claimed_batch_comes_in_the_order_it_was_written(postgres_url: str) -> None:
+    """RETURNING follows the rows' place on disk, not the claim's order: rows updated since
+    they were written (a retry's release) sit after the others, yet must not go out after."""
+    database = Database(make_settings(postgres_url))
+    try:
+        async with database.session(write=True) as session:
+            outbox = OutboxRepository(session)
+            for n in range(30):
+                outbox.add("test.event", {"n": n})
+            await session.commit()
+        async with database.session(write=True) as session:
+            # Rewrite the first ten: PostgreSQL writes new row versions at the end of the table.
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.payload["n"].as_integer() < 10)
+                .values(last_error="released once")
+            )
+            await session.commit()
+        async with database.session(write=True) as session:
+            claimed = await OutboxRepository(session).claim(50, timedelta(minutes=1))
+            await session.commit()
+        assert [event.payload["n"] for event in claimed] == list(range(30))
+    finally:
+        await database.dispose()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from taskyard.config import Settings
-from tests.helpers import bearer, register, register_admin, serving_app
+from tests.helpers import bearer, new_task, register, register_admin, serving_app
 from tests.live.streams import open_stream
 from tests.support import make_settings, settings_with_shared_state, unique_prefix
 
@@ -48,18 +48,6 @@ async def add_member(
         headers=bearer(owner),
     )
     assert added.status_code == 201, added.text
-
-
-async def new_task(
-    client: httpx.AsyncClient, who: dict[str, Any], title: str, project_id: str | None = None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"title": title}
-    if project_id is not None:
-        body["projectId"] = project_id
-    created = await client.post("/api/v1/tasks", json=body, headers=bearer(who))
-    assert created.status_code == 201, created.text
-    task: dict[str, Any] = created.json()["data"]
-    return task
 
 
 async def test_members_hear_of_changes_and_nobody_else_does(live_settings: Settings) -> None:

@@ -28,6 +28,8 @@ Prepare = Callable[[Database, Payload], Awaitable[None]]
 GiveUp = Callable[[Database, Payload, str], Awaitable[None]]
 # A periodic job: one round of it; the runner repeats it.
 PeriodicJob = Callable[[Database], Awaitable[object]]
+# A loop that runs as long as the process does, beside the periodic jobs (the webhook sender).
+Background = Callable[[Database], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class EventRegistry:
     mails: dict[str, ComposeMail] = field(default_factory=dict)
     work: dict[str, WorkHandler] = field(default_factory=dict)
     periodic: dict[str, PeriodicJob] = field(default_factory=dict)
+    background: dict[str, Background] = field(default_factory=dict)
 
     def _unclaimed(self, event_type: str) -> None:
         if event_type in self.mails or event_type in self.work:
@@ -66,6 +69,11 @@ class EventRegistry:
         if name in self.periodic:
             raise ValueError(f"periodic job {name!r} is registered twice")
         self.periodic[name] = job
+
+    def keep_running(self, name: str, loop: Background) -> None:
+        if name in self.background:
+            raise ValueError(f"background loop {name!r} is registered twice")
+        self.background[name] = loop
 
     @property
     def event_types(self) -> frozenset[str]:

@@ -47,7 +47,9 @@ class OutboxRepository:
             .returning(OutboxEvent)
             .execution_options(synchronize_session=False)
         )
-        return claimed.all()
+        # RETURNING gives rows in no set order: hand them on in the order they were written
+        # (live events reach streams in the order their changes were made).
+        return sorted(claimed.all(), key=lambda event: event.created_at)
 
     async def mark_published(self, event_id: uuid.UUID) -> None:
         await self.session.execute(

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from taskyard.db import Database, is_outage
-from taskyard.jobs.registry import EventRegistry
+from taskyard.jobs.registry import Background, EventRegistry
 from taskyard.logging import get_logger
 
 logger = get_logger("taskyard.scheduler")
@@ -29,6 +29,27 @@ class PeriodicJobs:
         self.after_round = after_round
 
     async def run_forever(self) -> None:
+        """The rounds, and each background loop beside them for as long as they run."""
+        loops = [
+            asyncio.create_task(self._keep_running(name, loop))
+            for name, loop in self.registry.background.items()
+        ]
+        try:
+            await self._rounds()
+        finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _keep_running(self, name: str, loop: Background) -> None:
+        while True:
+            try:
+                await loop(self.database)
+            except Exception:  # a loop that fails is started again, never lost
+                logger.exception("background loop failed; starting it again", loop=name)
+                await asyncio.sleep(min(self.interval_seconds, 5.0))
+
+    async def _rounds(self) -> None:
         while True:
             for name, job in self.registry.periodic.items():
                 try:

@@ -214,8 +214,8 @@ class InProcessLiveBus:
 
 class LiveTap:
     """The relay's first step: a live event goes onto the bus (every instance's streams read
-    it from there), and is marked published only once it is on it. Every other event goes on
-    to `deliver` as before."""
+    it from there), then on to `deliver` like every other event (the worker queues it for the
+    project's webhooks); it is marked published only once both have it."""
 
     def __init__(self, bus: LiveBus, deliver: Callable[[EventMessage], Awaitable[object]]) -> None:
         self.bus = bus
@@ -223,5 +223,5 @@ class LiveTap:
 
     async def __call__(self, event: EventMessage) -> object:
         if event.type == LIVE_EVENT:
-            return await self.bus.publish(BusEntry.from_outbox(event.payload))
+            await self.bus.publish(BusEntry.from_outbox(event.payload))
         return await self.deliver(event)

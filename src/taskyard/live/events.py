@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -89,4 +90,6 @@ def outbox_payload(
         "at": at,
         "data": data,
         "concerns": sorted(str(person) for person in concerns),
+        # The order changes happened in, to the microsecond: webhooks are sent in it.
+        "seq": time.time_ns() // 1000,
     }

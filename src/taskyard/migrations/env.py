@@ -18,7 +18,8 @@ import taskyard.labels.models
 import taskyard.projects.models
 import taskyard.tasks.models
 import taskyard.teams.models
-import taskyard.users.models  # noqa: F401  (each import registers its tables)
+import taskyard.users.models
+import taskyard.webhooks.models  # noqa: F401  (each import registers its tables)
 from taskyard.db import Base
 
 target_metadata = Base.metadata
