@@ -76,8 +76,8 @@ def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() ->
     from taskyard.comments.events import COMMENT_MENTIONED
     from taskyard.config import Settings
     from taskyard.exports.events import EXPORT_READY, EXPORT_REQUESTED
-    from taskyard.tasks.events import TASK_ASSIGNED, TASK_DUE_SOON
     from taskyard.live.events import LIVE_EVENT
+    from taskyard.tasks.events import TASK_ASSIGNED, TASK_DUE_SOON
     from taskyard.users.events import USER_REGISTERED
     from taskyard.webhooks.events import WEBHOOK_DISABLED, WEBHOOK_DISABLED_NOTICE
     from taskyard.wiring import event_registry
