@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.access_tokens import HmacVerifier, KeySetVerifier
-from taskyard.api_tokens.verifier import PersonalTokenVerifier
+from taskyard.api_tokens.verifier import CopiedTokenLookup, PersonalTokenVerifier, StoredTokens
 from taskyard.app import create_app
 from taskyard.jobs.service import EventPublisher
 from taskyard.services import ServiceMissing
@@ -44,16 +44,18 @@ async def test_each_service_holds_what_it_serves(
         if service == "tasks":
             with pytest.raises(ServiceMissing):
                 services.require_accounts()
-            assert isinstance(services.verifier, KeySetVerifier)  # the auth service's keys
+            # Logins by the auth service's keys; personal API tokens from its copy of them.
+            assert isinstance(services.verifier, PersonalTokenVerifier)
+            assert isinstance(services.verifier.inner, KeySetVerifier)
+            assert isinstance(services.verifier.lookup, CopiedTokenLookup)
         else:
             accounts = services.require_accounts()
             assert (accounts.keyring is not None) is (service == "auth")
-            if service == "auth":
-                assert isinstance(services.verifier, KeySetVerifier)
-            else:
-                # The monolith holds the tokens table: personal API tokens beside its logins.
-                assert isinstance(services.verifier, PersonalTokenVerifier)
-                assert isinstance(services.verifier.inner, HmacVerifier)
+            # It holds the tokens table: personal API tokens beside its logins.
+            assert isinstance(services.verifier, PersonalTokenVerifier)
+            assert isinstance(services.verifier.lookup, StoredTokens)
+            inner = KeySetVerifier if service == "auth" else HmacVerifier
+            assert isinstance(services.verifier.inner, inner)
         # Only the auth service tells another of account changes.
         feed = services.account_feed(EventPublisher(AsyncSession()))
         assert isinstance(feed, EventFeed if service == "auth" else SilentFeed)

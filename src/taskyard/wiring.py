@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.access_tokens import FetchKeySet, HmacVerifier, KeySetVerifier, TokenVerifier
+from taskyard.api_tokens import copies as token_copies
 from taskyard.cache.backend import CacheBackend, InProcessCache, RedisCache
 from taskyard.cache.read_your_writes import RecentWriters
 from taskyard.cache.service import ResponseCache
@@ -74,6 +75,7 @@ def event_registry(settings: Settings, cache: ResponseCache | None = None) -> Ev
         webhook_jobs.register(registry, settings)
     if settings.service == "tasks":
         people.register(registry, cache or _shared_cache(settings))
+        token_copies.register(registry)
     return registry
 
 
@@ -252,20 +254,26 @@ def _account_services(
 def _verifier(
     settings: Settings, accounts: AccountServices | None, database: Database
 ) -> TokenVerifier:
+    from taskyard.api_tokens.verifier import (
+        CopiedTokenLookup,
+        PersonalTokenVerifier,
+        StoredTokens,
+    )
+
     if settings.service == "tasks":
         assert settings.auth_jwks_url is not None  # required by the settings
-        return KeySetVerifier(_key_set_over_http(settings.auth_jwks_url))
+        # Personal API tokens from its copy of them, kept from the auth service's events.
+        return PersonalTokenVerifier(
+            KeySetVerifier(_key_set_over_http(settings.auth_jwks_url)),
+            CopiedTokenLookup(database),
+        )
     logins: TokenVerifier = (
         KeySetVerifier(accounts.keyring.reloaded_jwks)
         if accounts is not None and accounts.keyring is not None
         else HmacVerifier(settings.signing_key)
     )
-    if settings.service != "all":
-        return logins
-    # The monolith holds the tokens table: personal API tokens are resolved beside logins.
-    from taskyard.api_tokens.verifier import PersonalTokenVerifier
-
-    return PersonalTokenVerifier(logins, database)
+    # The monolith and the auth service hold the tokens table.
+    return PersonalTokenVerifier(logins, StoredTokens(database))
 
 
 def _identity_store(

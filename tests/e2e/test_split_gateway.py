@@ -15,9 +15,12 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from private_servers import wait_until, wait_until_async
+from standardwebhooks import Webhook as Verifier
 
 from tests.live.streams import open_stream
 from tests.serving import PASSWORD, Server, bearer, create_admin, register, served_split
+from tests.webhooks.receiver import Receiver, receiving
 
 # The slow tier (whole processes, as deployed): `make test` runs it, `make check` leaves it out.
 pytestmark = pytest.mark.slow
@@ -37,6 +40,9 @@ def split(
         "TASKYARD_SIGNING_KEY_RELOAD_SECONDS": "0.2",
         # Streams check their caller every second: a logout ends them within one.
         "TASKYARD_LIVE_HEARTBEAT_SECONDS": "1",
+        # The test's webhook receiver listens on loopback.
+        "TASKYARD_WEBHOOK_ALLOW_PRIVATE": "true",
+        "TASKYARD_WEBHOOK_POLL_SECONDS": "0.1",
     }
     yield from served_split(request, tmp_path_factory.mktemp("split-gateway"), fast_keys)
 
@@ -171,3 +177,58 @@ async def test_the_event_stream_through_the_gateway(split: Server) -> None:
             logged_out = await client.post("/auth/logout", headers=bearer(member))
             assert logged_out.status_code == 200
             assert await stream.ends(within=5)
+
+
+def test_a_personal_api_token_from_the_auth_service_works_at_the_task_service(
+    split: Server,
+) -> None:
+    """Issued by the auth service, resolved by the task service from its own copy (no call per
+    request), within its scopes; revoked, refused there at once."""
+    person = register(split, "Scripted")
+    with httpx.Client(base_url=split.api, timeout=10) as client:
+        made = client.post(
+            "/auth/tokens", json={"name": "ci", "scopes": ["tasks:read"]}, headers=bearer(person)
+        )
+        assert made.status_code == 201, made.text
+        token = made.json()["data"]
+        as_token = {"Authorization": f"Bearer {token['token']}"}
+        # The task service knows it once the auth service's event has reached it.
+        wait_until(
+            lambda: client.get("/tasks", headers=as_token).status_code == 200 or None,
+            within=15,
+            what="the token accepted by the task service",
+        )
+        refused = client.post("/tasks", json={"title": "No"}, headers=as_token)
+        assert refused.status_code == 403  # no tasks:write
+        revoked = client.delete(f"/auth/tokens/{token['id']}", headers=bearer(person))
+        assert revoked.status_code == 200
+        started = time.monotonic()
+        assert client.get("/tasks", headers=as_token).status_code == 401
+        assert time.monotonic() - started < 1.0
+
+
+async def test_webhooks_are_sent_by_the_task_services_worker(split: Server) -> None:
+    owner = register(split, "Hooked")
+    async with (
+        receiving(Receiver()) as receiver,
+        httpx.AsyncClient(base_url=split.api, timeout=10) as client,
+    ):
+        project = await client.post("/projects", json={"name": "Split"}, headers=bearer(owner))
+        project_id = project.json()["data"]["id"]
+        made = await client.post(
+            f"/projects/{project_id}/webhooks",
+            json={"url": receiver.url, "events": ["task.created"]},
+            headers=bearer(owner),
+        )
+        assert made.status_code == 201, made.text
+        created = await client.post(
+            "/tasks", json={"title": "Sent", "projectId": project_id}, headers=bearer(owner)
+        )
+
+        async def arrived() -> bool:
+            return len(receiver.received) >= 1
+
+        await wait_until_async(arrived, within=20, what="the delivery")
+        sent = receiver.received[0]
+        event = Verifier(made.json()["data"]["secret"]).verify(sent.body, sent.headers)
+        assert event["taskId"] == created.json()["data"]["id"]

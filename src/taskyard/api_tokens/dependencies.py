@@ -8,6 +8,7 @@ from taskyard.api_tokens.repository import ApiTokenRepository
 from taskyard.api_tokens.service import ApiTokenService
 from taskyard.auth.repository import AuthRepository
 from taskyard.db import DbSession
+from taskyard.jobs.service import EventPublisher
 from taskyard.services import ServicesDep
 
 
@@ -18,6 +19,7 @@ async def get_api_token_service(services: ServicesDep, session: DbSession) -> Ap
         identity=services.identity,
         # A revoked login outlives its access tokens in the store; the database answers after.
         revoked_ttl_seconds=services.require_accounts().tokens.access_ttl_seconds,
+        feed=services.account_feed(EventPublisher(session, services.relay.wake)),
     )
 
 

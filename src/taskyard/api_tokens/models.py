@@ -33,3 +33,17 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class TokenCopy(Base):
+    """Split mode's task service: what it needs of each personal API token to accept it without
+    asking the auth service (its hash, its login, its scopes), kept from `token.*` events."""
+
+    __tablename__ = "api_token_copies"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    scopes: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -45,12 +45,11 @@ class ApiTokenRepository:
             update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at or utc_now())
         )
 
-    async def remove(self, token_id: uuid.UUID, user_id: uuid.UUID) -> uuid.UUID | None:
-        """Deletes the person's token; its login's id, or None when they have no such token."""
-        return (
-            await self.session.scalars(
-                delete(ApiToken)
-                .where(ApiToken.id == token_id, ApiToken.user_id == user_id)
-                .returning(ApiToken.session_id)
-            )
-        ).one_or_none()
+    async def remove(self, token_id: uuid.UUID, user_id: uuid.UUID) -> ApiToken | None:
+        """Deletes the person's token and returns it; None when they have no such token."""
+        token = await self.session.scalar(
+            select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+        )
+        if token is not None:
+            await self.session.execute(delete(ApiToken).where(ApiToken.id == token.id))
+        return token

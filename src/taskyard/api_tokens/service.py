@@ -17,6 +17,7 @@ from taskyard.auth.repository import AuthRepository
 from taskyard.db import after_commit, utc_now
 from taskyard.errors import NotFound, ValidationFailed
 from taskyard.identity.store import IdentityStore, Principal
+from taskyard.users.feed import AccountFeed
 
 _BASE62 = string.digits + string.ascii_letters
 SECRET_LENGTH = 43  # base62 characters: 256 bits, more than the 32 random bytes asked for
@@ -37,7 +38,9 @@ class ApiTokenService:
         auth: AuthRepository,
         identity: IdentityStore,
         revoked_ttl_seconds: float,
+        feed: AccountFeed,
     ) -> None:
+        self.feed = feed
         self.tokens = tokens
         self.auth = auth
         self.identity = identity
@@ -60,16 +63,19 @@ class ApiTokenService:
                 expires_at=wanted.expires_at,
             )
         )
+        self.feed.token_issued(token)
         return token, secret
 
     async def of(self, owner: Principal) -> Sequence[ApiToken]:
         return await self.tokens.of_user(owner.user_id)
 
     async def revoke(self, owner: Principal, token_id: uuid.UUID) -> None:
-        session_id = await self.tokens.remove(token_id, owner.user_id)
-        if session_id is None:
+        token = await self.tokens.remove(token_id, owner.user_id)
+        if token is None:
             raise TokenNotFound()
+        session_id = token.session_id
         await self.auth.revoke_session(session_id)
+        self.feed.token_revoked(token)
         ttl = self.revoked_ttl_seconds
         after_commit(self.tokens.session, lambda: self.identity.revoke_sessions([session_id], ttl))
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
+from taskyard.api_tokens.events import TOKEN_ISSUED, TOKEN_REVOKED
 from taskyard.jobs.service import EventPublisher
 from taskyard.schemas import format_timestamp
 from taskyard.users.events import SESSIONS_REVOKED, USER_CHANGED, USER_DELETED
 from taskyard.users.models import User
+
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)  # a token without an expiry
 
 
 class AccountFeed(Protocol):
@@ -23,6 +26,27 @@ class AccountFeed(Protocol):
         """These logins ended; their access tokens live at most `until`."""
         ...
 
+    def token_issued(self, token: IssuedToken) -> None: ...
+
+    def token_revoked(self, token: IssuedToken) -> None: ...
+
+
+class IssuedToken(Protocol):
+    """What the task service keeps of a personal API token (`ApiToken`): never the token."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def token_hash(self) -> str: ...
+    @property
+    def session_id(self) -> uuid.UUID: ...
+    @property
+    def user_id(self) -> uuid.UUID: ...
+    @property
+    def scopes(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
 
 class SilentFeed:
     def changed(self, user: User) -> None:
@@ -32,6 +56,12 @@ class SilentFeed:
         return None
 
     def sessions_revoked(self, session_ids: Sequence[uuid.UUID], until: datetime) -> None:
+        return None
+
+    def token_issued(self, token: IssuedToken) -> None:
+        return None
+
+    def token_revoked(self, token: IssuedToken) -> None:
         return None
 
 
@@ -68,3 +98,22 @@ class EventFeed:
                 "until": format_timestamp(until),
             }
             self.events.emit(SESSIONS_REVOKED, payload)
+
+    def token_issued(self, token: IssuedToken) -> None:
+        self.events.emit(
+            TOKEN_ISSUED,
+            {
+                "token_id": str(token.id),
+                "token_hash": token.token_hash,
+                "session_id": str(token.session_id),
+                "user_id": str(token.user_id),
+                "scopes": token.scopes,
+                "expires_at": format_timestamp(token.expires_at) if token.expires_at else None,
+            },
+        )
+
+    def token_revoked(self, token: IssuedToken) -> None:
+        self.events.emit(TOKEN_REVOKED, {"token_id": str(token.id)})
+        # Its login stays refused by the task service's copy of revoked sessions, for as long
+        # as the token could have lasted.
+        self.sessions_revoked([token.session_id], token.expires_at or NEVER)
