@@ -41,7 +41,7 @@ from taskyard.logging import configure_logging, get_logger
 from taskyard.redis_client import RoundTripPart, warm_pool
 from taskyard.services import Services
 from taskyard.web.router import CLIENT_CSP, client_route, find_client, is_client_path
-from taskyard.wiring import build_services, root_routers_for, routers_for
+from taskyard.wiring import build_services, root_routers_for, routers_for, webhook_routers_for
 
 API_PREFIX = "/api/v1"
 GZIP_LEVEL = 5  # most of the saving at a fraction of level 9's CPU
@@ -193,6 +193,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs_router)
     document_real_errors(app)
     include_api(app, routers_for(services))
+    for router in webhook_routers_for(services):
+        app.webhooks.include_router(router)
     app.include_router(metrics_router)
     if client_build is not None:
         app.router.routes.append(client_route(client_build))  # last: it answers what's left

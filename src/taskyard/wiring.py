@@ -371,6 +371,15 @@ def routers_for(services: Services) -> list[APIRouter]:
     return routers
 
 
+def webhook_routers_for(services: Services) -> list[APIRouter]:
+    """What the OpenAPI document's `webhooks` section describes: what this service sends."""
+    if services.serves_tasks:
+        from taskyard.webhooks.router import deliveries
+
+        return [deliveries]
+    return []
+
+
 def root_routers_for(services: Services) -> list[APIRouter]:
     """The routers this service answers outside /api/v1."""
     if services.accounts is not None and services.accounts.keyring is not None:

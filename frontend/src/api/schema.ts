@@ -812,7 +812,31 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "live-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Live Event Delivery
+         * @description A project's live event (the event stream's `data:`), or a `ping` from
+         *     `POST …/webhooks/{webhookId}/test`, signed per the Standard Webhooks spec: verify it with
+         *     `standardwebhooks` and the `whsec_…` secret shown at registration. Answer 2xx within 5 s;
+         *     anything else (a redirect included) is tried again with backoff for a day, in order.
+         */
+        post: operations["live_event_deliverylive_event_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -1381,7 +1405,42 @@ export interface components {
          * LiveEvent
          * @description One change, as an event stream's `data:` line and a webhook delivery's body carry it.
          */
-        LiveEvent: {
+        "LiveEvent-Input": {
+            type: components["schemas"]["LiveEventType"];
+            /**
+             * Projectid
+             * Format: uuid
+             * @description The project the change happened in
+             */
+            projectId: string;
+            /**
+             * Taskid
+             * @description The task it is about (task and comment events)
+             */
+            taskId: string | null;
+            /**
+             * Actorid
+             * Format: uuid
+             * @description Who made the change
+             */
+            actorId: string;
+            /**
+             * At
+             * Format: date-time
+             * @description When it was made
+             */
+            at: string;
+            /**
+             * Data
+             * @description The resource as the API returns it: a task (`task.*`, `TaskOut`; for `task.deleted`, `{id}`), a comment (`comment.created`), a project (`project.updated`, `project.deleted`), or `{userId, role}` (`project.member_*`)
+             */
+            data: unknown;
+        };
+        /**
+         * LiveEvent
+         * @description One change, as an event stream's `data:` line and a webhook delivery's body carry it.
+         */
+        "LiveEvent-Output": {
             type: components["schemas"]["LiveEventType"];
             /**
              * Projectid
@@ -6847,7 +6906,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["LiveEvent"];
+                    "text/event-stream": components["schemas"]["LiveEvent-Output"];
                 };
             };
             /** @description Validation failed, malformed JSON, or a malformed id */
@@ -7546,6 +7605,35 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
+            };
+        };
+    };
+    live_event_deliverylive_event_post: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `msg_…`: the same on every try */
+                "webhook-id": string;
+                /** @description Seconds since the epoch */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<id>.<timestamp>.<body>` with the secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiveEvent-Input"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

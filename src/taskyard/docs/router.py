@@ -36,16 +36,20 @@ def document_real_errors(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = generate()
-            for operations in document.get("paths", {}).values():
+            described = [
+                *document.get("paths", {}).values(),
+                *document.get("webhooks", {}).values(),
+            ]
+            for operations in described:
                 for operation in operations.values():
                     responses = operation.get("responses", {})
                     # FastAPI's own validation 422 (the API answers 400); a documented one stays.
                     if responses.get("422", {}).get("description") == "Validation Error":
                         del responses["422"]
-                    # A stream answers as a stream only (FastAPI adds JSON beside a model).
+                    # A stream answers as a stream only (FastAPI files a model under JSON).
                     content = responses.get("200", {}).get("content", {})
-                    if "text/event-stream" in content:
-                        content.pop("application/json", None)
+                    if "text/event-stream" in content and "application/json" in content:
+                        content["text/event-stream"] = content.pop("application/json")
             schemas = document.get("components", {}).get("schemas", {})
             for name in _FRAMEWORK_ONLY_SCHEMAS:
                 schemas.pop(name, None)

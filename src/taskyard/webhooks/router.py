@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Header, Path, Query, status
 
 from taskyard.errors import documented_errors
 from taskyard.identity.dependencies import CurrentPrincipal
+from taskyard.live.schemas import LiveEvent
 from taskyard.schemas import DataEnvelope, ListEnvelope, MessageEnvelope, MessageOnly, PageQuery
 from taskyard.webhooks.dependencies import WebhookServiceDep
 from taskyard.webhooks.schemas import (
@@ -117,3 +118,31 @@ async def list_deliveries(
         for attempt, delivery in rows
     ]
     return ListEnvelope.build(attempts, total=total, page=query.page, limit=query.limit)
+
+
+# What Taskyard sends to a registered webhook, for the OpenAPI document's `webhooks` section.
+deliveries = APIRouter(tags=["webhooks"])
+
+
+@deliveries.post("live-event", status_code=status.HTTP_204_NO_CONTENT)
+def live_event_delivery(
+    body: LiveEvent,
+    webhook_id: Annotated[
+        str, Header(alias="webhook-id", description="`msg_…`: the same on every try")
+    ],
+    webhook_timestamp: Annotated[
+        str, Header(alias="webhook-timestamp", description="Seconds since the epoch")
+    ],
+    webhook_signature: Annotated[
+        str,
+        Header(
+            alias="webhook-signature",
+            description="`v1,<base64 HMAC-SHA256>` of `<id>.<timestamp>.<body>` with the secret",
+        ),
+    ],
+) -> None:
+    """A project's live event (the event stream's `data:`), or a `ping` from
+    `POST …/webhooks/{webhookId}/test`, signed per the Standard Webhooks spec: verify it with
+    `standardwebhooks` and the `whsec_…` secret shown at registration. Answer 2xx within 5 s;
+    anything else (a redirect included) is tried again with backoff for a day, in order."""
+    del body, webhook_id, webhook_timestamp, webhook_signature  # documentation only
