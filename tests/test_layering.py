@@ -76,7 +76,7 @@ def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() ->
     from taskyard.comments.events import COMMENT_MENTIONED
     from taskyard.config import Settings
     from taskyard.exports.events import EXPORT_READY, EXPORT_REQUESTED
-    from taskyard.live.events import LIVE_EVENT
+    from taskyard.live.events import LIVE_OUTBOUND
     from taskyard.tasks.events import TASK_ASSIGNED, TASK_DUE_SOON
     from taskyard.users.events import USER_REGISTERED
     from taskyard.webhooks.events import WEBHOOK_DISABLED, WEBHOOK_DISABLED_NOTICE
@@ -90,7 +90,7 @@ def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() ->
         COMMENT_MENTIONED,
         EXPORT_REQUESTED,
         EXPORT_READY,
-        LIVE_EVENT,
+        LIVE_OUTBOUND,
         WEBHOOK_DISABLED,
         WEBHOOK_DISABLED_NOTICE,
     }
@@ -105,4 +105,4 @@ def test_every_event_type_has_one_handler_and_each_domain_registers_its_own() ->
     assert registry.mails[COMMENT_MENTIONED].__module__ == "taskyard.comments.notifications"
     assert registry.mails[USER_REGISTERED].__module__ == "taskyard.users.notifications"
     assert registry.work[EXPORT_REQUESTED].run.__module__ == "taskyard.exports.jobs"
-    assert registry.work[LIVE_EVENT].run.__module__ == "taskyard.webhooks.jobs"
+    assert registry.work[LIVE_OUTBOUND].run.__module__ == "taskyard.webhooks.jobs"

@@ -81,6 +81,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if services.periodic is not None:
         background.append(asyncio.create_task(services.periodic.run_forever()))
     if services.serves_tasks:
+        background.append(asyncio.create_task(services.live.relay.run_forever()))
         background.append(asyncio.create_task(services.live.hub.run_forever()))
     try:
         yield

@@ -69,6 +69,7 @@ class LiveServices:
     bus: LiveBus
     hub: LiveHub
     tickets: StreamTickets
+    relay: OutboxRelay  # carries live events from the outbox onto the bus
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,11 @@ class Services:
     def answers_early(self) -> bool:
         """Whether cached task views are answered before routing (they are task views)."""
         return self.settings.cache_enabled and self.serves_tasks
+
+    async def wake_relays(self) -> None:
+        """After a commit that emitted events: every relay drains now, not at its next poll."""
+        await self.relay.wake()
+        await self.live.relay.wake()
 
     def require_accounts(self) -> AccountServices:
         if self.accounts is None:

@@ -46,7 +46,8 @@ from taskyard.jobs.relay import BrokerDelivery, OutboxRelay
 from taskyard.jobs.scheduler import PeriodicJobs
 from taskyard.jobs.service import EventPublisher
 from taskyard.jobs.worker import broker_for
-from taskyard.live.bus import LiveBus, LiveTap
+from taskyard.live.bus import BusDelivery
+from taskyard.live.events import LIVE_EVENT
 from taskyard.ops.repository import prometheus_client
 from taskyard.redis_client import BackendGuard, KeySpace, TrackedRedis, create_redis
 from taskyard.services import AccountServices, LiveServices, Services
@@ -135,7 +136,7 @@ def build_services(settings: Settings) -> Services:
     event_handlers = EventHandlers(database, mailer_for(settings), registry)
     broker = broker_for(settings, registry.event_types) if settings.broker_url else None
     live = _live(settings, database, redis)
-    relay = _relay(settings, database, event_handlers, broker, live.bus)
+    relay = _relay(settings, database, event_handlers, broker)
     return Services(
         service=settings.service,
         settings=settings,
@@ -186,7 +187,7 @@ def build_services(settings: Settings) -> Services:
 
 
 def _live(settings: Settings, database: Database, redis: TrackedRedis | None) -> LiveServices:
-    from taskyard.live.bus import InProcessLiveBus, RedisLiveBus
+    from taskyard.live.bus import InProcessLiveBus, LiveBus, RedisLiveBus
     from taskyard.live.hub import READ_BLOCK_SECONDS, LiveHub
     from taskyard.live.tickets import InProcessStreamTickets, RedisStreamTickets, StreamTickets
 
@@ -216,7 +217,17 @@ def _live(settings: Settings, database: Database, redis: TrackedRedis | None) ->
             )
         return {str(person): frozenset(map(str, projects)) for person, projects in found.items()}
 
-    return LiveServices(bus=bus, hub=LiveHub(bus, load_projects), tickets=tickets)
+    # The live bus gets a relay of its own: nothing else waits in front of it.
+    onto_the_bus = BusDelivery(bus)
+    relay = OutboxRelay(
+        database,
+        onto_the_bus,
+        poll_seconds=settings.outbox_poll_seconds,
+        retry_delay=lambda _attempts: timedelta(seconds=settings.outbox_poll_seconds),
+        only=ON_THE_LIVE_RELAY,
+        deliver_all=onto_the_bus.all,
+    )
+    return LiveServices(bus=bus, hub=LiveHub(bus, load_projects), tickets=tickets, relay=relay)
 
 
 def account_feed_for(settings: Settings) -> Callable[[EventPublisher], AccountFeed]:
@@ -310,28 +321,29 @@ def _shared_tasks(settings: Settings) -> Callable[[AsyncSession], SharedTasks]:
     return NoSharedTasks
 
 
+ON_THE_LIVE_RELAY = frozenset({LIVE_EVENT})  # carried by the live relay (`_live`) alone
+
+
 def _relay(
-    settings: Settings,
-    database: Database,
-    handlers: EventHandlers,
-    broker: Broker | None,
-    live_bus: LiveBus,
+    settings: Settings, database: Database, handlers: EventHandlers, broker: Broker | None
 ) -> OutboxRelay:
     if broker is None:
         # The embedded default: this process carries the events out itself.
         return OutboxRelay(
             database,
-            LiveTap(live_bus, handlers.handle_message),
+            handlers.handle_message,
             poll_seconds=settings.outbox_poll_seconds,
             max_attempts=settings.job_max_attempts,
             on_give_up=handlers.give_up,
+            excluding=ON_THE_LIVE_RELAY,
         )
     # An unreachable broker is an outage, not a bad event: retry at the next poll.
     return OutboxRelay(
         database,
-        LiveTap(live_bus, BrokerDelivery(broker)),
+        BrokerDelivery(broker),
         poll_seconds=settings.outbox_poll_seconds,
         retry_delay=lambda _attempts: timedelta(seconds=settings.outbox_poll_seconds),
+        excluding=ON_THE_LIVE_RELAY,
     )
 
 

@@ -69,7 +69,8 @@ async def test_a_task_write_never_touches_the_users_row(store_settings: Any) -> 
 
 async def test_a_create_is_its_insert_and_its_row(store_settings: Any) -> None:
     """No account read and no unit of work: the INSERT, the row read back with its people, its
-    activity entry and its live event (the outbox), written in the same transaction."""
+    activity entry, whether any of the project's webhooks wants it, and its live event (the
+    outbox), in the same transaction."""
     async with running_app(store_settings) as (app, client):
         auth = await register(client)
         await warm(client, auth)
@@ -80,10 +81,12 @@ async def test_a_create_is_its_insert_and_its_row(store_settings: Any) -> None:
         assert created.status_code == 201
         assert created.json()["data"]["createdBy"]["id"] == auth["user"]["id"]
         assert created.headers["location"] == f"/api/v1/tasks/{created.json()['data']['id']}"
-        sql = [s.lstrip().split()[0].upper() for s in sent if not s.lstrip().startswith("BEGIN")]
-        assert sql == ["INSERT", "SELECT", "INSERT", "INSERT"], sent
-        assert "task_activity" in sent[-2], sent
-        assert "outbox" in sent[-1], sent
+        statements_sent = [s for s in sent if not s.lstrip().startswith("BEGIN")]
+        sql = [s.lstrip().split()[0].upper() for s in statements_sent]
+        assert sql == ["INSERT", "SELECT", "INSERT", "SELECT", "INSERT"], sent
+        assert "task_activity" in statements_sent[2], sent
+        assert "FROM webhooks" in statements_sent[3], sent
+        assert "outbox" in statements_sent[4], sent
 
 
 @asynccontextmanager

@@ -15,10 +15,13 @@ from typing import Any
 import httpx
 import pytest
 from private_servers import wait_until_async
+from sqlalchemy import select
 from standardwebhooks import Webhook as Verifier
 
 from taskyard.config import Settings
-from tests.helpers import bearer, new_task, register, serving_app
+from taskyard.jobs.models import OutboxEvent
+from taskyard.live.events import LIVE_EVENT, LIVE_OUTBOUND
+from tests.helpers import bearer, new_task, register, running_app, serving_app
 from tests.support import TEST_SECRET_KEY, SmtpServer, make_settings
 from tests.webhooks.receiver import HANG, Receiver, receiving
 
@@ -357,3 +360,25 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=15)
+
+
+async def test_only_events_a_webhook_wants_go_through_the_worker(database_url: str) -> None:
+    """Every change goes onto the live bus; only the ones some webhook of the project asked for
+    are also queued for the worker (most projects have none: they cost it nothing)."""
+    async with running_app(webhook_settings(database_url)) as (app, client):
+        owner = await register(client, "Olu")
+        project_id = await project_of(client, owner)
+        quiet = await new_task(client, owner, "Nobody listens", project_id)
+        await hook(client, owner, project_id, "http://127.0.0.1:9/hook", ["task.created"])
+        await new_task(client, owner, "Somebody listens", project_id)
+        renamed = await client.patch(
+            f"/api/v1/tasks/{quiet['id']}", json={"title": "Renamed"}, headers=bearer(owner)
+        )
+        assert renamed.status_code == 200
+        async with app.state.services.database.session(write=False) as session:
+            written = select(OutboxEvent.type, OutboxEvent.payload).order_by(OutboxEvent.created_at)
+            rows = (await session.execute(written)).all()
+        live = [payload["type"] for kind, payload in rows if kind == LIVE_EVENT]
+        outbound = [payload["type"] for kind, payload in rows if kind == LIVE_OUTBOUND]
+        assert live == ["task.created", "task.created", "task.updated"]
+        assert outbound == ["task.created"]

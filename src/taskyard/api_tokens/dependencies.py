@@ -19,7 +19,7 @@ async def get_api_token_service(services: ServicesDep, session: DbSession) -> Ap
         identity=services.identity,
         # A revoked login outlives its access tokens in the store; the database answers after.
         revoked_ttl_seconds=services.require_accounts().tokens.access_ttl_seconds,
-        feed=services.account_feed(EventPublisher(session, services.relay.wake)),
+        feed=services.account_feed(EventPublisher(session, services.wake_relays)),
     )
 
 

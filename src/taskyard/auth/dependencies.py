@@ -24,7 +24,7 @@ async def get_auth_service(services: ServicesDep, session: DbSession) -> AuthSer
 def auth_service_for(services: Services, session: AsyncSession) -> AuthService:
     """The auth service on `session`: a request's, or a command's."""
     accounts = services.require_accounts()
-    events = EventPublisher(session, services.relay.wake)
+    events = EventPublisher(session, services.wake_relays)
     return AuthService(
         users=UserRepository(session),
         auth=AuthRepository(session),

@@ -13,7 +13,7 @@ answered the same way for the same caller and version; everything else passes on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,10 +128,15 @@ class EarlyCacheMiddleware:
         self.compression = compression
         self.projects = ProjectViews(cache)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         view = early_view(scope) if scope["type"] == "http" else None
-        cached = await self._looked_up(scope, view) if view is not None else None
-        if cached is None or view is None:
+        if view is None:
+            return self.app(scope, receive, send)  # handed on: no frame of this layer stays
+        return self._answer(view, scope, receive, send)
+
+    async def _answer(self, view: str, scope: Scope, receive: Receive, send: Send) -> None:
+        cached = await self._looked_up(scope, view)
+        if cached is None:
             await self.app(scope, receive, send)
             return
         _HITS[view].inc()

@@ -21,7 +21,7 @@ async def get_comment_service(
         tasks,
         UserRepository(session),
         tasks.activity,
-        EventPublisher(session, services.relay.wake),
+        EventPublisher(session, services.wake_relays),
     )
 
 

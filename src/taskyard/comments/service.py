@@ -76,7 +76,7 @@ class CommentService:
                 COMMENT_MENTIONED, {"comment_id": str(comment.id), "mentioned_id": str(person_id)}
             )
         out = comment_out(comment, await self.users.get(viewer.id))
-        self.live.emit(
+        await self.live.emit(
             LiveEventType.COMMENT_CREATED,
             project_id=task.project_id,
             task_id=task.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,11 +49,13 @@ class HttpMiddleware:
     def applies_to(self, scope: Scope) -> bool:
         return True
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine: it hands back the next layer's (or its own handling's) awaitable,
+        # so a request passing by keeps no frame of this layer alive while it runs; an open
+        # event stream would hold one for hours.
         if scope["type"] != "http" or not self.applies_to(scope):
-            await self.app(scope, receive, send)
-            return
-        await self.handle(scope, receive, send)
+            return self.app(scope, receive, send)
+        return self.handle(scope, receive, send)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         raise NotImplementedError

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -37,8 +38,7 @@ class GZip(GZipMiddleware):
     """Starlette's gzip, which an endless stream passes by: it would never compress one, yet it
     would hold a responder for each stream for as long as it is open."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:  # type: ignore[override]
         if is_stream(scope):
-            await self.app(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
+            return self.app(scope, receive, send)  # handed on: no frame of this layer stays
+        return super().__call__(scope, receive, send)

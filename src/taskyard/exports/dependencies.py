@@ -16,7 +16,7 @@ async def get_export_service(services: ServicesDep, session: DbSession) -> Expor
     return ExportService(
         ExportRepository(session),
         TaskRepository(session),
-        EventPublisher(session, services.relay.wake),
+        EventPublisher(session, services.wake_relays),
         ttl_seconds=services.settings.export_ttl_seconds,
     )
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from taskyard.db import Database, is_outage
 from taskyard.jobs.broker import Broker, EventMessage
@@ -27,6 +29,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 Deliver = Callable[[EventMessage], Awaitable[object]]
+DeliverAll = Callable[[list[EventMessage]], Awaitable[object]]
 GivenUp = Callable[[EventMessage, str], Awaitable[None]]
 
 
@@ -40,9 +43,19 @@ class OutboxRelay:
         retry_delay: Callable[[int], timedelta] = retry_delay,
         max_attempts: int | None = None,
         on_give_up: GivenUp | None = None,
+        only: frozenset[str] | None = None,
+        excluding: frozenset[str] = frozenset(),
+        deliver_all: DeliverAll | None = None,
     ) -> None:
         self.database = database
         self.deliver = deliver
+        # Hands a claimed batch on whole, in order, and marks it published in one statement:
+        # for events that go to one place (the live bus), where a write per event would cost
+        # more than the event.
+        self.deliver_all = deliver_all
+        # Which event types this relay carries (another relay may carry the rest).
+        self.only = only
+        self.excluding = excluding
         self.poll_seconds = poll_seconds
         self.retry_delay = retry_delay
         # None: retry for as long as it takes (a broker outage is no fault of the event's).
@@ -73,11 +86,16 @@ class OutboxRelay:
 
     async def drain_once(self) -> int:
         async with self.database.session(write=True) as session:
-            claimed = await OutboxRepository(session).claim(BATCH_SIZE, LEASE)
+            claimed = await OutboxRepository(session).claim(
+                BATCH_SIZE, LEASE, only=self.only, excluding=self.excluding
+            )
             batch = [
                 (event.id, event.type, dict(event.payload), event.attempts) for event in claimed
             ]
             await session.commit()
+        if self.deliver_all is not None:
+            await self._hand_on_whole(batch)
+            return len(batch)
         for event_id, event_type, payload, attempts in batch:
             event = EventMessage(event_id, event_type, payload)
             gave_up: str | None = None
@@ -105,6 +123,26 @@ class OutboxRelay:
             if gave_up is not None and self.on_give_up is not None:
                 await self.on_give_up(event, gave_up)
         return len(batch)
+
+    async def _hand_on_whole(self, batch: list[tuple[uuid.UUID, str, dict[str, Any], int]]) -> None:
+        if not batch or self.deliver_all is None:
+            return
+        events = [EventMessage(event_id, kind, data) for event_id, kind, data, _ in batch]
+        try:
+            await self.deliver_all(events)
+        except Exception as error:  # the whole batch goes again at its retry
+            logger.warning(
+                "event batch failed; retrying", count=len(batch), error=type(error).__name__
+            )
+            async with self.database.session(write=True) as session:
+                outbox = OutboxRepository(session)
+                for event_id, _kind, _data, attempts in batch:
+                    await outbox.release(event_id, repr(error), self.retry_delay(attempts))
+                await session.commit()
+            return
+        async with self.database.session(write=True) as session:
+            await OutboxRepository(session).mark_all_published([event.event_id for event in events])
+            await session.commit()
 
 
 class BrokerDelivery:

@@ -21,7 +21,14 @@ class OutboxRepository:
         self.session.add(event)
         return event
 
-    async def claim(self, limit: int, lease: timedelta) -> Sequence[OutboxEvent]:
+    async def claim(
+        self,
+        limit: int,
+        lease: timedelta,
+        *,
+        only: frozenset[str] | None = None,
+        excluding: frozenset[str] = frozenset(),
+    ) -> Sequence[OutboxEvent]:
         """Take up to `limit` unpublished events whose lease is free, for `lease`.
 
         On PostgreSQL, SKIP LOCKED lets several relays claim side by side without waiting on
@@ -34,6 +41,8 @@ class OutboxRepository:
                 OutboxEvent.published_at.is_(None),
                 OutboxEvent.dead_at.is_(None),
                 or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now),
+                *([OutboxEvent.type.in_(only)] if only is not None else []),
+                *([OutboxEvent.type.not_in(excluding)] if excluding else []),
             )
             .order_by(OutboxEvent.created_at)
             .limit(limit)
@@ -50,6 +59,11 @@ class OutboxRepository:
         # RETURNING gives rows in no set order: hand them on in the order they were written
         # (live events reach streams in the order their changes were made).
         return sorted(claimed.all(), key=lambda event: event.created_at)
+
+    async def mark_all_published(self, event_ids: list[uuid.UUID]) -> None:
+        await self.session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(published_at=utc_now())
+        )
 
     async def mark_published(self, event_id: uuid.UUID) -> None:
         await self.session.execute(

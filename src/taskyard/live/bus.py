@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from taskyard.jobs.broker import EventMessage
-from taskyard.live.events import LIVE_EVENT, BusEntry
+from taskyard.live.events import BusEntry
 
 # How many events a reconnecting stream may be sent to catch up; more, and it is told to resync.
 CATCH_UP_LIMIT = 5_000
@@ -51,6 +51,10 @@ class CatchUp:
 
 class LiveBus(Protocol):
     async def publish(self, entry: BusEntry) -> str: ...
+
+    async def publish_all(self, entries: Sequence[BusEntry]) -> None:
+        """In order, in one round trip."""
+        ...
 
     async def read(self, after: str, block_seconds: float) -> Sequence[Positioned]:
         """Events after `after`, waiting up to `block_seconds` for one."""
@@ -90,14 +94,21 @@ class RedisLiveBus:
         return f"{self.key}:since"
 
     async def publish(self, entry: BusEntry) -> str:
+        return (await self._add([entry]))[0]
+
+    async def publish_all(self, entries: Sequence[BusEntry]) -> None:
+        await self._add(entries)
+
+    async def _add(self, entries: Sequence[BusEntry]) -> list[str]:
         now = int(time.time() * 1000)
         async with self.redis.pipeline(transaction=False) as pipe:
             # Where this server's copy of the bus begins: a Redis that lost it (a restart with
             # nothing on disk) begins anew, and older ids are then told to resync.
             pipe.set(self._since_key, now, nx=True)
-            pipe.xadd(self.key, entry.fields(), minid=now - self.replay_ms, approximate=True)  # type: ignore[arg-type]
-            _, event_id = await pipe.execute()
-        return _text(event_id)
+            for entry in entries:
+                pipe.xadd(self.key, entry.fields(), minid=now - self.replay_ms, approximate=True)  # type: ignore[arg-type]
+            replies = await pipe.execute()
+        return [_text(event_id) for event_id in replies[1:]]
 
     def _reading_client(self, block_seconds: float) -> Redis:
         if self._reader is None:
@@ -178,6 +189,10 @@ class InProcessLiveBus:
         self._published = asyncio.Event()
         return format_event_id(event_id)
 
+    async def publish_all(self, entries: Sequence[BusEntry]) -> None:
+        for entry in entries:
+            await self.publish(entry)
+
     def _after(self, after: EventId) -> list[Positioned]:
         found: list[Positioned] = []
         for event_id, entry in reversed(self._entries):  # readers are near the newest end
@@ -212,16 +227,16 @@ class InProcessLiveBus:
         return None
 
 
-class LiveTap:
-    """The relay's first step: a live event goes onto the bus (every instance's streams read
-    it from there), then on to `deliver` like every other event (the worker queues it for the
-    project's webhooks); it is marked published only once both have it."""
+class BusDelivery:
+    """The live relay's delivery: each claimed batch of live events onto the bus, in order,
+    which every instance's streams read. Marked published only once it is on it (at least once:
+    a retried batch may put an event there twice)."""
 
-    def __init__(self, bus: LiveBus, deliver: Callable[[EventMessage], Awaitable[object]]) -> None:
+    def __init__(self, bus: LiveBus) -> None:
         self.bus = bus
-        self.deliver = deliver
 
-    async def __call__(self, event: EventMessage) -> object:
-        if event.type == LIVE_EVENT:
-            await self.bus.publish(BusEntry.from_outbox(event.payload))
-        return await self.deliver(event)
+    async def __call__(self, event: EventMessage) -> str:
+        return await self.bus.publish(BusEntry.from_outbox(event.payload))
+
+    async def all(self, events: list[EventMessage]) -> None:
+        await self.bus.publish_all([BusEntry.from_outbox(event.payload) for event in events])

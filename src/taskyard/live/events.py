@@ -13,7 +13,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-LIVE_EVENT = "live.event"  # the outbox type every live event travels under
+# Each live event is written to the outbox twice, in the change's transaction: once for the live
+# bus, carried by a relay of its own so that nothing else waits in front of it, and once for
+# whatever else listens (the webhooks), through the broker and the worker like any event.
+LIVE_EVENT = "live.event"
+LIVE_OUTBOUND = "live.outbound"
 
 
 class LiveEventType(enum.StrEnum):

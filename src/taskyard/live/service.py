@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,14 @@ from taskyard.db import utc_now
 from taskyard.errors import AppError
 from taskyard.jobs.service import EventPublisher
 from taskyard.live.bus import CatchUp, EventId, parse_event_id
-from taskyard.live.events import LIVE_EVENT, RESYNC, BusEntry, LiveEventType, outbox_payload
+from taskyard.live.events import (
+    LIVE_EVENT,
+    LIVE_OUTBOUND,
+    RESYNC,
+    BusEntry,
+    LiveEventType,
+    outbox_payload,
+)
 from taskyard.live.hub import LiveHub, Subscription
 from taskyard.schemas import format_timestamp
 
@@ -27,7 +35,7 @@ class LiveFeed:
     def __init__(self, events: EventPublisher) -> None:
         self.events = events
 
-    def emit(
+    async def emit(
         self,
         event_type: LiveEventType,
         *,
@@ -40,18 +48,26 @@ class LiveFeed:
         """Record the event in the write's transaction: it goes out only if the write commits.
         `data` is the resource exactly as the API returns it; `concerns` names the people whose
         access to the project this change grants or takes away."""
-        self.events.emit(
-            LIVE_EVENT,
-            outbox_payload(
-                event_type,
-                project_id=project_id,
-                task_id=task_id,
-                actor_id=actor_id,
-                at=format_timestamp(utc_now()),
-                data=data,
-                concerns=concerns,
-            ),
+        payload = outbox_payload(
+            event_type,
+            project_id=project_id,
+            task_id=task_id,
+            actor_id=actor_id,
+            at=format_timestamp(utc_now()),
+            data=data,
+            concerns=concerns,
         )
+        # Webhooks only hear of it through the worker when one of the project's wants it: one
+        # indexed read here costs far less than an event through the relay for nobody.
+        wanted = event_type.value in await self.outbound(project_id)
+        self.events.emit(LIVE_EVENT, payload)
+        if wanted:
+            self.events.emit(LIVE_OUTBOUND, payload)
+
+    async def outbound(self, project_id: uuid.UUID) -> frozenset[str]:
+        from taskyard.webhooks.repository import WebhookRepository  # webhooks build on this
+
+        return await WebhookRepository(self.events.session).wanted_by(project_id)
 
 
 class SignedIn:
@@ -110,7 +126,9 @@ class EventStream:
                     if subscription.may_see(entry):
                         yield _event(event_id, entry)
             loop = asyncio.get_running_loop()
-            next_check = loop.time() + self.heartbeat_seconds
+            # The first check comes at a random point of the first interval: streams opened
+            # together (an instance's restart, a reconnect storm) don't all check at once.
+            next_check = loop.time() + self.heartbeat_seconds * random.uniform(0.5, 1.0)  # noqa: S311
             while True:
                 if loop.time() >= next_check:  # due, however busy the stream is
                     if not await self.signed_in.still():

@@ -19,7 +19,7 @@ async def get_project_service(services: ServicesDep, session: DbSession) -> Proj
         UserRepository(session),
         TeamRepository(session),
         services.response_cache,
-        EventPublisher(session, services.relay.wake),
+        EventPublisher(session, services.wake_relays),
         people_catch_up_seconds=services.people_catch_up_seconds,
     )
 

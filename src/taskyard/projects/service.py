@@ -112,7 +112,7 @@ class ProjectService:
         self.cache = cache
         self.live = LiveFeed(events)
 
-    def _tell(
+    async def _tell(
         self,
         event_type: LiveEventType,
         project_id: uuid.UUID,
@@ -120,7 +120,7 @@ class ProjectService:
         data: BaseModel | dict[str, Any],
         concerns: set[uuid.UUID] | frozenset[uuid.UUID] = frozenset(),
     ) -> None:
-        self.live.emit(
+        await self.live.emit(
             event_type,
             project_id=project_id,
             actor_id=viewer.id,
@@ -130,11 +130,11 @@ class ProjectService:
             concerns=frozenset(concerns),
         )
 
-    def _tell_updated(
+    async def _tell_updated(
         self, project: Project, viewer: Viewer, concerns: set[uuid.UUID] | None = None
     ) -> None:
         # The role in a project is each reader's own: the event carries none.
-        self._tell(
+        await self._tell(
             LiveEventType.PROJECT_UPDATED,
             project.id,
             viewer,
@@ -175,7 +175,7 @@ class ProjectService:
         for field, value in changes.changes().items():
             setattr(access.project, field, value)
         await self.projects.flush()
-        self._tell_updated(access.project, viewer)
+        await self._tell_updated(access.project, viewer)
         return access
 
     async def delete(self, project_id: uuid.UUID, viewer: Viewer) -> None:
@@ -189,7 +189,7 @@ class ProjectService:
             {project_id},
             access=True,
         )
-        self._tell(
+        await self._tell(
             LiveEventType.PROJECT_DELETED,
             project_id,
             viewer,
@@ -220,7 +220,7 @@ class ProjectService:
         await self.projects.add_member(project_id, person.id, role)
         self.cache.access_changed(self.projects.session, {project_id})
         row = await self._member_row(project_id, person.id)
-        self._tell(
+        await self._tell(
             LiveEventType.PROJECT_MEMBER_ADDED, project_id, viewer, member_out(row), {person.id}
         )
         return row
@@ -236,7 +236,7 @@ class ProjectService:
             raise OwnerStays()
         await self.projects.set_role(project_id, user_id, role)
         self.cache.access_changed(self.projects.session, {project_id})
-        self._tell_updated(await self._project(project_id), viewer, {user_id})
+        await self._tell_updated(await self._project(project_id), viewer, {user_id})
         return await self._member_row(project_id, user_id)
 
     async def remove_member(
@@ -252,7 +252,7 @@ class ProjectService:
             raise OwnerStays()
         await self.projects.remove_member(project_id, user_id)
         self.cache.access_changed(self.projects.session, {project_id})
-        self._tell(
+        await self._tell(
             LiveEventType.PROJECT_MEMBER_REMOVED,
             project_id,
             viewer,
@@ -271,7 +271,7 @@ class ProjectService:
         await self.projects.set_role(project_id, owner.user_id, ProjectRole.ADMIN)
         await self.projects.set_role(project_id, user_id, ProjectRole.OWNER)
         self.cache.access_changed(self.projects.session, {project_id})
-        self._tell_updated(access.project, viewer, {user_id, owner.user_id})
+        await self._tell_updated(access.project, viewer, {user_id, owner.user_id})
         return await self._member_row(project_id, user_id)
 
     async def _project(self, project_id: uuid.UUID) -> Project:
@@ -307,7 +307,7 @@ class ProjectService:
         await self.projects.share_with_team(project_id, team_id, role)
         self.cache.access_changed(self.projects.session, {project_id})
         row = await self._team_row(project_id, team_id)
-        self._tell(
+        await self._tell(
             LiveEventType.PROJECT_MEMBER_ADDED,
             project_id,
             viewer,
@@ -326,7 +326,7 @@ class ProjectService:
         share.role = role
         await self.projects.flush()
         self.cache.access_changed(self.projects.session, {project_id})
-        self._tell_updated(
+        await self._tell_updated(
             await self._project(project_id), viewer, await self.team_records.member_ids(team_id)
         )
         return await self._team_row(project_id, team_id)
@@ -339,7 +339,7 @@ class ProjectService:
             raise TeamNotFound()
         await self.projects.unshare_with_team(project_id, team_id)
         self.cache.access_changed(self.projects.session, {project_id})
-        self._tell(
+        await self._tell(
             LiveEventType.PROJECT_MEMBER_REMOVED,
             project_id,
             viewer,

@@ -25,7 +25,7 @@ async def get_task_service(services: ServicesDep, session: DbSession) -> TaskSer
         ActivityLog(ActivityRepository(session)),
         services.cursors,
         services.response_cache,
-        EventPublisher(session, services.relay.wake),
+        EventPublisher(session, services.wake_relays),
         people_catch_up_seconds=services.people_catch_up_seconds,
     )
 

@@ -206,7 +206,7 @@ class TaskService:
         await self.activity.flush()
         self._views_changed({row.owner_id, row.assignee_id}, {row.project_id})
         self._announce_assignment(row.id, row.assignee_id, actor=owner, previous=None)
-        self.live.emit(
+        await self.live.emit(
             LiveEventType.TASK_CREATED,
             project_id=row.project_id,
             task_id=row.id,
@@ -271,12 +271,12 @@ class TaskService:
             task.id, task.assignee_id, actor=viewer, previous=previous_assignee
         )
         if moved_from is not None:  # gone from there: its people may no longer read it
-            self._tell_gone(task.id, moved_from, viewer)
-        self._tell(LiveEventType.TASK_UPDATED, task, viewer)
+            await self._tell_gone(task.id, moved_from, viewer)
+        await self._tell(LiveEventType.TASK_UPDATED, task, viewer)
         return task
 
-    def _tell(self, event_type: LiveEventType, task: Task, viewer: Viewer) -> None:
-        self.live.emit(
+    async def _tell(self, event_type: LiveEventType, task: Task, viewer: Viewer) -> None:
+        await self.live.emit(
             event_type,
             project_id=task.project_id,
             task_id=task.id,
@@ -284,8 +284,8 @@ class TaskService:
             data=TaskOut.model_validate(task).model_dump(mode="json", by_alias=True),
         )
 
-    def _tell_gone(self, task_id: uuid.UUID, project_id: uuid.UUID, viewer: Viewer) -> None:
-        self.live.emit(
+    async def _tell_gone(self, task_id: uuid.UUID, project_id: uuid.UUID, viewer: Viewer) -> None:
+        await self.live.emit(
             LiveEventType.TASK_DELETED,
             project_id=project_id,
             task_id=task_id,
@@ -317,7 +317,7 @@ class TaskService:
         if rights is _Rights.NONE:
             raise RoleTooLow()
         self._changed(task)
-        self._tell_gone(task.id, task.project_id, viewer)
+        await self._tell_gone(task.id, task.project_id, viewer)
         await self.tasks.delete(task)
 
     async def move(self, task_id: uuid.UUID, viewer: Viewer, move: TaskMove) -> Task:
@@ -356,7 +356,7 @@ class TaskService:
         self._note_changes(task, viewer, previous, [], [], leave_out={"status"})
         await self.activity.flush()
         self._changed(task)
-        self._tell(LiveEventType.TASK_MOVED, task, viewer)
+        await self._tell(LiveEventType.TASK_MOVED, task, viewer)
         return task
 
     async def _place(self, task: Task, neighbour_id: uuid.UUID | None, field: str) -> str | None:

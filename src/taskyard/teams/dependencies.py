@@ -17,7 +17,7 @@ async def get_team_service(services: ServicesDep, session: DbSession) -> TeamSer
         TeamRepository(session),
         UserRepository(session),
         services.response_cache,
-        EventPublisher(session, services.relay.wake),
+        EventPublisher(session, services.wake_relays),
         people_catch_up_seconds=services.people_catch_up_seconds,
     )
 

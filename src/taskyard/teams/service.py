@@ -120,7 +120,7 @@ class TeamService:
         projects = await self.teams.projects_shared_with(team_id)
         self.cache.access_changed(self.teams.session, projects)
         for project_id in projects:
-            self.live.emit(
+            await self.live.emit(
                 LiveEventType.PROJECT_MEMBER_ADDED
                 if joined
                 else LiveEventType.PROJECT_MEMBER_REMOVED,

@@ -17,7 +17,7 @@ async def get_user_service(services: ServicesDep, session: DbSession) -> UserSer
         users=UserRepository(session),
         auth=AuthRepository(session),
         shared=services.shared_tasks(session),
-        feed=services.account_feed(EventPublisher(session, services.relay.wake)),
+        feed=services.account_feed(EventPublisher(session, services.wake_relays)),
         cache=services.response_cache,
         identity=services.identity,
         access_ttl_seconds=services.require_accounts().tokens.access_ttl_seconds,

@@ -16,7 +16,7 @@ from taskyard.db import Database, utc_now
 from taskyard.jobs.mail import Mail
 from taskyard.jobs.registry import EventRegistry, Payload
 from taskyard.jobs.service import EventPublisher
-from taskyard.live.events import LIVE_EVENT, BusEntry
+from taskyard.live.events import LIVE_OUTBOUND, BusEntry
 from taskyard.projects.models import Project
 from taskyard.users.models import User
 from taskyard.webhooks.events import WEBHOOK_DISABLED, WEBHOOK_DISABLED_NOTICE
@@ -90,7 +90,7 @@ async def purge_old_deliveries(database: Database) -> None:
 
 
 def register(registry: EventRegistry, settings: Settings) -> None:
-    registry.on_work(LIVE_EVENT, queue_for_webhooks)
+    registry.on_work(LIVE_OUTBOUND, queue_for_webhooks)
     registry.on_work(WEBHOOK_DISABLED, notify_admins)
     registry.on_mail(WEBHOOK_DISABLED_NOTICE, _disabled_mail)
     registry.every_round("webhook delivery purge", purge_old_deliveries)

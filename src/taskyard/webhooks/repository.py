@@ -44,6 +44,13 @@ class WebhookRepository:
         )
         return found.all()
 
+    async def wanted_by(self, project_id: uuid.UUID) -> frozenset[str]:
+        """The event types the project's active webhooks want (none, for most projects)."""
+        rows = await self.session.scalars(
+            select(Webhook.events).where(Webhook.project_id == project_id, Webhook.active.is_(True))
+        )
+        return frozenset(kind for events in rows.all() for kind in events.split(",") if kind)
+
     async def delete(self, webhook: Webhook) -> None:
         await self.session.delete(webhook)
         await self.session.flush()
