@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 from private_servers import wait_until_async
-from run import ADMIN_URL, REPO, Cluster, execute, save_results
+from run import ADMIN_URL, REPO, Cluster, access_token, execute, save_results
 from sqlalchemy.engine import make_url
 
 RESULTS = REPO / "build" / "bench"
@@ -109,28 +109,16 @@ def seed(database_url: str, people: int, per_project: int) -> None:
 
 
 def people_of(database_url: str, secret: str) -> list[Person]:
-    import jwt
-
     rows = execute(
         database_url,
         "SELECT u.id::text, s.id::text, m.project_id::text, m.role = 'owner' "
         "FROM users u JOIN auth_sessions s ON s.user_id = u.id "
         "JOIN project_members m ON m.user_id = u.id AND m.project_id <> u.id ORDER BY u.email",
     )
-    now = int(time.time())
-    found = []
-    for user_id, session_id, project_id, owns in rows:
-        claims = {
-            "sub": user_id,
-            "role": "user",
-            "sid": session_id,
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + 7200,
-            "iss": "taskyard",
-        }
-        found.append(Person(user_id, jwt.encode(claims, secret, "HS256"), project_id, owns))
-    return found
+    return [
+        Person(user_id, access_token(user_id, session_id, secret), project_id, owns)
+        for user_id, session_id, project_id, owns in rows
+    ]
 
 
 async def listen(

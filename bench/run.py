@@ -207,9 +207,25 @@ def project_members(database_url: str, everyone: list[Person]) -> dict[str, list
     return members
 
 
-def people(database_url: str, secret: str) -> tuple[list[Person], list[Person]]:
+def access_token(user_id: str, session_id: str, secret: str) -> str:
+    """An access token for a seeded person's login, signed as the instances sign theirs, valid
+    for two hours: no login (and its password hashing) per person."""
     import jwt
 
+    now = int(time.time())
+    claims = {
+        "sub": user_id,
+        "role": "user",
+        "sid": session_id,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 7200,
+        "iss": "taskyard",
+    }
+    return jwt.encode(claims, secret, "HS256")
+
+
+def people(database_url: str, secret: str) -> tuple[list[Person], list[Person]]:
     rows = execute(
         database_url,
         "SELECT u.id::text, s.id::text, u.email, "
@@ -218,19 +234,10 @@ def people(database_url: str, secret: str) -> tuple[list[Person], list[Person]]:
         "AS owned "
         "FROM users u JOIN auth_sessions s ON s.user_id = u.id ORDER BY owned DESC",
     )
-    now = int(time.time())
-    everyone = []
-    for user_id, session_id, email, _owned in rows:
-        claims = {
-            "sub": user_id,
-            "role": "user",
-            "sid": session_id,
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + 7200,
-            "iss": "taskyard",
-        }
-        everyone.append(Person(user_id, session_id, email, jwt.encode(claims, secret, "HS256")))
+    everyone = [
+        Person(user_id, session_id, email, access_token(user_id, session_id, secret))
+        for user_id, session_id, email, _owned in rows
+    ]
     samples = execute(
         database_url,
         "SELECT created_by_id::text, id::text FROM "

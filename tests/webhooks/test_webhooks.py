@@ -175,14 +175,7 @@ async def test_deliveries_are_signed_and_sent_in_order(database_url: str) -> Non
         project_id = await project_of(client, owner)
         created = await hook(client, owner, project_id, receiver.url)
         titles = [f"Task {n}" for n in range(4)]
-        tasks = []
-        for title in titles:
-            made = await client.post(
-                "/api/v1/tasks",
-                json={"title": title, "projectId": project_id},
-                headers=bearer(owner),
-            )
-            tasks.append(made.json()["data"])
+        tasks = [await new_task(client, owner, title, project_id) for title in titles]
         renamed = await client.patch(
             f"/api/v1/tasks/{tasks[0]['id']}", json={"title": "Renamed"}, headers=bearer(owner)
         )
@@ -218,11 +211,7 @@ async def test_a_receiver_failing_three_times_gets_it_once_and_every_try_is_list
         owner = await register(client, "Olu")
         project_id = await project_of(client, owner)
         created = await hook(client, owner, project_id, receiver.url, ["task.created"])
-        await client.post(
-            "/api/v1/tasks",
-            json={"title": "Persist", "projectId": project_id},
-            headers=bearer(owner),
-        )
+        await new_task(client, owner, "Persist", project_id)
         await received(receiver, 4)
         assert len(set(receiver.ids())) == 1  # one delivery, four tries, the same webhook-id
 
@@ -274,11 +263,7 @@ async def test_a_webhook_failing_for_the_whole_window_is_given_up_and_admins_are
         owner = await register(client, "Olu")
         project_id = await project_of(client, owner)
         created = await hook(client, owner, project_id, receiver.url, ["task.created"])
-        await client.post(
-            "/api/v1/tasks",
-            json={"title": "Doomed", "projectId": project_id},
-            headers=bearer(owner),
-        )
+        await new_task(client, owner, "Doomed", project_id)
         path = f"/api/v1/projects/{project_id}/webhooks/{created['id']}"
 
         async def switched_off() -> dict[str, Any] | None:
@@ -336,11 +321,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
             owner = await register(client, "Olu")
             project_id = await project_of(client, owner)
             created = await hook(client, owner, project_id, receiver.url, ["task.created"])
-            await client.post(
-                "/api/v1/tasks",
-                json={"title": "Kept", "projectId": project_id},
-                headers=bearer(owner),
-            )
+            await new_task(client, owner, "Kept", project_id)
             await received(receiver, 1, within=30)  # the first worker is mid-delivery
             workers[0].send_signal(signal.SIGKILL)
             workers[0].wait(timeout=10)
