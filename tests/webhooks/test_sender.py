@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from taskyard.db import utc_now
 from taskyard.webhooks.guard import UnsafeUrl, check_destination
+from taskyard.webhooks.jobs import purge_old_deliveries
+from taskyard.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from taskyard.webhooks.sender import MAX_RETRY_SECONDS, WebhookSender, retry_delay
+from tests.helpers import bearer, register, running_app
 from tests.support import make_settings
 
 
@@ -80,3 +86,41 @@ def test_retries_back_off_exponentially_with_jitter_up_to_a_ceiling() -> None:
         attempts += 1
         waited += retry_delay(attempts, 5.0, random.Random(0))
     assert 10 <= attempts <= 16
+
+
+async def test_deliveries_are_kept_two_weeks_and_pending_ones_always(database_url: str) -> None:
+    async with running_app(make_settings(database_url)) as (app, client):
+        owner = await register(client, "Olu")
+        made = await client.post("/api/v1/projects", json={"name": "P"}, headers=bearer(owner))
+        database = app.state.services.database
+        old = utc_now() - timedelta(days=15)
+        async with database.session(write=True) as session:
+            webhook = Webhook(
+                project_id=uuid.UUID(made.json()["data"]["id"]),
+                url="https://example.com/hook",
+                events="task.created",
+                secret="whsec_" + "A" * 32,
+            )
+            session.add(webhook)
+            await session.flush()
+            for status, created in (
+                (DeliveryStatus.DELIVERED, old),
+                (DeliveryStatus.FAILED, old),
+                (DeliveryStatus.PENDING, old),
+                (DeliveryStatus.DELIVERED, utc_now()),
+            ):
+                session.add(
+                    WebhookDelivery(
+                        webhook_id=webhook.id,
+                        seq=0,
+                        event_type="task.created",
+                        payload="{}",
+                        status=status,
+                        created_at=created,
+                    )
+                )
+            await session.commit()
+        await purge_old_deliveries(database)
+        async with database.session(write=False) as session:
+            kept = (await session.execute(select(WebhookDelivery.status))).scalars().all()
+        assert sorted(kept) == [DeliveryStatus.DELIVERED, DeliveryStatus.PENDING]
