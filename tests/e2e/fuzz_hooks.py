@@ -8,6 +8,7 @@ that breaks the schema is left as it is, so negative cases stay negative.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from typing import Any
 
@@ -25,6 +26,10 @@ ASSIGNEE_EMAIL = os.environ["TASKYARD_FUZZ_ASSIGNEE_EMAIL"]
 KEPT_IDS = {os.environ["TASKYARD_FUZZ_OWN_ID"], ASSIGNEE_ID}
 MAX_CURSOR_LENGTH = 512
 TOKEN_EXPIRY = "2099-01-01T00:00:00Z"
+# A webhook URL of the schema's shape names a host that resolves to a public address, or it is
+# refused (400): one made up never resolves. This one is public and needs no DNS.
+WEBHOOK_URL = "https://93.184.216.34/hook"
+WEBHOOK_URL_SHAPE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%:\[\]-]+([/?#][!-~]*)?")
 
 
 @schemathesis.auth()
@@ -138,6 +143,9 @@ def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
         _keep_project_work_realistic(case, body)
         if case.path.endswith("/auth/tokens") and isinstance(body.get("expiresAt"), str):
             body["expiresAt"] = TOKEN_EXPIRY  # a token made already expired is a 400
+        url = body.get("url")
+        if "/webhooks" in case.path and isinstance(url, str) and WEBHOOK_URL_SHAPE.fullmatch(url):
+            body["url"] = WEBHOOK_URL
     # A key is unique per request: one that fits the schema, reused with another body, is a
     # 422 by design. And an ETag that fits the schema names a version that's likely gone (412).
     headers = case.headers or {}

@@ -1405,7 +1405,7 @@ export interface components {
          * LiveEvent
          * @description One change, as an event stream's `data:` line and a webhook delivery's body carry it.
          */
-        "LiveEvent-Input": {
+        LiveEvent: {
             type: components["schemas"]["LiveEventType"];
             /**
              * Projectid
@@ -1427,40 +1427,6 @@ export interface components {
             /**
              * At
              * Format: date-time
-             * @description When it was made
-             */
-            at: string;
-            /**
-             * Data
-             * @description The resource as the API returns it: a task (`task.*`, `TaskOut`; for `task.deleted`, `{id}`), a comment (`comment.created`), a project (`project.updated`, `project.deleted`), or `{userId, role}` (`project.member_*`)
-             */
-            data: unknown;
-        };
-        /**
-         * LiveEvent
-         * @description One change, as an event stream's `data:` line and a webhook delivery's body carry it.
-         */
-        "LiveEvent-Output": {
-            type: components["schemas"]["LiveEventType"];
-            /**
-             * Projectid
-             * Format: uuid
-             * @description The project the change happened in
-             */
-            projectId: string;
-            /**
-             * Taskid
-             * @description The task it is about (task and comment events)
-             */
-            taskId: string | null;
-            /**
-             * Actorid
-             * Format: uuid
-             * @description Who made the change
-             */
-            actorId: string;
-            /**
-             * At
              * @description When it was made
              */
             at: string;
@@ -1867,6 +1833,28 @@ export interface components {
             role: components["schemas"]["ProjectRole"];
             /** Addedat */
             addedAt: string;
+        };
+        /**
+         * StreamEvent
+         * @description One event of the stream, as its lines carry it.
+         */
+        StreamEvent: {
+            /**
+             * Event
+             * @description The event's type
+             * @enum {string}
+             */
+            event: "task.created" | "task.updated" | "task.deleted" | "task.moved" | "comment.created" | "project.updated" | "project.deleted" | "project.member_added" | "project.member_removed" | "resync";
+            /**
+             * Id
+             * @description Its place: send it back as `Last-Event-ID` (none on `resync`)
+             */
+            id?: string | null;
+            /**
+             * Data
+             * @description A `LiveEvent` as JSON (a `Resync` on `resync`)
+             */
+            data: string;
         };
         /** StreamTicket */
         StreamTicket: {
@@ -6900,13 +6888,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The stream; each `data:` line is a `LiveEvent` */
+            /** @description The stream; each `data:` line is a `LiveEvent` (or a `Resync`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["LiveEvent-Output"];
+                    "text/event-stream": components["schemas"]["StreamEvent"];
                 };
             };
             /** @description Validation failed, malformed JSON, or a malformed id */
@@ -7624,7 +7612,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LiveEvent-Input"];
+                "application/json": components["schemas"]["LiveEvent"];
             };
         };
         responses: {

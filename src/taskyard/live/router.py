@@ -12,12 +12,13 @@ from taskyard.identity.caller import bearer_token
 from taskyard.identity.dependencies import CurrentPrincipal
 from taskyard.live.bus import parse_event_id
 from taskyard.live.dependencies import HubDep, StreamClaims, TicketsDep
-from taskyard.live.schemas import STREAM_DESCRIPTION, LiveEvent, StreamTicket
+from taskyard.live.schemas import STREAM_DESCRIPTION, StreamEvent, StreamTicket
 from taskyard.live.service import EventStream, SignedIn
 from taskyard.schemas import DataEnvelope
 from taskyard.services import ServicesDep
 
 router = APIRouter(prefix="/events", tags=["events"])
+EVENT_ID = r"^[0-9]{1,15}(-[0-9]{1,15})?$"  # what `parse_event_id` reads
 
 
 @router.get(
@@ -26,8 +27,8 @@ router = APIRouter(prefix="/events", tags=["events"])
     response_class=EventSourceResponse,
     responses={
         200: {
-            "model": LiveEvent,  # puts LiveEvent among the document's schemas
-            "description": "The stream; each `data:` line is a `LiveEvent`",
+            "model": StreamEvent,  # puts the event's schemas among the document's
+            "description": "The stream; each `data:` line is a `LiveEvent` (or a `Resync`)",
             # The docs layer moves the model's schema here (FastAPI files it under JSON).
             "content": {"text/event-stream": {}},
         },
@@ -39,13 +40,14 @@ async def stream_events(
     services: ServicesDep,
     hub: HubDep,
     last_event_id: Annotated[
-        str | None, Header(max_length=40, description="The last event's id, when reconnecting")
+        str | None,
+        Header(pattern=EVENT_ID, description="The last event's id, when reconnecting"),
     ] = None,
     last_event_id_query: Annotated[
         str | None,
         Query(
             alias="lastEventId",
-            max_length=40,
+            pattern=EVENT_ID,
             description="`Last-Event-ID`, where no header can be sent",
         ),
     ] = None,

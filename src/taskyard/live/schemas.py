@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from taskyard.live.events import RESYNC, LiveEventType
 from taskyard.schemas import APIModel, Timestamp
@@ -25,6 +25,27 @@ class LiveEvent(APIModel):
             "`task.deleted`, `{id}`), a comment (`comment.created`), a project "
             "(`project.updated`, `project.deleted`), or `{userId, role}` (`project.member_*`)"
         )
+    )
+
+
+class Resync(APIModel):
+    """What the stream sends in place of events it no longer keeps: read everything again."""
+
+    type: Literal["resync"]
+
+
+class StreamEvent(BaseModel):
+    """One event of the stream, as its lines carry it."""
+
+    event: Literal[*[kind.value for kind in LiveEventType], "resync"] = Field(  # type: ignore[valid-type]
+        description="The event's type"
+    )
+    id: str | None = Field(
+        default=None, description="Its place: send it back as `Last-Event-ID` (none on `resync`)"
+    )
+    data: str = Field(
+        description="A `LiveEvent` as JSON (a `Resync` on `resync`)",
+        json_schema_extra={"contentMediaType": "application/json"},
     )
 
 

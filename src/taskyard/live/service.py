@@ -117,7 +117,6 @@ class EventStream:
         subscription = self.subscription
         sent_up_to: EventId = (0, 0)
         try:
-            yield ServerSentEvent(retry=RECONNECT_MILLISECONDS, comment="connected")
             if catch_up is not None:
                 if not catch_up.complete:
                     yield _resync()
@@ -154,12 +153,12 @@ class EventStream:
             self.hub.close(subscription)
 
 
-RECONNECT_MILLISECONDS = 3_000
-
-
 def _event(event_id: str, entry: BusEntry) -> ServerSentEvent:
     return ServerSentEvent(data=entry.wire, event=entry.type, id=event_id)
 
 
 def _resync() -> ServerSentEvent:
-    return ServerSentEvent(data='{"type":"resync"}', event=RESYNC)
+    return ServerSentEvent(data=RESYNC_DATA, event=RESYNC)
+
+
+RESYNC_DATA = '{"type":"resync"}'  # `Resync`

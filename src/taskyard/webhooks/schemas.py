@@ -3,13 +3,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from taskyard.live.events import LiveEventType
-from taskyard.schemas import APIModel, PatchInput, Resource, StrictInput, TextRule, Timestamp
+from taskyard.schemas import APIModel, PatchInput, Resource, StrictInput, Timestamp
 from taskyard.webhooks.models import URL_MAX_LENGTH, DeliveryStatus
 
-WebhookUrl = Annotated[str, TextRule("URL", min_length=8, max_length=URL_MAX_LENGTH)]
+# The shape (http or https, a host, printable ASCII); where it points is checked by resolving
+# it (`guard.check_destination`).
+WebhookUrl = Annotated[
+    str,
+    Field(
+        min_length=10,
+        max_length=URL_MAX_LENGTH,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%:\[\]-]+([/?#][!-~]*)?$",
+    ),
+]
 EventTypes = Annotated[
     list[LiveEventType],
     Field(min_length=1, max_length=len(LiveEventType), description="The events it is sent"),
@@ -33,7 +42,7 @@ class WebhookCreate(StrictInput):
 class WebhookUpdate(PatchInput):
     url: WebhookUrl | None = None
     events: EventTypes | None = None
-    active: bool | None = Field(
+    active: StrictBool | None = Field(
         default=None, description="Switch it off, or on again (after it was deactivated)"
     )
 
