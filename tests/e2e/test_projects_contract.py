@@ -99,6 +99,16 @@ def test_members_see_the_project_and_act_by_role(http: httpx.Client, server: Ser
     # Only members can be given its tasks.
     foreign = {"assigneeId": outsider["user"]["id"]}
     assert http.patch(url, json=foreign, headers=bearer(editor)).status_code == 400
+    # Moved by the owner to the owner's personal project, the editor's task keeps its assignee:
+    # anyone may be given a task there, though nobody else can join it.
+    inbox = {"projectId": owner["user"]["id"]}
+    moved = _data(http.patch(url, json=inbox, headers=bearer(owner)))
+    assert (moved["projectId"], moved["assignee"]["id"]) == (
+        inbox["projectId"],
+        viewer["user"]["id"],
+    )
+    back = {"projectId": project["id"]}
+    assert _data(http.patch(url, json=back, headers=bearer(owner)))["projectId"] == project["id"]
 
     # Removing a member bites on their very next request.
     removed = http.delete(

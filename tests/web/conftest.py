@@ -118,10 +118,32 @@ def _watch(tab: Tab) -> None:
 
 TabFactory = Callable[..., Tab]
 
+FAILED_CALL = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    report: pytest.TestReport = yield
+    if report.when == "call" and report.failed:
+        item.stash[FAILED_CALL] = True
+    return report
+
+
+def report_failure(tab: Tab) -> None:
+    """What each tab showed and was refused when its test failed: printed into the report."""
+    try:
+        shot = tab.screenshot("failed")
+    except Exception as error:  # A crashed page still has its lists to show.
+        shot = Path(f"(no screenshot: {error})")
+    print(f"--- tab {tab.name}: at {tab.page.url}, screenshot {shot}")
+    print(f"    refused: {tab.refused}")
+    print(f"    console errors: {tab.console_errors}")
+
 
 @pytest.fixture
 def open_tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[TabFactory]:
     contexts = []
+    tabs: list[Tab] = []
 
     def open_one(server: Server, label: str = "tab", **context_options: object) -> Tab:
         context = browser.new_context(base_url=server.base_url, **context_options)  # type: ignore[arg-type]
@@ -130,8 +152,12 @@ def open_tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[TabFa
         test_name = request.node.name.replace("[", "-").replace("]", "")
         tab = Tab(context.new_page(), server.base_url, f"{test_name}-{label}")
         _watch(tab)
+        tabs.append(tab)
         return tab
 
     yield open_one
+    if request.node.stash.get(FAILED_CALL, False):
+        for tab in tabs:
+            report_failure(tab)
     for context in contexts:
         context.close()

@@ -31,8 +31,14 @@ def test_changes_show_on_the_other_screen_without_a_reload(
     expect(board_titles(member.page, "completed")).to_have_text(["Seen live"])
     expect(board_titles(member.page, "pending")).to_have_count(0)
 
-    # The owner removes the member: their screen says so without a reload.
+    # The owner makes the member a viewer: their board loses its handles.
+    expect(member.page.get_by_role("button", name="Move Seen live")).to_be_visible()
     owner.page.get_by_role("button", name="Members", exact=True).click()
+    owner.page.get_by_label("Role of Mei Member").select_option(label="Viewer")
+    expect(member.page.get_by_test_id("project-role")).to_have_text("You: Viewer")
+    expect(member.page.get_by_role("button", name="Move Seen live")).to_have_count(0)
+
+    # The owner removes the member: their screen says so without a reload.
     owner.page.get_by_role("button", name="Remove Mei Member").click()
     expect(member.page.get_by_role("heading", name="Project not found")).to_be_visible()
     expect(

@@ -81,6 +81,12 @@ class ProjectRepository:
         )
         return role_by_rank(rank)
 
+    async def is_personal(self, project_id: uuid.UUID) -> bool:
+        """Whether this is someone's personal project (nobody else can join one)."""
+        return bool(
+            await self.session.scalar(select(Project.is_inbox).where(Project.id == project_id))
+        )
+
     async def page_for(
         self, user_id: uuid.UUID | None, *, limit: int, offset: int
     ) -> tuple[Sequence[Any], int]:

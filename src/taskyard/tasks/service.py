@@ -454,10 +454,12 @@ class TaskService:
         self, project_id: uuid.UUID, creator_id: uuid.UUID, assignee: User | None, field: str
     ) -> None:
         """In a shared project, only its members can be given its tasks (anyone active can in
-        a personal one, as before projects)."""
+        a personal one, as before projects: its creator's, or the one someone moved it to)."""
         if assignee is None or project_id == creator_id:
             return
-        if await self.projects.role_of(project_id, assignee.id) is None:
+        if await self.projects.role_of(project_id, assignee.id) is not None:
+            return
+        if not await self.projects.is_personal(project_id):
             raise ValidationFailed(field, "The assignee must be a member of the task's project")
 
     async def _page(self, task_filter: TaskFilter, query: TaskListQuery) -> TaskPage:
