@@ -132,9 +132,14 @@ class Services:
         return self.accounts
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+async def get_services(request: Request) -> Services:
+    # async: FastAPI runs a plain function dependency in its thread pool, a hop per request.
+    return services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

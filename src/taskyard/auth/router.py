@@ -27,7 +27,7 @@ from taskyard.errors import Unauthorized, documented_errors
 from taskyard.idempotency.dependencies import IdempotencyDep
 from taskyard.identity.dependencies import CurrentPrincipal
 from taskyard.schemas import DataEnvelope, MessageEnvelope, MessageOnly, envelope_response
-from taskyard.services import ServicesDep, get_services
+from taskyard.services import ServicesDep, services_of
 from taskyard.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -51,7 +51,7 @@ def client_ip(request: Request) -> str:
 
 
 def _remember_refresh_token(request: Request, response: Response, issued: IssuedTokens) -> None:
-    max_age = get_services(request).settings.refresh_token_ttl
+    max_age = services_of(request).settings.refresh_token_ttl
     set_refresh_cookie(response, request, issued.refresh_token, max_age)
 
 
@@ -125,7 +125,7 @@ async def refresh(
         token = refresh_cookie(request)
         if token is None:
             raise Unauthorized("Not authorized, no refresh token")
-        require_allowed_origin(request, get_services(request).settings.allowed_origins)
+        require_allowed_origin(request, services_of(request).settings.allowed_origins)
     issued = await service.refresh(token)
     _remember_refresh_token(request, response, issued)
     return MessageEnvelope(

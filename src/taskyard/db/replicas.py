@@ -33,7 +33,9 @@ class ReplicaSession(AsyncSession):
             self.on_failure(error)
         return True
 
-    async def _read(self, read: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    async def read_with_failover(
+        self, read: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
+    ) -> Any:
         try:
             return await read(*args, **kwargs)
         except Exception as error:
@@ -42,10 +44,10 @@ class ReplicaSession(AsyncSession):
         return await read(*args, **kwargs)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:  # scalars() reads through it
-        return await self._read(super().execute, *args, **kwargs)
+        return await self.read_with_failover(super().execute, *args, **kwargs)
 
     async def scalar(self, *args: Any, **kwargs: Any) -> Any:
-        return await self._read(super().scalar, *args, **kwargs)
+        return await self.read_with_failover(super().scalar, *args, **kwargs)
 
     async def get(self, *args: Any, **kwargs: Any) -> Any:
-        return await self._read(super().get, *args, **kwargs)
+        return await self.read_with_failover(super().get, *args, **kwargs)

@@ -61,11 +61,11 @@ async def stream_claims(
     return claims
 
 
-def get_hub(services: ServicesDep) -> LiveHub:
+async def get_hub(services: ServicesDep) -> LiveHub:
     return services.live.hub
 
 
-def get_tickets(services: ServicesDep) -> StreamTickets:
+async def get_tickets(services: ServicesDep) -> StreamTickets:
     return services.live.tickets
 
 

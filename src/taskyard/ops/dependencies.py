@@ -9,7 +9,7 @@ from taskyard.ops.service import ClusterMetrics
 from taskyard.services import ServicesDep
 
 
-def get_cluster_metrics(services: ServicesDep) -> ClusterMetrics:
+async def get_cluster_metrics(services: ServicesDep) -> ClusterMetrics:
     client = services.prometheus
     return ClusterMetrics(PrometheusMetrics(client) if client is not None else None)
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql.elements import Label
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
+from taskyard.db.native import NamedRow, fetch_rows
 from taskyard.identity import Viewer
 from taskyard.labels.models import TaskLabel
 from taskyard.projects.repository import memberships_of, projects_of
@@ -189,17 +190,11 @@ class SortOrder:
         tie_breaker = Task.id.desc() if self.descending else Task.id.asc()
         return [primary, tie_breaker]
 
-    def key_of(self, task: Task | Row[Any]) -> Any:
-        """The sort key of a task (or a list row), as the database orders it."""
+    def key_of(self, row: NamedRow) -> Any:
+        """The sort key of a list row, as the database orders it."""
         if self.field == "priority":
-            return PRIORITY_RANK[task.priority]
-        keys = {
-            "createdAt": task.created_at,
-            "dueDate": task.due_date,
-            "title": task.title,
-            "position": task.position,
-        }
-        return keys[self.field]
+            return PRIORITY_RANK[TaskPriority(row["priority"])]
+        return row[_ROW_KEYS[self.field]]
 
     def after(self, *, key_is_null: bool) -> ColumnElement[bool]:
         """Rows strictly past the position (:after_key, :after_id) in this order: the keyset
@@ -217,6 +212,15 @@ class SortOrder:
         here = tuple_(column, Task.id)
         there = tuple_(bindparam("after_key", type_=column.type), task_id)
         return here < there if self.descending else here > there
+
+
+# The list row's column each sort reads its key from.
+_ROW_KEYS = {
+    "createdAt": "created_at",
+    "dueDate": "due_date",
+    "title": "title",
+    "position": "position",
+}
 
 
 def _total_of(task_filter: TaskFilter) -> Label[int]:
@@ -364,8 +368,8 @@ class TaskRepository:
         limit: int,
         offset: int = 0,
         after: tuple[Any, uuid.UUID] | None = None,
-    ) -> tuple[Sequence[Row[Any]], int]:
-        """One page of list rows (`LIST_COLUMNS`, people joined in) and the count of all the
+    ) -> tuple[Sequence[NamedRow], int]:
+        """One page of list rows (`LIST_COLUMNS` by name, people joined in) and the count of all the
         filter matches, in one statement whatever the page size.
 
         The count rides along as an uncorrelated scalar subquery, which PostgreSQL runs once for
@@ -378,9 +382,9 @@ class TaskRepository:
         """
         values = _page_values(task_filter, limit, offset, after)
         query = _page_statement(task_filter, order, after)
-        rows = (await self.session.execute(query, values)).all()
+        rows = await fetch_rows(self.session, query, values)
         if rows:
-            return rows, rows[0].total
+            return rows, rows[0]["total"]
         if offset == 0 and after is None:
             return rows, 0
         past_the_end = await self.session.scalar(select(_total_of(task_filter)), values)

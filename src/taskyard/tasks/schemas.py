@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
@@ -134,27 +135,29 @@ def _person(person_id: uuid.UUID | None, name: str | None, email: str | None) ->
     return {"id": text_id, "_id": text_id, "name": name, "email": email}
 
 
-def list_row_json(row: Any) -> dict[str, Any]:
-    """A list row (`LIST_COLUMNS`) in exactly `TaskOut`'s JSON shape, without building a model
-    per row: the list is the hottest read there is. A test holds the two to the same output."""
-    task_id = str(row.id)
+def list_row_json(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A list row (`LIST_COLUMNS`, by column name) in exactly `TaskOut`'s JSON shape, without
+    building a model per row: the list is the hottest read there is. A test holds the two to
+    the same output."""
+    task_id = str(row["id"])
     return {
         "id": task_id,
         "_id": task_id,
-        "title": row.title,
-        "description": row.description,
-        "status": row.status.value,
-        "priority": row.priority.value,
-        "dueDate": format_timestamp(row.due_date) if row.due_date is not None else None,
-        "createdBy": _person(row.owner_id, row.owner_name, row.owner_email),
-        "assignee": _person(row.assignee_id, row.assignee_name, row.assignee_email),
-        "labels": [str(label) for label in label_ids(row.label_ids_text)],
-        "position": row.position,
-        "repeat": repeat_rule(row.repeat_every, row.repeat_unit),
-        "projectId": str(row.project_id),
-        "createdAt": format_timestamp(row.created_at),
-        "updatedAt": format_timestamp(row.updated_at),
-        "version": row.version,
+        "title": row["title"],
+        "description": row["description"],
+        # A text enum's str() is its value; rows read through asyncpg carry the text itself.
+        "status": str(row["status"]),
+        "priority": str(row["priority"]),
+        "dueDate": format_timestamp(row["due_date"]) if row["due_date"] is not None else None,
+        "createdBy": _person(row["owner_id"], row["owner_name"], row["owner_email"]),
+        "assignee": _person(row["assignee_id"], row["assignee_name"], row["assignee_email"]),
+        "labels": [str(label) for label in label_ids(row["label_ids_text"])],
+        "position": row["position"],
+        "repeat": repeat_rule(row["repeat_every"], row["repeat_unit"]),
+        "projectId": str(row["project_id"]),
+        "createdAt": format_timestamp(row["created_at"]),
+        "updatedAt": format_timestamp(row["updated_at"]),
+        "version": row["version"],
     }
 
 

@@ -16,6 +16,7 @@ from taskyard.activity.service import ActivityLog
 from taskyard.cache.service import ResponseCache
 from taskyard.cursors import CursorCodec, InvalidCursor
 from taskyard.db import utc_now
+from taskyard.db.native import NamedRow
 from taskyard.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from taskyard.identity import Viewer
 from taskyard.jobs.service import EventPublisher
@@ -62,7 +63,7 @@ class TaskNotFound(NotFound):
 
 @dataclass(frozen=True, slots=True)
 class TaskPage:
-    tasks: Sequence[Row[Any]]  # list rows (`LIST_COLUMNS`)
+    tasks: Sequence[NamedRow]  # list rows (`LIST_COLUMNS`, by name)
     total: int
     next_cursor: str | None
     # A project's page: the caller's role in it (None for an admin reading it).
@@ -211,7 +212,7 @@ class TaskService:
             project_id=row.project_id,
             task_id=row.id,
             actor_id=owner.id,
-            data=list_row_json(row),
+            data=list_row_json(row._mapping),
         )
         return row
 
@@ -478,7 +479,7 @@ class TaskService:
         if len(rows) > query.limit:
             last = tasks[-1]
             next_cursor = self.cursors.encode(
-                {"sort": query.sort, "key": _to_json(order.key_of(last)), "id": str(last.id)}
+                {"sort": query.sort, "key": _to_json(order.key_of(last)), "id": str(last["id"])}
             )
         return TaskPage(tasks, total, next_cursor)
 

@@ -1,0 +1,80 @@
+"""The hottest reads straight through asyncpg: the statement a repository built, compiled once
+to PostgreSQL's text and run as a prepared statement on the session's own connection, rows
+left as asyncpg made them. SQLAlchemy's per-execution work (its compiled-cache lookup, bind and
+result processing, `Row` objects) costs more than the query on a short page.
+
+Only for statements whose values asyncpg takes as they are (UUIDs, text and text enums,
+integers, aware datetimes). Rows are mappings, read by column name (`row["title"]`), whichever
+way they came: other databases run the statement through the session as usual."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Select
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from taskyard.db.engines import is_outage
+from taskyard.db.replicas import ReplicaSession
+
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
+# A row by column name: an asyncpg record, or SQLAlchemy's `RowMapping`.
+NamedRow = Mapping[Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    # The values the statement carries itself (literals in a CASE, say), by parameter name.
+    own_values: dict[str, Any]
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        own = self.own_values
+        return [values[name] if name in values else own[name] for name in self.names]
+
+
+@functools.lru_cache(maxsize=2048)  # keyed by the statement object, which repositories keep
+def _compiled(statement: Select[Any]) -> _Compiled:
+    compiled = statement.compile(dialect=_DIALECT)
+    return _Compiled(str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+
+
+async def fetch_rows(
+    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+) -> Sequence[NamedRow]:
+    """The statement's rows, by column name: through asyncpg on PostgreSQL, through the session
+    elsewhere. A replica that fails mid-read hands the read to the primary, as the
+    session's own reads do."""
+    if session.get_bind().dialect.driver != "asyncpg":
+        return list((await session.execute(statement, values)).mappings())
+    if isinstance(session, ReplicaSession):
+        rows: Sequence[NamedRow] = await session.read_with_failover(
+            _fetch_native, session, statement, values
+        )
+        return rows
+    return await _fetch_native(session, statement, values)
+
+
+async def _fetch_native(
+    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+) -> Sequence[NamedRow]:
+    compiled = _compiled(statement)
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    try:
+        records: list[asyncpg.Record] = await driver.fetch(
+            compiled.sql, *compiled.arguments(values)
+        )
+        return records
+    except Exception as error:
+        if is_outage(error):  # never hand a dead connection back to the pool
+            await connection.invalidate(error)
+        raise
