@@ -209,9 +209,7 @@ async def latency(
         await all_open(arrivals, listening)
         owners = [person for person in everyone if person.owns]
         writes = int(args.rate * args.duration)
-        # Idle connections dropped before uvicorn's 5 s keep-alive ends them: a POST sent on
-        # one the server is closing would fail, and a write is not retried.
-        writing = httpx.Limits(max_connections=None, keepalive_expiry=2.0)
+        writing = httpx.Limits(max_connections=None)
         async with httpx.AsyncClient(limits=writing, timeout=30) as writer:
             pending = []
             started = time.monotonic()

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from taskyard.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_production_refuses_missing_short_or_placeholder_secret() -> None:
@@ -40,3 +45,14 @@ def test_a_service_url_of_the_wrong_kind_is_refused_without_its_password(
     with pytest.raises(ValidationError, match="the URL starts with") as refused:
         Settings(**{field: url})  # type: ignore[arg-type]
     assert "hunter2" not in refused.value.errors()[0]["msg"]  # the line a command prints
+
+
+def test_idle_connections_outlive_every_proxys_upstream_keep_alive() -> None:
+    """nginx must close an idle upstream connection before the app does: else it can send a
+    request down a connection the app is closing, and a POST that meets the close is a 502."""
+    proxy_timeouts = []
+    for config in sorted((REPO / "deploy").rglob("*.conf")):
+        for upstream in re.findall(r"upstream\s+\S+\s*\{(.*?)\}", config.read_text(), re.S):
+            proxy_timeouts += [int(t) for t in re.findall(r"keepalive_timeout\s+(\d+)s", upstream)]
+    assert proxy_timeouts  # the deploy configs keep upstream connections alive
+    assert Settings().keep_alive_timeout > max(proxy_timeouts)

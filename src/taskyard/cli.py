@@ -118,6 +118,7 @@ def serve(args: argparse.Namespace, _build_services: BuildServices) -> None:
             # Client addresses come from TASKYARD_TRUSTED_PROXIES only, never uvicorn's default.
             proxy_headers=False,
             timeout_graceful_shutdown=int(settings.shutdown_timeout),
+            timeout_keep_alive=int(settings.keep_alive_timeout),
         )
     finally:
         if metrics_directory is not None:

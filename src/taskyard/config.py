@@ -419,6 +419,16 @@ class Settings(BaseSettings):
     shutdown_timeout: float = Field(
         default=20, gt=0, description="seconds that in-flight requests get on SIGTERM"
     )
+    # Longer than any proxy in front keeps an idle connection to us (nginx's upstream
+    # `keepalive_timeout` in deploy/ is 60 s): else the proxy can send a request down a connection
+    # this server is closing, and a POST that meets the close is a 502, never retried.
+    keep_alive_timeout: float = Field(
+        default=75,
+        ge=1,
+        le=3600,
+        description="seconds an idle client connection stays open; keep it above the proxy's "
+        "upstream keep-alive timeout",
+    )
 
     # The built web client (frontend/ builds into the package); unset or missing: API only.
     web_dir: Path | None = Field(
@@ -605,7 +615,16 @@ SETTING_GROUPS: dict[SettingGroup, tuple[str, tuple[str, ...]]] = {
     "mail": ("Mail", ("smtp_", "mail_", "public_url")),
     "http": (
         "HTTP serving",
-        ("cors_", "trusted_", "max_body_", "compression_", "shutdown_", "web_dir", "prometheus_"),
+        (
+            "cors_",
+            "trusted_",
+            "max_body_",
+            "compression_",
+            "shutdown_",
+            "keep_alive_",
+            "web_dir",
+            "prometheus_",
+        ),
     ),
 }
 

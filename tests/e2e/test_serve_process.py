@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import signal
 import socket
 import subprocess
@@ -135,6 +136,27 @@ def test_shutdown_waits_only_so_long_for_a_stuck_request(
         connection.close()
         if process.poll() is None:
             process.kill()
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(
+    sqlite_database: str, tmp_path: Path
+) -> None:
+    """`TASKYARD_KEEP_ALIVE_TIMEOUT` reaches the server: an idle connection stays open that long
+    (deploy/'s proxies give up theirs sooner, see tests/test_config.py), then is closed."""
+    process, base_url = start(sqlite_database, tmp_path, TASKYARD_KEEP_ALIVE_TIMEOUT="2")
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", "/health/live")
+        assert connection.getresponse().read()
+        answered = time.monotonic()
+        assert connection.sock is not None
+        assert connection.sock.recv(1) == b""  # blocks until the server closes its end
+        assert 1.5 <= time.monotonic() - answered < 4  # uvicorn alone would wait 5 s
+    finally:
+        connection.close()
+        process.terminate()
+        process.wait(timeout=15)
 
 
 def test_serve_drains_the_outbox_by_itself(
