@@ -3,7 +3,7 @@ bytes aren't UTF-8. Hypothesis draws them for every text input, against the real
 answer is a 2xx or a 4xx in the envelope, never a 500, and bad text is a 400 naming its field.
 
 (Schemathesis can't: its regex engine can't name a surrogate, so no pattern in the document
-can say they are refused, and it never draws one; see tests/e2e/test_openapi_fuzz.py.)"""
+can say they are refused, and it never draws one; see tests/e2e/openapi_fuzzing.py.)"""
 
 from __future__ import annotations
 

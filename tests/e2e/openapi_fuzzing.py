@@ -1,6 +1,7 @@
 """Schemathesis over the OpenAPI document, against the real server: every check, the stateful
-phase, as a person and as an admin, on SQLite and PostgreSQL. It must find nothing, which holds
-only while the document describes the API that runs."""
+phase, as a person and as an admin. It must find nothing, which holds only while the document
+describes the API that runs. One test file a backend (`test_openapi_fuzz_*.py`), so the slow
+tier runs the two side by side."""
 
 from __future__ import annotations
 
@@ -8,27 +9,29 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.serving import PASSWORD, REPO, Server, register, served_backend
 
-# The slow tier: `make test` runs it, `make check` leaves it out.
-pytestmark = pytest.mark.slow
-
 # Bounded so that both runs on both backends take a few minutes in all.
 MAX_EXAMPLES = 25
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def fuzzed_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """A server of its own: the admin run may delete or demote anyone but the two it needs."""
-    yield from served_backend(request, tmp_path_factory, "fuzz")
+def fuzzed_server_on(backend: str) -> Callable[..., Iterator[Server]]:
+    """A module's server of its own: the admin run may delete or demote anyone but the two it
+    needs."""
+
+    @pytest.fixture(scope="module", params=[backend])
+    def fuzzed_server(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Server]:
+        yield from served_backend(request, tmp_path_factory, "fuzz")
+
+    return fuzzed_server
 
 
 def fuzz(server: Server, caller: dict[str, str], assignee: dict[str, str]) -> None:
@@ -80,7 +83,7 @@ def fuzz(server: Server, caller: dict[str, str], assignee: dict[str, str]) -> No
     assert "No issues found" in result.stdout or " passed" in result.stdout, report
 
 
-def test_the_document_holds_for_a_person_then_for_an_admin(fuzzed_server: Server) -> None:
+def fuzz_as_a_person_then_as_an_admin(fuzzed_server: Server) -> None:
     person = register(fuzzed_server, "Fuzzed Person")["user"]
     assignee = register(fuzzed_server, "Fuzzed Assignee")["user"]
     fuzz(fuzzed_server, person, assignee)
