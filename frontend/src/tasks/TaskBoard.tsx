@@ -191,7 +191,9 @@ export function TaskBoard({ mode, project }: { mode: BoardMode; project?: Projec
           <p className="list-summary" aria-live="polite">
             Showing {page.count} of {page.total} {page.total === 1 ? "task" : "tasks"}
           </p>
-          <ul className="task-list" aria-busy={list.isFetching}>
+          {/* Busy (and dimmed) only while it shows another page's or filter's rows: a refetch
+              after a live event leaves the list as it is, readable, until the new rows land. */}
+          <ul className="task-list" aria-busy={list.isPlaceholderData}>
             {page.data.map((task) => (
               <TaskCard
                 key={task.id}
@@ -212,7 +214,7 @@ export function TaskBoard({ mode, project }: { mode: BoardMode; project?: Projec
         <Pagination
           page={filters.page}
           pages={page.pages}
-          busy={list.isFetching}
+          busy={list.isPlaceholderData}
           onPage={(next) => {
             if (next === filters.page + 1 && page.nextCursor) {
               const nextCursor = page.nextCursor;
