@@ -12,7 +12,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 	$(WEB)/index.html $(WEB)/package.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 HAVE_NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: check docs compose-test image run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-faults bench-peak bench-servers bench-soak bench-split bench-limiter bench-live \
+.PHONY: check docs compose-test image run test lint typecheck pytest install install-dev clean bench bench-edge bench-jobs bench-profile bench-faults bench-peak bench-servers bench-soak bench-split bench-limiter bench-live bench-commits \
 	web web-check web-api-types
 
 $(BIN)/python:
@@ -134,6 +134,9 @@ bench-split: install-dev
 
 bench-live: install-dev
 	$(BIN)/python bench/live.py $(RESULTS)
+
+bench-commits: install-dev
+	$(BIN)/python bench/commits.py $(RESULTS)
 
 # The container image (Dockerfile): BASE=python:3.12-slim where a registry is reachable; by
 # default a Debian base built here (deploy/images/build-base), as there is none on this machine.

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = {
     "bare FastAPI + asyncpg, 20 rows",
+    "bare FastAPI + asyncpg, INSERT … RETURNING",
+    "project list, uncached (200 members)",
     "list page 1, uncached",
     "deep page, offset",
     "deep page, cursor",
@@ -86,6 +88,8 @@ def test_benchmark_harness_runs(
     markdown = (tmp_path / "benchmark.md").read_text()
     assert "p95 < 200 ms" in markdown
     assert "bare stack" in markdown
+    # The create is held to a share of the bare INSERT.
+    assert "of bare FastAPI + asyncpg, INSERT … RETURNING" in markdown
 
 
 def test_the_profiler_charges_samples_to_components(
@@ -131,13 +135,36 @@ def test_the_server_comparison_runs_every_server_and_worker_count(
         "granian",
         "bare FastAPI + asyncpg (uvicorn)",
     }
-    # Each worker count: the bare stack, and each server on three scenarios.
-    assert len(measured) == 14
+    # Each worker count: the bare read and insert, uvicorn on five scenarios, granian on three.
+    assert len(measured) == 20
+    assert ("uvicorn (uvloop, httptools)", 2, "create") in measured
     assert ("granian", 2, "project list, cached (200 members)") in measured
     for row in rows:
         assert row["requests"] > 0, row
         assert row["error_rate"] == 0, row
     assert "| granian | 2 |" in (tmp_path / "servers.md").read_text()
+
+
+def test_the_commit_curve_applies_each_setting_and_counts_wal_flushes(
+    postgres: PostgresDatabases, redis_url: str, tmp_path: Path
+) -> None:
+    run_harness(
+        "commits.py",
+        [*TINY, "--duration", "1", "--pool-sizes", "2", "--results-dir", str(tmp_path)],
+        postgres=postgres,
+        redis_url=redis_url,
+    )
+    rows = json.loads((tmp_path / "commits.json").read_text())
+    applied = {(row["synchronous_commit"], row["commit_delay_us"]) for row in rows}
+    assert applied == {("on", 0), ("on", 1000), ("off", 0)}
+    for row in rows:
+        assert row["requests"] > 0, row
+        assert row["error_rate"] == 0, row
+        assert row["pool_per_worker"] == 2
+    # Acknowledged creates were made durable: PostgreSQL flushed its WAL for them.
+    durable = [row for row in rows if row["synchronous_commit"] == "on"]
+    assert all(row["wal_flushes_per_create"] > 0 for row in durable), durable
+    assert "WAL flushes a create" in (tmp_path / "commits.md").read_text()
 
 
 def test_the_split_comparison_measures_both_topologies(

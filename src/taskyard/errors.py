@@ -202,9 +202,15 @@ def validation_errors(exc: RequestValidationError) -> tuple[str, list[dict[str, 
     return VALIDATION_FAILED, errors
 
 
+def app_error_response(request: Request, error: AppError) -> JSONResponse:
+    return error_response(
+        request, error.status_code, error.message, error.errors, error.headers, error.data
+    )
+
+
 async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(request, exc.status_code, exc.message, exc.errors, exc.headers, exc.data)
+    return app_error_response(request, exc)
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:

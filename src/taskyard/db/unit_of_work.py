@@ -85,7 +85,8 @@ async def _open_session(request: Request, services: RequestStorage) -> AsyncSess
     return await database.replica_session()
 
 
-async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+@contextlib.asynccontextmanager
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: commit when the handler succeeds, roll back when it fails.
     A database that can't be reached makes the request a 503, logged once per outage."""
     services: RequestStorage = request.app.state.services
@@ -120,6 +121,11 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         session.info.pop(_AFTER_COMMIT, None)
         with contextlib.suppress(Exception):
             await session.close()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request_session(request) as session:
+        yield session
 
 
 # "function" scope: commit before the response leaves, so an acknowledged write is durable.
