@@ -121,10 +121,12 @@ class Services:
         """Whether cached task views are answered before routing (they are task views)."""
         return self.settings.cache_enabled and self.serves_tasks
 
-    async def wake_relays(self) -> None:
-        """After a commit that emitted events: every relay drains now, not at its next poll."""
-        await self.relay.wake()
-        await self.live.relay.wake()
+    async def wake_relays(self, event_type: str) -> None:
+        """After a commit that emitted an event: the relay that carries it drains now, not at
+        its next poll. The other sleeps on: waking it would cost a claim that finds nothing."""
+        for relay in (self.relay, self.live.relay):
+            if relay.carries(event_type):
+                await relay.wake()
 
     def require_accounts(self) -> AccountServices:
         if self.accounts is None:

@@ -13,8 +13,10 @@ from taskyard.db import Base, UTCDateTime, utc_now
 class OutboxEvent(Base):
     """An event written in the same transaction as the change that caused it.
 
-    A relay claims it with a lease (`claimed_until`), hands it on, and only then marks it
-    `published_at`: a relay that dies mid-way leaves it to be claimed again, never lost.
+    A relay claims it with a lease (`claimed_until`), hands it on, and only then deletes it:
+    a relay that dies mid-way leaves it to be claimed again, never lost. So the table holds only
+    what is still to go (and what was given up on), however long the service runs, and a relay's
+    claim reads only that.
     """
 
     __tablename__ = "outbox_events"
@@ -24,13 +26,12 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # Set when the embedded relay gave up after its last attempt: out of the way until replayed.
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
 
-    __table_args__ = (Index("ix_outbox_events_pending", "published_at", "created_at"),)
+    __table_args__ = (Index("ix_outbox_events_pending", "dead_at", "created_at"),)
 
 
 class ProcessedEvent(Base):

@@ -1,4 +1,4 @@
-"""The outbox relay: claims events and hands them on, marking them published only after.
+"""The outbox relay: claims events and hands them on, deleting them only after.
 
 Embedded (no broker): it handles each event itself, inside `taskyard serve`. With a broker:
 it publishes each event to RabbitMQ and marks it only after the broker's confirm.
@@ -49,7 +49,7 @@ class OutboxRelay:
     ) -> None:
         self.database = database
         self.deliver = deliver
-        # Hands a claimed batch on whole, in order, and marks it published in one statement:
+        # Hands a claimed batch on whole, in order, and deletes it in one statement:
         # for events that go to one place (the live bus), where a write per event would cost
         # more than the event.
         self.deliver_all = deliver_all
@@ -62,6 +62,15 @@ class OutboxRelay:
         self.max_attempts = max_attempts
         self.on_give_up = on_give_up
         self._wake = asyncio.Event()
+
+    def carries(self, event_type: str) -> bool:
+        in_scope = self.only is None or event_type in self.only
+        return in_scope and event_type not in self.excluding
+
+    @property
+    def awake(self) -> bool:
+        """Whether a wake is waiting for the relay's next pass."""
+        return self._wake.is_set()
 
     async def wake(self) -> None:
         """Called after a commit that emitted events: drain now rather than at the next poll."""
@@ -118,7 +127,7 @@ class OutboxRelay:
                     else:
                         await outbox.release(event_id, repr(error), self.retry_delay(attempts))
                 else:
-                    await outbox.mark_published(event_id)
+                    await outbox.remove_published(event_id)
                 await session.commit()
             if gave_up is not None and self.on_give_up is not None:
                 await self.on_give_up(event, gave_up)
@@ -141,7 +150,7 @@ class OutboxRelay:
                 await session.commit()
             return
         async with self.database.session(write=True) as session:
-            await OutboxRepository(session).mark_all_published([event.event_id for event in events])
+            await OutboxRepository(session).remove_all_published([e.event_id for e in events])
             await session.commit()
 
 

@@ -29,7 +29,7 @@ class OutboxRepository:
         only: frozenset[str] | None = None,
         excluding: frozenset[str] = frozenset(),
     ) -> Sequence[OutboxEvent]:
-        """Take up to `limit` unpublished events whose lease is free, for `lease`.
+        """Take up to `limit` events still to go whose lease is free, for `lease`.
 
         On PostgreSQL, SKIP LOCKED lets several relays claim side by side without waiting on
         or double-claiming each other's rows.
@@ -38,7 +38,6 @@ class OutboxRepository:
         candidates = (
             select(OutboxEvent.id)
             .where(
-                OutboxEvent.published_at.is_(None),
                 OutboxEvent.dead_at.is_(None),
                 or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now),
                 *([OutboxEvent.type.in_(only)] if only is not None else []),
@@ -60,15 +59,12 @@ class OutboxRepository:
         # (live events reach streams in the order their changes were made).
         return sorted(claimed.all(), key=lambda event: event.created_at)
 
-    async def mark_all_published(self, event_ids: list[uuid.UUID]) -> None:
-        await self.session.execute(
-            update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(published_at=utc_now())
-        )
+    async def remove_all_published(self, event_ids: list[uuid.UUID]) -> None:
+        """Handed on: nothing is left to keep of them."""
+        await self.session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(event_ids)))
 
-    async def mark_published(self, event_id: uuid.UUID) -> None:
-        await self.session.execute(
-            update(OutboxEvent).where(OutboxEvent.id == event_id).values(published_at=utc_now())
-        )
+    async def remove_published(self, event_id: uuid.UUID) -> None:
+        await self.session.execute(delete(OutboxEvent).where(OutboxEvent.id == event_id))
 
     async def release(self, event_id: uuid.UUID, error: str, retry_in: timedelta) -> None:
         """Give a failed event back, to be claimed again after `retry_in`."""
@@ -88,9 +84,7 @@ class OutboxRepository:
 
     async def pending_count(self) -> int:
         count = await self.session.scalar(
-            select(func.count())
-            .select_from(OutboxEvent)
-            .where(OutboxEvent.published_at.is_(None), OutboxEvent.dead_at.is_(None))
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.dead_at.is_(None))
         )
         return int(count or 0)
 

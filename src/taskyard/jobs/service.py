@@ -13,7 +13,7 @@ from taskyard.jobs.repository import OutboxRepository
 
 class EventPublisher:
     def __init__(
-        self, session: AsyncSession, on_commit: Callable[[], Awaitable[None]] | None = None
+        self, session: AsyncSession, on_commit: Callable[[str], Awaitable[None]] | None = None
     ) -> None:
         self.outbox = OutboxRepository(session)
         self.session = session
@@ -23,4 +23,5 @@ class EventPublisher:
         """Record the event; it leaves only if the surrounding transaction commits."""
         self.outbox.add(event_type, payload)
         if self.on_commit is not None:
-            after_commit(self.session, self.on_commit)
+            on_commit = self.on_commit
+            after_commit(self.session, lambda: on_commit(event_type))
