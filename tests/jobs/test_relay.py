@@ -52,7 +52,9 @@ async def test_events_handed_on_leave_the_outbox(app: Any, client: Any) -> None:
     """The outbox holds only what is still to go, however many events went through it."""
     auth = await register(client)
     for n in range(3):
-        created = await client.post("/api/v1/tasks", json={"title": f"Task {n}"}, headers=bearer(auth))
+        created = await client.post(
+            "/api/v1/tasks", json={"title": f"Task {n}"}, headers=bearer(auth)
+        )
         assert created.status_code == 201
     services = app.state.services
     async with services.database.session(write=False) as session:
