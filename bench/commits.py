@@ -22,24 +22,11 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import subprocess
 import tempfile
-import uuid
-from pathlib import Path
 from typing import Any
 
 from profile_requests import serve
-from run import (
-    ADMIN_URL,
-    TASKYARD,
-    bench_arguments,
-    execute,
-    people,
-    request_files,
-    save_results,
-    seed,
-    wrk,
-)
+from run import ADMIN_URL, TASKYARD, bench_arguments, execute, save_results, seeded_database, wrk
 from sqlalchemy.engine import make_url
 
 POOL_SIZES = [4, 10, 32]
@@ -54,17 +41,10 @@ def _wal_flushes(database_url: str) -> int:
 
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     secret = secrets.token_urlsafe(48)
-    name = f"taskyard_commits_{uuid.uuid4().hex[:8]}"
-    execute(ADMIN_URL, f'CREATE DATABASE "{name}"')
-    database_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     rows: list[dict[str, Any]] = []
-    try:
-        migrate_env = {"TASKYARD_DATABASE_URL": database_url, "PATH": str(Path(TASKYARD).parent)}
-        subprocess.run([TASKYARD, "migrate"], env=migrate_env, check=True, capture_output=True)
-        seed(database_url, args.users, args.tasks)
-        everyone, heavy = people(database_url, secret)
-        workdir = Path(tempfile.mkdtemp(prefix="taskyard-commits-"))
-        creates = request_files(workdir, database_url, secret, everyone, heavy)["create"]
+    with seeded_database("commits", args, secret) as database:
+        database_url, name = database.url, make_url(database.url).database
+        creates = database.requests["create"]
         for synchronous_commit, commit_delay in COMMIT_SETTINGS:
             execute(
                 ADMIN_URL,
@@ -108,8 +88,6 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                     f"ms, {rows[-1]['wal_flushes_per_create']:.2f} WAL flushes a create",
                     flush=True,
                 )
-    finally:
-        execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return rows
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.machinery
 import json
 import os
@@ -31,6 +32,7 @@ import tempfile
 import time
 import types
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -341,6 +343,34 @@ def _cursor(database_url: str, codec: CursorCodec, person: Person, depth: int) -
     )
     created_at, task_id = rows[0]
     return codec.encode({"sort": "-createdAt", "key": created_at.isoformat(), "id": task_id})
+
+
+@dataclass(frozen=True)
+class SeededDatabase:
+    url: str
+    requests: dict[str, Path]  # each scenario's request file, by name
+
+
+@contextlib.contextmanager
+def seeded_database(
+    purpose: str, args: argparse.Namespace, secret: str
+) -> Iterator[SeededDatabase]:
+    """A database of its own for one benchmark: migrated, seeded with `args.users` people and
+    `args.tasks` tasks, with each scenario's requests written; dropped afterwards."""
+    name = f"taskyard_{purpose}_{uuid.uuid4().hex[:8]}"
+    execute(ADMIN_URL, f'CREATE DATABASE "{name}"')
+    database_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate_env = {"TASKYARD_DATABASE_URL": database_url, "PATH": str(Path(TASKYARD).parent)}
+        subprocess.run([TASKYARD, "migrate"], env=migrate_env, check=True, capture_output=True)
+        seed(database_url, args.users, args.tasks)
+        everyone, heavy = people(database_url, secret)
+        workdir = Path(tempfile.mkdtemp(prefix=f"taskyard-{purpose}-"))
+        yield SeededDatabase(
+            database_url, request_files(workdir, database_url, secret, everyone, heavy)
+        )
+    finally:
+        execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def wrk(url: str, requests_file: Path, duration: int, connections: int) -> dict[str, Any]:

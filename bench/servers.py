@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,17 +22,13 @@ from typing import Any
 from chart import BARE, BARE_INSERT
 from profile_requests import serve
 from run import (
-    ADMIN_URL,
     REPO,
     TASKYARD,
     bare_command,
     bare_reference,
     bench_arguments,
-    execute,
-    people,
-    request_files,
     save_results,
-    seed,
+    seeded_database,
     wrk,
 )
 from sqlalchemy.engine import make_url
@@ -88,17 +82,9 @@ WRITES = frozenset({"create", "baseline_create"})
 
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     secret = secrets.token_urlsafe(48)
-    name = f"taskyard_servers_{uuid.uuid4().hex[:8]}"
-    execute(ADMIN_URL, f'CREATE DATABASE "{name}"')
-    database_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     rows: list[dict[str, Any]] = []
-    try:
-        migrate_env = {"TASKYARD_DATABASE_URL": database_url, "PATH": str(Path(TASKYARD).parent)}
-        subprocess.run([TASKYARD, "migrate"], env=migrate_env, check=True, capture_output=True)
-        seed(database_url, args.users, args.tasks)
-        everyone, heavy = people(database_url, secret)
-        workdir = Path(tempfile.mkdtemp(prefix="taskyard-servers-"))
-        files = request_files(workdir, database_url, secret, everyone, heavy)
+    with seeded_database("servers", args, secret) as database:
+        database_url, files = database.url, database.requests
         bare_env = {
             "BASELINE_DSN": make_url(database_url)
             .set(drivername="postgresql")
@@ -106,7 +92,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
             "PYTHONPATH": str(REPO),
         }
         runs: list[tuple[str, int, str, str, bool, list[str], dict[str, str]]] = []
-        for workers in (1, 2):
+        for workers in args.workers:
             for label, requests in BARE_SCENARIOS.items():
                 runs.append(
                     (BARE_SERVER, workers, label, requests, False, bare_command(workers), bare_env)
@@ -137,8 +123,6 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 process.wait(timeout=30)
             rows.append({"server": server, "workers": workers, "scenario": label, **measured})
             print(f"{server}, {workers} worker(s), {label}: {measured['rps']:.0f} req/s")
-    finally:
-        execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return rows
 
 
@@ -170,7 +154,11 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
 
 
 def main() -> None:
-    args = bench_arguments(__doc__, tasks=50_000, duration=10).parse_args()
+    parser = bench_arguments(__doc__, tasks=50_000, duration=10)
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="the worker counts to compare"
+    )
+    args = parser.parse_args()
     rows = measure(args)
     save_results(args.results_dir, "servers", report(rows, args), rows)
 

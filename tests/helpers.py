@@ -15,6 +15,7 @@ from private_servers import wait_until_async
 from taskyard.app import create_app
 from taskyard.config import Settings
 from taskyard.db import Database
+from taskyard.errors import Unauthorized
 from taskyard.identity.roles import Role
 from taskyard.jobs.worker import Worker
 from taskyard.users.models import User
@@ -171,3 +172,15 @@ async def serving_app(settings: Settings) -> AsyncIterator[tuple[Any, str]]:
             yield app, base_url
     finally:
         await truncate_all(app.state.services.database)
+
+
+class RouteWatch:
+    """Stands in for the routes' caller dependency (`get_principal`), noting each request that
+    reaches it: a request answered before the routes never does."""
+
+    def __init__(self) -> None:
+        self.reached = 0
+
+    def __call__(self) -> Any:
+        self.reached += 1
+        raise Unauthorized("reached the routes")

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from taskyard.errors import Unauthorized
 from taskyard.identity.dependencies import get_principal
-from tests.helpers import bearer, register, register_admin, running_app
+from tests.helpers import RouteWatch, bearer, register, register_admin, running_app
 from tests.support import make_settings, settings_with_shared_state
 
 VIEWS = ["/api/v1/tasks", "/api/v1/tasks/stats", "/api/v1/tasks?status=pending&limit=5"]
@@ -32,17 +31,6 @@ def early_settings(request: pytest.FixtureRequest, sqlite_url: str) -> Any:
     if request.param.endswith("no rate limit"):
         settings = settings.model_copy(update={"rate_limit_enabled": False})
     return settings
-
-
-class RouteWatch:
-    """Stands in for the routes' auth dependency, noting each request that reaches it."""
-
-    def __init__(self) -> None:
-        self.reached = 0
-
-    def __call__(self) -> Any:
-        self.reached += 1
-        raise Unauthorized("reached the routes")
 
 
 async def _warm(client: Any, auth: dict[str, Any]) -> list[str]:

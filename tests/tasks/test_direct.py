@@ -10,23 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from taskyard.errors import Unauthorized
 from taskyard.identity.dependencies import get_principal
 from taskyard.tasks.direct import plain_list_query
-from tests.helpers import bearer, register, running_app
+from tests.helpers import RouteWatch, bearer, register, running_app
 from tests.support import make_settings
-
-
-class RouteWatch:
-    """Stands in for the route's caller dependency, noting each request that reaches it."""
-
-    def __init__(self) -> None:
-        self.reached = 0
-
-    def __call__(self) -> Any:
-        self.reached += 1
-        raise Unauthorized("reached the routes")
-
 
 PLAIN = [
     "",
