@@ -60,7 +60,9 @@ RETRY_DEADLINE_SECONDS = 60.0
 # 10 + 10 connections each stay within the server's 200 (3 of them reserved for superusers).
 POOL_OVERFLOW = 10
 MAX_CONNECTIONS = 200
-UNDELIVERED = "SELECT count(*) FROM outbox_events WHERE published_at IS NULL AND dead_at IS NULL"
+# The outbox holds only what is still to go (a relay deletes what it handed on), and what was
+# given up on.
+UNDELIVERED = "SELECT count(*) FROM outbox_events WHERE dead_at IS NULL"
 
 
 STATEMENT_STATISTICS = bool(

@@ -159,7 +159,8 @@ async def measure(args: argparse.Namespace, database_url: str) -> dict[str, Any]
 
         async def all_published() -> bool:
             pending = await count(
-                database_url, "SELECT count(*) FROM outbox_events WHERE published_at IS NULL"
+                database_url,
+                "SELECT count(*) FROM outbox_events",  # sent: deleted
             )
             return pending == 0
 

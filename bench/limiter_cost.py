@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[dict[str, Any]]]]:
     try:
         env = {**os.environ, "TASKYARD_DATABASE_URL": database_url}
         subprocess.run([TASKYARD, "migrate"], env=env, check=True, capture_output=True)
-        seed(database_url, args.users, args.tasks)
+        seed(database_url, args.users, args.tasks, args.project_tasks)
         everyone, _heavy = people(database_url, secret)
         workdir = Path(tempfile.mkdtemp(prefix="taskyard-bench-"))
         files = {"one": workdir / "one.requests", "everyone": workdir / "everyone.requests"}

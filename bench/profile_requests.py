@@ -161,7 +161,7 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
     try:
         env = {**os.environ, "TASKYARD_DATABASE_URL": database_url}
         subprocess.run([TASKYARD, "migrate"], env=env, check=True, capture_output=True)
-        seed(database_url, args.users, args.tasks)
+        seed(database_url, args.users, args.tasks, args.project_tasks)
         everyone, heavy = people(database_url, secret)
         files = request_files(workdir, database_url, secret, everyone, heavy)
         for label, (requests, cache) in SCENARIOS.items():

@@ -128,7 +128,13 @@ def execute(url: str, *statements: str, **params: Any) -> list[Any]:
     return asyncio.run(_execute(url, *statements, params=params))
 
 
-def seed(database_url: str, users: int, tasks: int) -> None:
+# Two shared projects of 10,000 tasks each: one its owner alone reads, one 200 members read. A
+# write retires either's views with one counter, so the two should cost the same.
+PROJECTS = {"small": (uuid.UUID(int=1), 1), "large": (uuid.UUID(int=2), 200)}
+PROJECT_TASKS = 10_000
+
+
+def seed(database_url: str, users: int, tasks: int, project_tasks: int = PROJECT_TASKS) -> None:
     password_hash = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1).hash(PASSWORD)
     execute(
         database_url,
@@ -158,7 +164,7 @@ def seed(database_url: str, users: int, tasks: int) -> None:
         "FROM generate_series(1, :tasks) g JOIN numbered ON numbered.n = CASE "
         f"WHEN g % 2 = 0 THEN 1 + (g / 2) % {HEAVY_USERS} "
         f"ELSE {HEAVY_USERS + 1} + g % GREATEST(:users - {HEAVY_USERS}, 1) END",
-        *_shared_projects(),
+        *_shared_projects(project_tasks),
         "INSERT INTO auth_sessions (id, user_id, created_at, last_used_at) "
         "SELECT gen_random_uuid(), id, now(), now() FROM users",
         "ANALYZE",
@@ -168,15 +174,9 @@ def seed(database_url: str, users: int, tasks: int) -> None:
     )
 
 
-# Two shared projects of the same size: one its owner alone reads, one 200 members read. A write
-# retires either's views with one counter, so the two should cost the same.
-PROJECTS = {"small": (uuid.UUID(int=1), 1), "large": (uuid.UUID(int=2), 200)}
-PROJECT_TASKS = 100
-
-
-def _shared_projects() -> list[str]:
+def _shared_projects(project_tasks: int) -> list[str]:
     """Statements making `PROJECTS`: each owned by the first of the light users, its other
-    members the next ones (editors), with `PROJECT_TASKS` tasks made by the owner."""
+    members the next ones (editors), with `project_tasks` tasks made by the owner."""
     first = HEAVY_USERS + 1
     statements = []
     for project_id, members in PROJECTS.values():
@@ -191,7 +191,7 @@ def _shared_projects() -> list[str]:
             "SELECT gen_random_uuid(), 'Shared task ' || g, '', 'pending', 'medium', numbered.id, "
             f"now() - (g * interval '1 second'), now(), '{project_id}', "
             "'i' || lpad(g::text, 9, '0') "
-            f"FROM generate_series(1, {PROJECT_TASKS}) g JOIN numbered ON numbered.n = {first}",
+            f"FROM generate_series(1, {project_tasks}) g JOIN numbered ON numbered.n = {first}",
         ]
     return statements
 
@@ -363,7 +363,7 @@ def seeded_database(
     try:
         migrate_env = {"TASKYARD_DATABASE_URL": database_url, "PATH": str(Path(TASKYARD).parent)}
         subprocess.run([TASKYARD, "migrate"], env=migrate_env, check=True, capture_output=True)
-        seed(database_url, args.users, args.tasks)
+        seed(database_url, args.users, args.tasks, args.project_tasks)
         everyone, heavy = people(database_url, secret)
         workdir = Path(tempfile.mkdtemp(prefix=f"taskyard-{purpose}-"))
         yield SeededDatabase(
@@ -528,7 +528,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         env = {**os.environ, "TASKYARD_DATABASE_URL": database_url}
         subprocess.run([TASKYARD, "migrate"], env=env, check=True, capture_output=True)
         started = time.monotonic()
-        seed(database_url, args.users, args.tasks)
+        seed(database_url, args.users, args.tasks, args.project_tasks)
         print(
             f"seeded {args.users} users and {args.tasks} tasks in "
             f"{time.monotonic() - started:.1f}s",
@@ -698,6 +698,9 @@ def bench_arguments(
     )
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--tasks", type=int, default=tasks)
+    parser.add_argument(
+        "--project-tasks", type=int, default=PROJECT_TASKS, help="tasks in each shared project"
+    )
     parser.add_argument("--duration", type=int, default=duration, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(

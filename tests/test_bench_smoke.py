@@ -36,7 +36,7 @@ SCENARIOS = {
 }
 
 
-TINY = ["--users", "15", "--tasks", "400", "--connections", "4"]
+TINY = ["--users", "15", "--tasks", "400", "--project-tasks", "50", "--connections", "4"]
 
 
 def run_harness(
