@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
 from private_servers import wait_until_async
+from sqlalchemy import event
 
 from taskyard.app import create_app
 from taskyard.config import Settings
@@ -184,3 +185,43 @@ class RouteWatch:
     def __call__(self) -> Any:
         self.reached += 1
         raise Unauthorized("reached the routes")
+
+
+TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
+@contextmanager
+def counted_statements(database: Database) -> Iterator[list[str]]:
+    """Every statement the database's connections run meanwhile: through SQLAlchemy, and
+    straight through asyncpg (`db/native.py`: the hottest reads and a create's writes, on
+    PostgreSQL). asyncpg hands its log over on the loop's next turn, which every request
+    reaches after its statements (its commit waits on the database)."""
+    statements: list[str] = []
+    watched: list[Any] = []
+
+    def record(*args: Any) -> None:
+        statement = str(args[2])
+        if not statement.startswith("BEGIN"):  # SQLite's explicit transaction start
+            statements.append(statement)
+
+    def record_native(logged: Any) -> None:
+        # The transaction's own BEGIN and COMMIT pass through the driver's log too.
+        if logged.query.split(maxsplit=1)[0].rstrip(";").upper() not in TRANSACTION_CONTROL:
+            statements.append(logged.query)
+
+    def on_checkout(dbapi_connection: Any, *_: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is not None and hasattr(driver, "add_query_logger") and driver not in watched:
+            driver.add_query_logger(record_native)
+            watched.append(driver)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine.pool, "checkout", on_checkout)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine.pool, "checkout", on_checkout)
+        for driver in watched:
+            driver.remove_query_logger(record_native)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import update
 
@@ -68,3 +69,25 @@ async def test_a_claimed_batch_comes_in_the_order_it_was_written(postgres_url: s
         assert [event.payload["n"] for event in claimed] == list(range(30))
     finally:
         await database.dispose()
+
+
+async def test_an_event_written_at_once_is_claimed_whole_and_rolls_back_with_its_write(
+    app: Any,
+) -> None:
+    """`insert` (on PostgreSQL straight through asyncpg) stores what `add` would: the payload
+    an object, not its text, and the row only if the transaction commits (the claim counts
+    an attempt)."""
+    database: Database = app.state.services.database
+    payload = {"type": "task.created", "data": {"title": "Café", "labels": []}, "seq": 1}
+    only = frozenset({"test.written"})
+    async with database.session(write=True) as session:
+        await OutboxRepository(session).insert("test.written", payload)
+        await session.rollback()
+    async with database.session(write=True) as session:
+        await OutboxRepository(session).insert("test.written", payload)
+        await session.commit()
+    async with database.session(write=True) as session:
+        (event,) = await OutboxRepository(session).claim(10, timedelta(minutes=1), only=only)
+        assert (event.type, event.payload, event.attempts) == ("test.written", payload, 1)
+        assert event.dead_at is None
+        assert event.last_error is None

@@ -22,6 +22,15 @@ class EventPublisher:
     def emit(self, event_type: str, payload: dict[str, Any]) -> None:
         """Record the event; it leaves only if the surrounding transaction commits."""
         self.outbox.add(event_type, payload)
+        self._wake_after_commit(event_type)
+
+    async def write(self, event_type: str, payload: dict[str, Any]) -> None:
+        """`emit`, with the row written now by one statement instead of flushed at commit: for
+        the events of hot writes (the live feed's)."""
+        await self.outbox.insert(event_type, payload)
+        self._wake_after_commit(event_type)
+
+    def _wake_after_commit(self, event_type: str) -> None:
         if self.on_commit is not None:
             on_commit = self.on_commit
             after_commit(self.session, lambda: on_commit(event_type))

@@ -60,9 +60,9 @@ class LiveFeed:
         # Webhooks only hear of it through the worker when one of the project's wants it: one
         # indexed read here costs far less than an event through the relay for nobody.
         wanted = event_type.value in await self.outbound(project_id)
-        self.events.emit(LIVE_EVENT, payload)
+        await self.events.write(LIVE_EVENT, payload)
         if wanted:
-            self.events.emit(LIVE_OUTBOUND, payload)
+            await self.events.write(LIVE_OUTBOUND, payload)
 
     async def outbound(self, project_id: uuid.UUID) -> frozenset[str]:
         from taskyard.webhooks.repository import WebhookRepository  # webhooks build on this

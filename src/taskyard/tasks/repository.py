@@ -23,13 +23,12 @@ from sqlalchemy import (
     tuple_,
     union,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql.elements import Label
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
-from taskyard.db.native import NamedRow, fetch_rows
+from taskyard.db.native import NamedRow, fetch_rows, runs_natively, write_natively
 from taskyard.identity import Viewer
 from taskyard.labels.models import TaskLabel
 from taskyard.projects.repository import memberships_of, projects_of
@@ -39,29 +38,44 @@ from taskyard.users.models import User
 _Assignee = aliased(User, name="assignee")
 _Owner = aliased(User, name="owner")
 
-# A list row: the task's columns and its people's, no ORM objects (the hot read path).
-LIST_COLUMNS = (
-    Task.id.label("id"),
-    Task.title.label("title"),
-    Task.description.label("description"),
-    Task.status.label("status"),
-    Task.priority.label("priority"),
-    Task.due_date.label("due_date"),
-    Task.created_at.label("created_at"),
-    Task.updated_at.label("updated_at"),
-    Task.version.label("version"),
-    Task.project_id.label("project_id"),
-    Task.position.label("position"),
-    Task.repeat_every.label("repeat_every"),
-    Task.repeat_unit.label("repeat_unit"),
-    Task.label_ids_text.label("label_ids_text"),
-    _Owner.id.label("owner_id"),
-    _Owner.name.label("owner_name"),
-    _Owner.email.label("owner_email"),
-    _Assignee.id.label("assignee_id"),
-    _Assignee.name.label("assignee_name"),
-    _Assignee.email.label("assignee_email"),
-)
+
+def _list_columns(task: Any) -> tuple[Label[Any], ...]:
+    """A list row's columns: the task's (of `Task`, or of an alias of it) and its people's, no
+    ORM objects (the hot read path)."""
+    return (
+        task.id.label("id"),
+        task.title.label("title"),
+        task.description.label("description"),
+        task.status.label("status"),
+        task.priority.label("priority"),
+        task.due_date.label("due_date"),
+        task.created_at.label("created_at"),
+        task.updated_at.label("updated_at"),
+        task.version.label("version"),
+        task.project_id.label("project_id"),
+        task.position.label("position"),
+        task.repeat_every.label("repeat_every"),
+        task.repeat_unit.label("repeat_unit"),
+        task.label_ids_text.label("label_ids_text"),
+        _Owner.id.label("owner_id"),
+        _Owner.name.label("owner_name"),
+        _Owner.email.label("owner_email"),
+        _Assignee.id.label("assignee_id"),
+        _Assignee.name.label("assignee_name"),
+        _Assignee.email.label("assignee_email"),
+    )
+
+
+LIST_COLUMNS = _list_columns(Task)
+
+
+def _list_rows_of(task: Any, *extra: ColumnElement[Any]) -> Select[*tuple[Any, ...]]:
+    """List rows of `task` (`Task` or an alias of it), its people joined in."""
+    return (
+        select(*_list_columns(task), *extra)
+        .join(_Owner, task.created_by_id == _Owner.id)
+        .outerjoin(_Assignee, task.assignee_id == _Assignee.id)
+    )
 
 
 def _with_people(query: Select[Task]) -> Select[Task]:
@@ -236,21 +250,49 @@ def _total_of(task_filter: TaskFilter) -> Label[int]:
 
 
 # On the table itself: a plain INSERT, without the ORM's insert machinery.
-_INSERT_TASK = insert(Task.metadata.tables[Task.__tablename__])
+_TASKS = Task.metadata.tables[Task.__tablename__]
+_INSERT_TASK = insert(_TASKS)
+# What a create sets, each column from the parameter of its name.
+CREATED_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "due_date",
+    "created_by_id",
+    "assignee_id",
+    "project_id",
+    "position",
+    "label_ids_text",
+    "repeat_every",
+    "repeat_unit",
+    "created_at",
+    "updated_at",
+    "version",
+)
 
 
 @functools.cache  # built once (see `_page_statement`)
 def _list_row_statement() -> Select[*tuple[Any, ...]]:
-    return (
-        select(*LIST_COLUMNS)
-        .join(_Owner, Task.created_by_id == _Owner.id)
-        .outerjoin(_Assignee, Task.assignee_id == _Assignee.id)
-        # The owner too: the row is found on its owner's shard (docs/scaling.md).
-        .where(
-            Task.created_by_id == bindparam("owner_id", type_=Task.created_by_id.type),
-            Task.id == bindparam("task_id", type_=Task.id.type),
-        )
+    # The owner too: the row is found on its owner's shard (docs/scaling.md).
+    return _list_rows_of(Task).where(
+        Task.created_by_id == bindparam("owner_id", type_=Task.created_by_id.type),
+        Task.id == bindparam("task_id", type_=Task.id.type),
     )
+
+
+@functools.cache
+def _insert_list_row_statement() -> Select[*tuple[Any, ...]]:
+    """Insert a task and read it back as a list row in one statement: the insert is a CTE
+    (PostgreSQL's; SQLite has no writing CTEs)."""
+    inserted = (
+        insert(_TASKS)
+        .values({name: bindparam(name, type_=_TASKS.c[name].type) for name in CREATED_COLUMNS})
+        .returning(*_TASKS.c)
+        .cte("inserted")
+    )
+    return _list_rows_of(aliased(Task, inserted))
 
 
 @functools.cache  # four statements, built once (see `_page_statement`)
@@ -314,9 +356,7 @@ def _page_statement_of_shape(
     if after_null_key is not None:
         conditions.append(order.after(key_is_null=after_null_key))
     return (
-        select(*LIST_COLUMNS, _total_of(stand_in))
-        .join(_Owner, Task.created_by_id == _Owner.id)
-        .outerjoin(_Assignee, Task.assignee_id == _Assignee.id)
+        _list_rows_of(Task, _total_of(stand_in))
         .where(*conditions)
         .order_by(*order.order_by())
         .offset(bindparam("page_offset", type_=Integer))
@@ -328,18 +368,22 @@ class TaskRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, values: dict[str, Any], *, labels: Sequence[uuid.UUID] = ()) -> Row[Any]:
-        """Add a task (every column given) with its labels, and read it back as a list row
-        (`LIST_COLUMNS`): two prepared statements (and one for labels), no ORM object and no
-        unit of work."""
-        await self.session.execute(_INSERT_TASK, values)
+    async def insert(self, values: dict[str, Any], *, labels: Sequence[uuid.UUID] = ()) -> NamedRow:
+        """Add a task (every `CREATED_COLUMNS` value given) with its labels, and read it back as a
+        list row (`LIST_COLUMNS`, by name): on PostgreSQL one prepared statement through asyncpg
+        (and one for labels), elsewhere two; no ORM object and no unit of work."""
+        if runs_natively(self.session):
+            (row,) = await write_natively(self.session, _insert_list_row_statement(), values)
+        else:
+            await self.session.execute(_INSERT_TASK, values)
+            keys = {"owner_id": values["created_by_id"], "task_id": values["id"]}
+            row = (await self.session.execute(_list_row_statement(), keys)).mappings().one()
         if labels:
             await self.session.execute(
                 insert(TaskLabel),
                 [{"task_id": values["id"], "label_id": label} for label in labels],
             )
-        keys = {"owner_id": values["created_by_id"], "task_id": values["id"]}
-        return (await self.session.execute(_list_row_statement(), keys)).one()
+        return row
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from taskyard.activity.models import Action
@@ -168,7 +167,7 @@ class TaskService:
             raise TaskNotFound()
         return task
 
-    async def create(self, owner: Viewer, data: TaskCreate) -> Row[Any]:
+    async def create(self, owner: Viewer, data: TaskCreate) -> NamedRow:
         """The new task as a list row (people joined in): no ORM object on the hot write path."""
         project_id = data.project_id or owner.id  # the personal project has its owner's id
         if project_id != owner.id:
@@ -205,14 +204,14 @@ class TaskService:
         if labels:
             self.activity.note(task_id, owner.id, Action.LABELLED, "labels", [], labels)
         await self.activity.flush()
-        self._views_changed({row.owner_id, row.assignee_id}, {row.project_id})
-        self._announce_assignment(row.id, row.assignee_id, actor=owner, previous=None)
+        self._views_changed({row["owner_id"], row["assignee_id"]}, {row["project_id"]})
+        self._announce_assignment(row["id"], row["assignee_id"], actor=owner, previous=None)
         await self.live.emit(
             LiveEventType.TASK_CREATED,
-            project_id=row.project_id,
-            task_id=row.id,
+            project_id=row["project_id"],
+            task_id=row["id"],
             actor_id=owner.id,
-            data=list_row_json(row._mapping),
+            data=list_row_json(row),
         )
         return row
 
