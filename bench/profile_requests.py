@@ -27,19 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from run import (
-    ADMIN_URL,
     REDIS_URL,
     TASKYARD,
     _free_port,
     bench_arguments,
-    execute,
-    people,
-    request_files,
     save_results,
-    seed,
+    seeded_database,
     wrk,
 )
-from sqlalchemy.engine import make_url
 
 # (pattern on the frame's file path, component), first match wins.
 COMPONENTS = [
@@ -152,18 +147,11 @@ def serve(
 def profile(args: argparse.Namespace) -> dict[str, Any]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     secret = secrets.token_urlsafe(48)
-    name = f"taskyard_profile_{uuid.uuid4().hex[:8]}"
-    execute(ADMIN_URL, f'CREATE DATABASE "{name}"')
-    database_url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     results: dict[str, Any] = {}
     workdir = args.raw_dir or Path(tempfile.mkdtemp(prefix="taskyard-profile-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        env = {**os.environ, "TASKYARD_DATABASE_URL": database_url}
-        subprocess.run([TASKYARD, "migrate"], env=env, check=True, capture_output=True)
-        seed(database_url, args.users, args.tasks, args.project_tasks)
-        everyone, heavy = people(database_url, secret)
-        files = request_files(workdir, database_url, secret, everyone, heavy)
+    with seeded_database("profile", args, secret) as database:
+        database_url, files = database.url, database.requests
         for label, (requests, cache) in SCENARIOS.items():
             process, url = serve(database_url, secret, cache=cache, connections=args.connections)
             try:
@@ -202,8 +190,6 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 process.terminate()
                 process.wait(timeout=30)
-    finally:
-        execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return results
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from taskyard.db import Database, utc_now
-from taskyard.db.native import fetch_rows, write_natively
+from taskyard.db.native import fetch_rows, write_rows
 from taskyard.jobs.models import OutboxEvent
 from tests.support import make_settings
 
@@ -33,14 +33,14 @@ async def test_a_write_sent_first_is_undone_by_the_sessions_rollback(postgres_ur
     database = Database(make_settings(postgres_url))
     try:
         async with database.session(write=True) as session:
-            await write_natively(session, _INSERT, _row())  # before any statement of SQLAlchemy's
+            await write_rows(session, _INSERT, _row())  # before any statement of SQLAlchemy's
             # Its own transaction sees it, through the session and through the driver alike.
             assert await session.scalar(_COUNT) == 1
             assert [row["n"] for row in await fetch_rows(session, _COUNT, {})] == [1]
             await session.rollback()
         async with database.session(write=True) as session:
             assert await session.scalar(_COUNT) == 0
-            await write_natively(session, _INSERT, _row())
+            await write_rows(session, _INSERT, _row())
             await session.commit()
         async with database.session(write=False) as session:
             assert await session.scalar(_COUNT) == 1

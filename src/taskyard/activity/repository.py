@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.activity.models import TaskActivity
-from taskyard.db.native import runs_natively, write_natively
+from taskyard.db.native import write_rows
 from taskyard.users.models import User
 
 _INSERT = insert(TaskActivity.metadata.tables[TaskActivity.__tablename__])
@@ -22,10 +22,8 @@ class ActivityRepository:
         # One entry, as most writes make, goes as a plain INSERT: handing SQLAlchemy a list
         # takes its executemany path, which cost a create a fifth of its CPU.
         # On PostgreSQL it goes through asyncpg, past SQLAlchemy's per-execution work.
-        if len(entries) == 1 and runs_natively(self.session):
-            await write_natively(self.session, _INSERT, entries[0])
-        elif len(entries) == 1:
-            await self.session.execute(_INSERT, entries[0])
+        if len(entries) == 1:
+            await write_rows(self.session, _INSERT, entries[0])
         elif entries:
             await self.session.execute(_INSERT, entries)
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import Insert, Select
+from sqlalchemy import CursorResult, Insert, Select
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,12 +68,16 @@ def runs_natively(session: AsyncSession) -> bool:
     return session.get_bind().dialect.driver == "asyncpg"
 
 
-async def write_natively(
+async def write_rows(
     session: AsyncSession, statement: Select[Any] | Insert, values: Mapping[str, Any]
 ) -> Sequence[NamedRow]:
-    """A write (an INSERT, or a CTE that inserts and then reads) through asyncpg, with the rows
-    it returns, if any: only where `runs_natively`, on the write session, and never run twice.
-    Its values must be what asyncpg takes as they are (see above)."""
+    """A write (an INSERT, or on PostgreSQL a CTE that inserts and then reads), with the rows it
+    returns, if any: through asyncpg on PostgreSQL, in the write session's transaction and never
+    run twice; through the session elsewhere. Its values must be what asyncpg takes as they are
+    (see above)."""
+    if not runs_natively(session):
+        result = cast("CursorResult[Any]", await session.execute(statement, values))
+        return list(result.mappings()) if result.returns_rows else []
     return await _fetch_native(session, statement, values, write=True)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import insert_ignoring_conflicts, utc_now
-from taskyard.db.native import runs_natively, write_natively
+from taskyard.db.native import runs_natively, write_rows
 from taskyard.jobs.models import MailClaim, OutboxEvent, ProcessedEvent
 
 _INSERT_EVENT = insert(OutboxEvent.metadata.tables[OutboxEvent.__tablename__])
@@ -37,13 +37,9 @@ class OutboxRepository:
             "attempts": 0,
             "last_error": None,
         }
-        if runs_natively(self.session):
-            # The dialect's codec takes JSON as text; SQLAlchemy's JSON type would dump it so.
-            row["payload"] = json.dumps(payload)
-            await write_natively(self.session, _INSERT_EVENT, row)
-        else:
-            row["payload"] = payload
-            await self.session.execute(_INSERT_EVENT, row)
+        # asyncpg's JSON codec takes text, which SQLAlchemy's JSON type would have made.
+        row["payload"] = json.dumps(payload) if runs_natively(self.session) else payload
+        await write_rows(self.session, _INSERT_EVENT, row)
 
     async def claim(
         self,

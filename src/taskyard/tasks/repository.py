@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql.elements import Label
 
 from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
-from taskyard.db.native import NamedRow, fetch_rows, runs_natively, write_natively
+from taskyard.db.native import NamedRow, fetch_rows, runs_natively, write_rows
 from taskyard.identity import Viewer
 from taskyard.labels.models import TaskLabel
 from taskyard.projects.repository import memberships_of, projects_of
@@ -373,7 +373,7 @@ class TaskRepository:
         list row (`LIST_COLUMNS`, by name): on PostgreSQL one prepared statement through asyncpg
         (and one for labels), elsewhere two; no ORM object and no unit of work."""
         if runs_natively(self.session):
-            (row,) = await write_natively(self.session, _insert_list_row_statement(), values)
+            (row,) = await write_rows(self.session, _insert_list_row_statement(), values)
         else:
             await self.session.execute(_INSERT_TASK, values)
             keys = {"owner_id": values["created_by_id"], "task_id": values["id"]}

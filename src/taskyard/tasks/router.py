@@ -217,7 +217,7 @@ async def create_task(
     idempotency: IdempotencyDep,
 ) -> Response:
     async def create() -> Response:
-        task = list_row_json(await service.create(user, body))
+        task = await service.create(user, body)
         return Response(
             to_json({"success": True, "message": "Task created successfully", "data": task}),
             status_code=status.HTTP_201_CREATED,

@@ -167,8 +167,9 @@ class TaskService:
             raise TaskNotFound()
         return task
 
-    async def create(self, owner: Viewer, data: TaskCreate) -> NamedRow:
-        """The new task as a list row (people joined in): no ORM object on the hot write path."""
+    async def create(self, owner: Viewer, data: TaskCreate) -> dict[str, Any]:
+        """The new task as the API shows it (`TaskOut`'s JSON, which its live event carries too),
+        made once from its list row: no ORM object on the hot write path."""
         project_id = data.project_id or owner.id  # the personal project has its owner's id
         if project_id != owner.id:
             await role_required(self.projects, project_id, owner, ProjectRole.EDITOR)
@@ -206,14 +207,15 @@ class TaskService:
         await self.activity.flush()
         self._views_changed({row["owner_id"], row["assignee_id"]}, {row["project_id"]})
         self._announce_assignment(row["id"], row["assignee_id"], actor=owner, previous=None)
+        task = list_row_json(row)
         await self.live.emit(
             LiveEventType.TASK_CREATED,
             project_id=row["project_id"],
             task_id=row["id"],
             actor_id=owner.id,
-            data=list_row_json(row),
+            data=task,
         )
-        return row
+        return task
 
     async def update(
         self,
