@@ -153,6 +153,8 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
     with seeded_database("profile", args, secret) as database:
         database_url, files = database.url, database.requests
         for label, (requests, cache) in SCENARIOS.items():
+            if args.scenario and requests not in args.scenario:
+                continue
             process, url = serve(database_url, secret, cache=cache, connections=args.connections)
             try:
                 wrk(url, files[requests], 3, args.connections)  # warm up
@@ -222,6 +224,12 @@ def main() -> None:
         "--raw-dir",
         type=Path,
         help="keep py-spy's raw stacks here (one file per scenario, for flame graphs)",
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=sorted({requests for requests, _ in SCENARIOS.values()}),
+        help="profile only these request files (repeatable; default: every scenario)",
     )
     args = parser.parse_args()
     results = profile(args)

@@ -40,7 +40,7 @@ from taskyard.identity import CallerMiddleware, RoundTrip
 from taskyard.logging import configure_logging, get_logger
 from taskyard.redis_client import RoundTripPart, warm_pool
 from taskyard.services import Services
-from taskyard.tasks.direct import DirectTaskListMiddleware
+from taskyard.tasks.direct import DirectTasksMiddleware
 from taskyard.web.router import CLIENT_CSP, client_route, find_client, is_client_path
 from taskyard.wiring import build_services, root_routers_for, routers_for, webhook_routers_for
 
@@ -117,7 +117,7 @@ def _install_middleware(app: FastAPI, services: Services, serves_client: bool) -
     settings = services.settings
     # Added innermost first: the last one added sees the request first.
     if services.serves_tasks:
-        app.add_middleware(DirectTaskListMiddleware)
+        app.add_middleware(DirectTasksMiddleware)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(GZip, minimum_size=settings.compression_min_bytes, compresslevel=GZIP_LEVEL)
     app.add_middleware(ETagMiddleware)
