@@ -308,3 +308,24 @@ async def test_an_older_read_never_overwrites_a_newer_account_state(
         )
         assert known is not None
         assert known.active is False
+
+
+async def test_a_write_retires_its_views_in_one_redis_round_trip(
+    database_url: str, redis_url: str
+) -> None:
+    """The writer's version, the project's views and the admin views' generation, counted up
+    together."""
+    settings = make_settings(database_url, redis_url=redis_url, redis_key_prefix=unique_prefix())
+    async with running_app(settings) as (_, client):
+        auth = await register(client)
+        await warm(client, auth)
+        with redis_traffic() as trips:
+            created = await client.post(
+                "/api/v1/tasks", json={"title": "Retiring"}, headers=bearer(auth)
+            )
+        listing = await client.get("/api/v1/tasks", headers=bearer(auth))
+    assert created.status_code == 201
+    bumps = [trip for trip in trips if "incrby" in trip]
+    assert bumps == [["incrby", "expire"] * 3], trips
+    assert listing.headers["x-cache"] == "MISS"
+    assert [task["title"] for task in listing.json()["data"]] == ["Retiring"]

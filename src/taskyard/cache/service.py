@@ -164,12 +164,18 @@ class ResponseCache:
             counters |= {f"pacc:{project}" for project in projects}
 
         async def expire() -> None:
-            await self.versions.bump_versions(people)
-            # The admin generation and the projects' counters in one round trip.
+            # The people's versions, the admin generation and the projects' counters in one
+            # round trip when all live in the same Redis.
+            together = self.backend.shared and self.versions.shared
+            if not together:
+                await self.versions.bump_versions(people)
             admin = {_ADMIN_GENERATION} if self.backend.shared else set()
-            if not await self._bump_counters(admin | counters):
-                self._admin_bump_owed = self._admin_bump_owed or bool(admin)
-                self._project_bumps_owed |= counters
+            if await self._bump_counters(admin | counters, people if together else ()):
+                return
+            if together:  # the store owes them itself while Redis is away
+                await self.versions.bump_versions(people)
+            self._admin_bump_owed = self._admin_bump_owed or bool(admin)
+            self._project_bumps_owed |= counters
 
         after_commit(session, expire)
 
@@ -182,16 +188,20 @@ class ResponseCache:
         if counters and not await self._bump_counters(counters):
             self._project_bumps_owed |= counters
 
-    async def _bump_counters(self, names: set[str]) -> bool:
-        """One more on each counter (named without the space), in one round trip."""
-        if not names:
+    async def _bump_counters(self, names: set[str], people: Iterable[uuid.UUID] = ()) -> bool:
+        """One more on each counter (named without the space) and on these people's versions
+        in the shared identity store, in one round trip."""
+        people = sorted(people)
+        if not names and not people:
             return True
         ordered = sorted(names)
         for _ in range(3):  # again if the server changed under it
             space = self.keys.current()
-            if space is None or not await self.backend.incr_many(
-                [f"{space}:{name}" for name in ordered]
-            ):
+            if space is None:
+                return False
+            keys = [f"{space}:{name}" for name in ordered]
+            keys += [key for person in people if (key := self.versions.version_key(person, space))]
+            if not await self.backend.incr_many(keys):
                 return False
             if self.keys.holds(space):
                 return True
