@@ -12,7 +12,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from taskyard.config import Settings
 from taskyard.logging import configure_logging
-from taskyard.redis_client import BackendGuard, KeySpace, create_redis, warm_pool
+from taskyard.redis_client import (
+    SOCKET_TIMEOUT_SECONDS,
+    BackendGuard,
+    KeySpace,
+    create_redis,
+    warm_pool,
+)
 from tests.support import any_free_port, private
 
 
@@ -71,6 +77,32 @@ async def test_the_pool_never_opens_more_connections_than_its_bound(
     finally:
         await client.aclose()
         await observer.aclose()
+
+
+async def test_a_command_queues_for_a_busy_pool_rather_than_failing(
+    private_redis: PrivateRedis,
+) -> None:
+    """A burst above the pool is no outage: a command waits for a connection longer than a
+    socket may take to answer, instead of failing (and the cache and limits failing open)."""
+    client = create_redis(Settings(redis_url=private_redis.url, redis_max_connections=1))
+    assert client is not None
+    try:
+        pool = client.connection_pool
+        held = await pool.get_connection()  # type: ignore[no-untyped-call]
+
+        async def hand_back_later() -> None:
+            await asyncio.sleep(2 * SOCKET_TIMEOUT_SECONDS)
+            await pool.release(held)
+
+        handing_back = asyncio.create_task(hand_back_later())
+        started = asyncio.get_running_loop().time()
+        assert await client.set("taskyard-test-queued", "yes") is True
+        waited = asyncio.get_running_loop().time() - started
+        await handing_back
+        assert waited > SOCKET_TIMEOUT_SECONDS  # it did queue behind the held connection
+        assert await client.get("taskyard-test-queued") == b"yes"
+    finally:
+        await client.aclose()
 
 
 async def test_warming_opens_the_whole_pool_and_a_burst_adds_nothing(

@@ -232,16 +232,15 @@ class Settings(BaseSettings):
     redis_key_prefix: str = Field(
         default="taskyard", description="namespace for every key Taskyard writes"
     )
-    # Per process, all opened at start: past them, a command waits briefly for a free one,
-    # then fails open.
+    # Per process, all opened at start: past them, a command queues for a free one (a burst is
+    # no outage), then fails open.
     redis_max_connections: int = Field(
         default=20,
         ge=1,
         le=10_000,
         description=(
-            "Redis connections per process, all opened at start; past them a command waits up to "
-            "0.5 "
-            "s for one, then the cache and limits fail open"
+            "Redis connections per process, all opened at start; past them a command queues for "
+            "one (up to 5 s, then the cache and limits fail open)"
         ),
     )
 

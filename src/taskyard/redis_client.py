@@ -22,6 +22,9 @@ from taskyard.logging import get_logger
 
 # Short timeouts: Redis answers in well under a millisecond; anything slower is an outage.
 SOCKET_TIMEOUT_SECONDS = 0.5
+# A wait for a free pooled connection is not an outage: under a burst above the pool, a command
+# queues for one (each is held for one trip, and an outage frees it within the socket timeout).
+POOL_WAIT_SECONDS = 5.0
 
 logger = get_logger("taskyard.redis")
 
@@ -157,7 +160,7 @@ def create_redis(settings: Settings) -> TrackedRedis | None:
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=settings.redis_max_connections,
-        timeout=SOCKET_TIMEOUT_SECONDS,
+        timeout=POOL_WAIT_SECONDS,
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
         socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
         health_check_interval=30,
