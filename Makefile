@@ -83,7 +83,8 @@ typecheck: install-dev
 pytest: install-dev web
 	$(BIN)/pytest -m "not slow" -n 3 --dist loadfile
 	$(BIN)/pytest -m slow -n 2 --dist loadfile tests/e2e tests/web
-	$(BIN)/pytest -m slow --ignore=tests/e2e --ignore=tests/web
+	$(BIN)/pytest -m slow tests/deploy
+	$(BIN)/pytest -m slow -n 2 --ignore=tests/e2e --ignore=tests/web --ignore=tests/deploy
 
 test: lint typecheck web-check pytest
 
