@@ -16,6 +16,13 @@ from taskyard.jobs.models import MailClaim, OutboxEvent, ProcessedEvent
 _INSERT_EVENT = insert(OutboxEvent.metadata.tables[OutboxEvent.__tablename__])
 
 
+def encoded_payload(session: AsyncSession, payload: dict[str, Any]) -> Any:
+    """An event's payload as a statement written through `db/native.py` takes it: text for
+    asyncpg's JSON codec on PostgreSQL (SQLAlchemy's JSON type would have made it), the object
+    for the session elsewhere."""
+    return json.dumps(payload) if runs_natively(session) else payload
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -37,8 +44,7 @@ class OutboxRepository:
             "attempts": 0,
             "last_error": None,
         }
-        # asyncpg's JSON codec takes text, which SQLAlchemy's JSON type would have made.
-        row["payload"] = json.dumps(payload) if runs_natively(self.session) else payload
+        row["payload"] = encoded_payload(self.session, payload)
         await write_rows(self.session, _INSERT_EVENT, row)
 
     async def claim(

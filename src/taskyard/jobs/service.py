@@ -30,6 +30,11 @@ class EventPublisher:
         await self.outbox.insert(event_type, payload)
         self._wake_after_commit(event_type)
 
+    def written(self, event_types: list[str]) -> None:
+        """Events a statement of the caller's wrote to the outbox: wake their relays at commit."""
+        for event_type in event_types:
+            self._wake_after_commit(event_type)
+
     def _wake_after_commit(self, event_type: str) -> None:
         if self.on_commit is not None:
             on_commit = self.on_commit

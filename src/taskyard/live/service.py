@@ -17,14 +17,13 @@ from taskyard.errors import AppError
 from taskyard.jobs.service import EventPublisher
 from taskyard.live.bus import CatchUp, EventId, parse_event_id
 from taskyard.live.events import (
-    LIVE_EVENT,
-    LIVE_OUTBOUND,
     RESYNC,
     BusEntry,
     LiveEventType,
     outbox_payload,
 )
 from taskyard.live.hub import LiveHub, Subscription
+from taskyard.live.repository import LiveRepository
 from taskyard.schemas import format_timestamp
 
 if TYPE_CHECKING:
@@ -48,26 +47,22 @@ class LiveFeed:
         """Record the event in the write's transaction: it goes out only if the write commits.
         `data` is the resource exactly as the API returns it; `concerns` names the people whose
         access to the project this change grants or takes away."""
+        now = utc_now()
         payload = outbox_payload(
             event_type,
             project_id=project_id,
             task_id=task_id,
             actor_id=actor_id,
-            at=format_timestamp(utc_now()),
+            at=format_timestamp(now),
             data=data,
             concerns=concerns,
         )
-        # Webhooks only hear of it through the worker when one of the project's wants it: one
-        # indexed read here costs far less than an event through the relay for nobody.
-        wanted = event_type.value in await self.outbound(project_id)
-        await self.events.write(LIVE_EVENT, payload)
-        if wanted:
-            await self.events.write(LIVE_OUTBOUND, payload)
-
-    async def outbound(self, project_id: uuid.UUID) -> frozenset[str]:
-        from taskyard.webhooks.repository import WebhookRepository  # webhooks build on this
-
-        return await WebhookRepository(self.events.session).wanted_by(project_id)
+        # Webhooks only hear of it through the worker when one of the project's wants it: the
+        # write checks, so an event never goes through the relay for nobody.
+        written = await LiveRepository(self.events.session).write(
+            payload, event_type=event_type, project_id=project_id, at=now
+        )
+        self.events.written(written)
 
 
 class SignedIn:

@@ -5,18 +5,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from taskyard.db.native import fetch_rows
 from taskyard.projects.models import ProjectMember, ProjectRole, ProjectTeam
 from taskyard.teams.models import TeamMember
 from taskyard.webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
-
-# Asked on every write that emits a live event: a prepared statement (`db/native.py`).
-_WANTED_BY = select(Webhook.events).where(
-    Webhook.project_id == bindparam("project_id"), Webhook.active.is_(True)
-)
 
 
 class WebhookRepository:
@@ -49,11 +43,6 @@ class WebhookRepository:
             select(Webhook).where(Webhook.project_id == project_id, Webhook.active.is_(True))
         )
         return found.all()
-
-    async def wanted_by(self, project_id: uuid.UUID) -> frozenset[str]:
-        """The event types the project's active webhooks want (none, for most projects)."""
-        rows = await fetch_rows(self.session, _WANTED_BY, {"project_id": project_id})
-        return frozenset(kind for row in rows for kind in row["events"].split(",") if kind)
 
     async def delete(self, webhook: Webhook) -> None:
         await self.session.delete(webhook)
