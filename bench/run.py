@@ -157,7 +157,9 @@ def seed(database_url: str, users: int, tasks: int, project_tasks: int = PROJECT
         "SELECT gen_random_uuid(), 'Task ' || g, repeat('Details for task ' || g || '. ', 3), "
         "(ARRAY['pending','in-progress','completed'])[1 + g % 3], "
         "(ARRAY['low','medium','high'])[1 + (g / 3) % 3], "
-        "CASE WHEN g % 4 = 0 THEN NULL ELSE now() + (g % 60) * interval '1 day' END, "
+        # Due in 2 to 61 days: none within the reminders' 24 hours, whose mails each instance
+        # would send at its start, in the middle of what is measured.
+        "CASE WHEN g % 4 = 0 THEN NULL ELSE now() + (2 + g % 60) * interval '1 day' END, "
         "numbered.id, now() - (g * interval '1 second'), now() - (g * interval '1 second'), "
         # In its creator's personal project; a board key of its own (`tasks.ordering`).
         "numbered.id, 'i' || lpad(g::text, 9, '0') "
