@@ -1,6 +1,7 @@
 """Where a request's time goes: py-spy samples one `taskyard serve` under wrk, grouped by component.
 
-    make bench-profile        (or: .venv/bin/python bench/profile_requests.py [--duration 15])
+    make bench-profile        (or: .venv/bin/python bench/profile_requests.py [--duration 15]
+                               [--scenario create] [--raw-dir DIR])
 
 Seeds a fresh PostgreSQL database, starts one `taskyard serve` (one worker, Redis for the cache,
 limits and identity) and, per scenario, samples it with py-spy while wrk drives it directly.
