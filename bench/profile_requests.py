@@ -109,9 +109,6 @@ def server_env(database_url: str, secret: str, *, cache: bool, connections: int)
         # per request, which would measure connection set-up rather than the request.
         "TASKYARD_DB_POOL_SIZE": str(connections),
         "TASKYARD_LOG_LEVEL": "warning",
-        # The seeded due dates would start a burst of reminder mails: background work that
-        # isn't what this measures.
-        "TASKYARD_DUE_SCAN_SECONDS": "86400",
     }
 
 

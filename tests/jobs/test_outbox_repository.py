@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from taskyard.db import Database
+from taskyard.db import Database, utc_now
 from taskyard.jobs.models import OutboxEvent
 from taskyard.jobs.repository import OutboxRepository
+from taskyard.live.events import LIVE_EVENT, LiveEventType
+from taskyard.live.repository import LiveRepository
 from tests.support import make_settings
 
 
@@ -74,20 +78,26 @@ async def test_a_claimed_batch_comes_in_the_order_it_was_written(postgres_url: s
 async def test_an_event_written_at_once_is_claimed_whole_and_rolls_back_with_its_write(
     app: Any,
 ) -> None:
-    """`insert` (on PostgreSQL straight through asyncpg) stores what `add` would: the payload
-    an object, not its text, and the row only if the transaction commits (the claim counts
-    an attempt)."""
+    """A live event written by one statement (on PostgreSQL straight through asyncpg) stores
+    what `add` would: the payload an object, not its text, and the row only if the transaction
+    commits (the claim counts an attempt)."""
     database: Database = app.state.services.database
     payload = {"type": "task.created", "data": {"title": "Café", "labels": []}, "seq": 1}
-    only = frozenset({"test.written"})
+    only = frozenset({LIVE_EVENT})
+
+    async def write(session: AsyncSession) -> None:
+        await LiveRepository(session).write(
+            payload, event_type=LiveEventType.TASK_CREATED, project_id=uuid.uuid4(), at=utc_now()
+        )
+
     async with database.session(write=True) as session:
-        await OutboxRepository(session).insert("test.written", payload)
+        await write(session)
         await session.rollback()
     async with database.session(write=True) as session:
-        await OutboxRepository(session).insert("test.written", payload)
+        await write(session)
         await session.commit()
     async with database.session(write=True) as session:
         (event,) = await OutboxRepository(session).claim(10, timedelta(minutes=1), only=only)
-        assert (event.type, event.payload, event.attempts) == ("test.written", payload, 1)
+        assert (event.type, event.payload, event.attempts) == (LIVE_EVENT, payload, 1)
         assert event.dead_at is None
         assert event.last_error is None

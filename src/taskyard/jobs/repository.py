@@ -6,14 +6,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.db import insert_ignoring_conflicts, utc_now
-from taskyard.db.native import runs_natively, write_rows
+from taskyard.db.native import runs_natively
 from taskyard.jobs.models import MailClaim, OutboxEvent, ProcessedEvent
-
-_INSERT_EVENT = insert(OutboxEvent.metadata.tables[OutboxEvent.__tablename__])
 
 
 def encoded_payload(session: AsyncSession, payload: dict[str, Any]) -> Any:
@@ -31,21 +29,6 @@ class OutboxRepository:
         event = OutboxEvent(type=event_type, payload=payload)
         self.session.add(event)
         return event
-
-    async def insert(self, event_type: str, payload: dict[str, Any]) -> None:
-        """`add`, written now by one statement (on PostgreSQL through asyncpg) rather than as
-        an ORM object flushed at commit: what a hot write's events take."""
-        row: dict[str, Any] = {
-            "id": uuid.uuid4(),
-            "type": event_type,
-            "created_at": utc_now(),
-            "claimed_until": None,
-            "dead_at": None,
-            "attempts": 0,
-            "last_error": None,
-        }
-        row["payload"] = encoded_payload(self.session, payload)
-        await write_rows(self.session, _INSERT_EVENT, row)
 
     async def claim(
         self,

@@ -24,12 +24,6 @@ class EventPublisher:
         self.outbox.add(event_type, payload)
         self._wake_after_commit(event_type)
 
-    async def write(self, event_type: str, payload: dict[str, Any]) -> None:
-        """`emit`, with the row written now by one statement instead of flushed at commit: for
-        the events of hot writes (the live feed's)."""
-        await self.outbox.insert(event_type, payload)
-        self._wake_after_commit(event_type)
-
     def written(self, event_types: list[str]) -> None:
         """Events a statement of the caller's wrote to the outbox: wake their relays at commit."""
         for event_type in event_types:

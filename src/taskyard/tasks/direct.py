@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
@@ -79,18 +79,6 @@ def plain_create_body(body: bytes) -> TaskCreate | None:
         return None
 
 
-async def _whole_body(receive: Receive) -> bytes | None:
-    """The request's body, or None when the client went away first."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 def _replaying(body: bytes, receive: Receive) -> Receive:
     """`receive` for the router, handing back the body this layer has read."""
     replayed = False
@@ -139,8 +127,9 @@ class DirectTasksMiddleware(HttpMiddleware):
         if not declares_json_body(scope):
             await self.app(scope, receive, send)
             return
-        body = await _whole_body(receive)
-        if body is None:
+        try:
+            body = await Request(scope, receive).body()
+        except ClientDisconnect:
             return  # nobody is left to answer
         create = plain_create_body(body)
         if create is None:
