@@ -11,12 +11,17 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from taskyard.activity.models import Action, TaskActivity
 from taskyard.db import Database, utc_now
+from taskyard.jobs.models import OutboxEvent
+from taskyard.labels.models import TaskLabel
+from taskyard.live.events import LIVE_EVENT, LIVE_OUTBOUND, EventDraft, LiveEventType
 from taskyard.tasks.models import Task, TaskPriority, TaskStatus
 from taskyard.tasks.repository import SortOrder, TaskFilter, TaskRepository
 from taskyard.tasks.schemas import TaskOut, list_row_json
 from taskyard.users.models import User
-from tests.helpers import counted_statements
+from taskyard.webhooks.models import Webhook
+from tests.helpers import bearer, counted_statements, register
 from tests.support import make_settings
 
 
@@ -208,3 +213,139 @@ async def test_a_person_s_own_task_statements_name_the_owner(app: Any, client: A
     assert "created_by_id" in inserts[0]
     assert len(reads) >= 3, statements  # the two lists, the stats
     assert all("tasks.created_by_id =" in read.split("WHERE", 1)[1] for read in reads), reads
+
+
+async def _outbox(database: Database) -> dict[str, list[dict[str, Any]]]:
+    async with database.session(write=False) as session:
+        rows = (await session.execute(select(OutboxEvent.type, OutboxEvent.payload))).all()
+    found: dict[str, list[dict[str, Any]]] = {}
+    for kind, payload in rows:
+        found.setdefault(kind, []).append(payload)
+    return found
+
+
+@pytest.mark.parametrize("assigned_and_labelled", [True, False])
+async def test_a_create_writes_its_labels_trail_and_event_with_the_task(
+    app: Any, client: Any, assigned_and_labelled: bool
+) -> None:
+    """On PostgreSQL the event is drafted before the row is read back and the statement puts the
+    people in: what the streams and the webhooks get is still exactly the response's task."""
+    database: Database = app.state.services.database
+    owner, helper = await register(client, "Owner Ö"), await register(client, "Helper")
+    project = owner["user"]["id"]  # the personal project
+    async with database.session(write=True) as session:
+        session.add(
+            Webhook(
+                project_id=uuid.UUID(project),
+                url="http://127.0.0.1:9/hook",
+                events="task.created",
+                secret="whsec_test",
+            )
+        )
+        await session.commit()
+    body: dict[str, Any] = {"title": 'Plan "the" week', "description": "Ünïcode, 'quotes'"}
+    label_ids: list[str] = []
+    if assigned_and_labelled:
+        for name in ("Urgent", "Later"):
+            label = await client.post(
+                f"/api/v1/projects/{project}/labels",
+                json={"name": name, "color": "#ff0000"},
+                headers=bearer(owner),
+            )
+            assert label.status_code == 201, label.text
+            label_ids.append(label.json()["data"]["id"])
+        body |= {
+            "assigneeEmail": helper["user"]["email"],
+            "labels": label_ids,
+            "dueDate": "2031-05-06T07:08:09.123456Z",
+            "priority": "high",
+            "repeat": {"every": 2, "unit": "week"},
+        }
+    created = await client.post("/api/v1/tasks", json=body, headers=bearer(owner))
+    assert created.status_code == 201, created.text
+    task = created.json()["data"]
+    assert (task["assignee"] is not None) is assigned_and_labelled
+
+    outbox = await _outbox(database)
+    for kind in (LIVE_EVENT, LIVE_OUTBOUND):
+        (event,) = outbox[kind]
+        assert event["type"] == "task.created"
+        assert event["projectId"] == project
+        assert event["taskId"] == task["id"]
+        assert event["actorId"] == owner["user"]["id"]
+        assert event["data"] == task
+
+    trail = await client.get(f"/api/v1/tasks/{task['id']}/activity", headers=bearer(owner))
+    assert trail.status_code == 200, trail.text
+    actions = sorted(entry["action"] for entry in trail.json()["data"])
+    expected = ["assigned", "created", "labelled"] if assigned_and_labelled else ["created"]
+    assert actions == expected
+    async with database.session(write=False) as session:
+        links = await session.scalars(
+            select(TaskLabel.label_id).where(TaskLabel.task_id == uuid.UUID(task["id"]))
+        )
+        assert sorted(str(link) for link in links) == sorted(label_ids)
+    by_label = await client.get(
+        "/api/v1/tasks", params={"label": label_ids[0]} if label_ids else {}, headers=bearer(owner)
+    )
+    assert [listed["id"] for listed in by_label.json()["data"]] == [task["id"]]
+
+
+async def test_a_create_rolled_back_leaves_nothing(app: Any, client: Any) -> None:
+    """The task, its labels, its trail and its event stand or fall together."""
+    database: Database = app.state.services.database
+    owner = await register(client)
+    owner_id = uuid.UUID(owner["user"]["id"])
+    label = await client.post(
+        f"/api/v1/projects/{owner_id}/labels",
+        json={"name": "Urgent", "color": "#ff0000"},
+        headers=bearer(owner),
+    )
+    label_id = uuid.UUID(label.json()["data"]["id"])
+    task_id, now = uuid.uuid4(), utc_now()
+    values = {
+        "id": task_id,
+        "title": "Never",
+        "description": "",
+        "status": TaskStatus.PENDING,
+        "priority": TaskPriority.MEDIUM,
+        "due_date": None,
+        "created_by_id": owner_id,
+        "assignee_id": None,
+        "project_id": owner_id,
+        "position": "a0",
+        "label_ids_text": str(label_id),
+        "repeat_every": None,
+        "repeat_unit": None,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    trail = [
+        {
+            "id": uuid.uuid4(),
+            "task_id": task_id,
+            "actor_id": owner_id,
+            "action": Action.CREATED,
+            "field": None,
+            "old_value": None,
+            "new_value": None,
+            "created_at": now,
+        }
+    ]
+    event = EventDraft(
+        LiveEventType.TASK_CREATED, owner_id, now, {"type": "task.created", "data": {}}
+    )
+    live_events = select(OutboxEvent).where(OutboxEvent.type.in_([LIVE_EVENT, LIVE_OUTBOUND]))
+    async with database.session(write=False) as session:
+        assert (await session.execute(live_events)).all() == []
+    async with database.session(write=True) as session:
+        created = await TaskRepository(session).insert(
+            values, labels=[label_id], trail=trail, event=event
+        )
+        assert created.row["title"] == "Never"
+        assert created.written_along is not database.is_sqlite
+        await session.rollback()
+    async with database.session(write=False) as session:
+        for query in (select(Task), select(TaskLabel), select(TaskActivity), live_events):
+            assert (await session.execute(query)).all() == [], query

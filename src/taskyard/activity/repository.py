@@ -1,17 +1,42 @@
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Insert, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from taskyard.activity.models import TaskActivity
 from taskyard.db.native import write_rows
 from taskyard.users.models import User
 
-_INSERT = insert(TaskActivity.metadata.tables[TaskActivity.__tablename__])
+_TABLE = TaskActivity.metadata.tables[TaskActivity.__tablename__]
+_INSERT = insert(_TABLE)
+_COLUMNS = ("id", "task_id", "actor_id", "action", "field", "old_value", "new_value", "created_at")
+
+
+@functools.cache  # a few shapes, each built once: the native path caches by statement
+def entries_insert(count: int) -> Insert:
+    """An INSERT of `count` entries, each value a parameter of its own
+    (`activity_<n>_<column>`), so it can ride in another write as a CTE."""
+    return insert(_TABLE).values(
+        [
+            {
+                name: bindparam(f"activity_{n}_{name}", type_=_TABLE.c[name].type)
+                for name in _COLUMNS
+            }
+            for n in range(count)
+        ]
+    )
+
+
+def entries_values(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """`entries_insert(len(entries))`'s values."""
+    return {
+        f"activity_{n}_{name}": entry[name] for n, entry in enumerate(entries) for name in _COLUMNS
+    }
 
 
 class ActivityRepository:

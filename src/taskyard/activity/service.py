@@ -74,8 +74,16 @@ class ActivityLog:
             if old != new:
                 self.note(task_id, actor_id, Action.CHANGED, field, old, new)
 
-    async def flush(self) -> None:
+    def take(self) -> list[dict[str, Any]]:
+        """The entries noted so far, for a statement that writes them (`entries_insert`);
+        they are no longer this log's to write."""
         entries, self._entries = self._entries, []
+        return entries
+
+    async def flush(self) -> None:
+        await self.add(self.take())
+
+    async def add(self, entries: list[dict[str, Any]]) -> None:
         await self.repository.add(entries)
 
 

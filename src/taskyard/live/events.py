@@ -10,7 +10,8 @@ import enum
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 # Each live event is written to the outbox twice, in the change's transaction: once for the live
@@ -74,6 +75,19 @@ class BusEntry:
             json.dumps(wire, separators=(",", ":")),
             frozenset(payload.get("concerns", ())),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """A live event made ready for the outbox (`LiveRepository`), not yet written."""
+
+    event_type: LiveEventType
+    project_id: uuid.UUID
+    at: datetime
+    payload: dict[str, Any]
+
+    def with_data(self, data: Any) -> EventDraft:
+        return replace(self, payload={**self.payload, "data": data})
 
 
 def outbox_payload(

@@ -9,6 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Insert,
     Integer,
     Select,
     String,
@@ -32,39 +35,66 @@ from taskyard.webhooks.models import Webhook
 _OUTBOX = OutboxEvent.metadata.tables[OutboxEvent.__tablename__]
 
 
-def _event_row(id_name: str, event_type: str) -> Select[Any]:
+def _event_row(id_name: str, event_type: str, payload: ColumnElement[Any]) -> Select[Any]:
     return select(
         bindparam(id_name, type_=Uuid()),
         literal(event_type, String()),
-        bindparam("payload", type_=OutboxEvent.payload.type),
-        bindparam("created_at", type_=UTCDateTime()),
+        payload,
+        bindparam("event_at", type_=UTCDateTime()),
         literal(0, Integer()),
     )
 
 
 # The project's active webhooks include this event type (their `events` are comma-separated).
 _WANTED = exists().where(
-    Webhook.project_id == bindparam("project_id", type_=Uuid()),
+    Webhook.project_id == bindparam("event_project_id", type_=Uuid()),
     Webhook.active.is_(True),
     (literal(",") + Webhook.events + literal(",")).like(bindparam("listed_as"), escape="\\"),
 )
-_WRITE = (
-    insert(_OUTBOX)
-    .from_select(
-        ["id", "type", "payload", "created_at", "attempts"],
-        union_all(
-            _event_row("event_id", LIVE_EVENT),
-            _event_row("outbound_id", LIVE_OUTBOUND).where(_WANTED),
-        ),
+
+
+def event_insert(payload: ColumnElement[Any], source: FromClause | None = None) -> Insert:
+    """The event's outbox row, and the webhooks' copy when one of the project's wants it, with
+    `payload` the row's payload: the parameter of that name, or an expression over `source`
+    (a row another part of the same statement made, as a task's create does). Its parameters
+    are named `event_*` and `listed_as`, so it can ride in another write as a CTE."""
+
+    def row(id_name: str, event_type: str) -> Select[Any]:
+        selected = _event_row(id_name, event_type, payload)
+        return selected if source is None else selected.select_from(source)
+
+    return (
+        insert(_OUTBOX)
+        .from_select(
+            ["id", "type", "payload", "created_at", "attempts"],
+            union_all(
+                row("event_id", LIVE_EVENT), row("outbound_id", LIVE_OUTBOUND).where(_WANTED)
+            ),
+        )
+        .returning(_OUTBOX.c.type)
     )
-    .returning(_OUTBOX.c.type)
-)
+
+
+_WRITE = event_insert(bindparam("event_payload", type_=OutboxEvent.payload.type))
 
 
 def _listed_as(event_type: LiveEventType) -> str:
     """The LIKE pattern of the type as one item of a comma-separated list, taken literally."""
     literal_text = event_type.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%,{literal_text},%"
+
+
+def event_values(
+    *, event_type: LiveEventType, project_id: uuid.UUID, at: datetime
+) -> dict[str, Any]:
+    """The values of `event_insert`'s parameters but the payload."""
+    return {
+        "event_id": uuid.uuid4(),
+        "outbound_id": uuid.uuid4(),
+        "event_at": at,
+        "event_project_id": project_id,
+        "listed_as": _listed_as(event_type),
+    }
 
 
 class LiveRepository:
@@ -81,16 +111,7 @@ class LiveRepository:
     ) -> list[str]:
         """The event for the streams, and its copy for the webhooks if any wants it; the outbox
         event types written."""
-        rows = await write_rows(
-            self.session,
-            _WRITE,
-            {
-                "event_id": uuid.uuid4(),
-                "outbound_id": uuid.uuid4(),
-                "payload": encoded_payload(self.session, payload),
-                "created_at": at,
-                "project_id": project_id,
-                "listed_as": _listed_as(event_type),
-            },
-        )
+        values = event_values(event_type=event_type, project_id=project_id, at=at)
+        values["event_payload"] = encoded_payload(self.session, payload)
+        rows = await write_rows(self.session, _WRITE, values)
         return [row["type"] for row in rows]

@@ -19,6 +19,7 @@ from taskyard.live.bus import CatchUp, EventId, parse_event_id
 from taskyard.live.events import (
     RESYNC,
     BusEntry,
+    EventDraft,
     LiveEventType,
     outbox_payload,
 )
@@ -34,7 +35,7 @@ class LiveFeed:
     def __init__(self, events: EventPublisher) -> None:
         self.events = events
 
-    async def emit(
+    def draft(
         self,
         event_type: LiveEventType,
         *,
@@ -43,10 +44,10 @@ class LiveFeed:
         data: Any,
         task_id: uuid.UUID | None = None,
         concerns: frozenset[uuid.UUID] = frozenset(),
-    ) -> None:
-        """Record the event in the write's transaction: it goes out only if the write commits.
-        `data` is the resource exactly as the API returns it; `concerns` names the people whose
-        access to the project this change grants or takes away."""
+    ) -> EventDraft:
+        """The event a write makes: `data` is the resource exactly as the API returns it;
+        `concerns` names the people whose access to the project this change grants or takes
+        away."""
         now = utc_now()
         payload = outbox_payload(
             event_type,
@@ -57,12 +58,43 @@ class LiveFeed:
             data=data,
             concerns=concerns,
         )
+        return EventDraft(event_type, project_id, now, payload)
+
+    async def emit(
+        self,
+        event_type: LiveEventType,
+        *,
+        project_id: uuid.UUID,
+        actor_id: uuid.UUID,
+        data: Any,
+        task_id: uuid.UUID | None = None,
+        concerns: frozenset[uuid.UUID] = frozenset(),
+    ) -> None:
+        """Record the event (see `draft`) in the write's transaction: it goes out only if the
+        write commits."""
+        await self.record(
+            self.draft(
+                event_type,
+                project_id=project_id,
+                actor_id=actor_id,
+                data=data,
+                task_id=task_id,
+                concerns=concerns,
+            )
+        )
+
+    async def record(self, event: EventDraft) -> None:
+        """Write a drafted event in the write's transaction."""
         # Webhooks only hear of it through the worker when one of the project's wants it: the
         # write checks, so an event never goes through the relay for nobody.
         written = await LiveRepository(self.events.session).write(
-            payload, event_type=event_type, project_id=project_id, at=now
+            event.payload, event_type=event.event_type, project_id=event.project_id, at=event.at
         )
-        self.events.written(written)
+        self.written(written)
+
+    def written(self, outbox_types: list[str]) -> None:
+        """What a statement wrote for events drafted here: their relays wake at commit."""
+        self.events.written(outbox_types)
 
 
 class SignedIn:

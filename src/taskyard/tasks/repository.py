@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -8,29 +9,38 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     Integer,
     Select,
+    Text,
+    Uuid,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     tuple_,
     union,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql.elements import Label
 
+from taskyard.activity.repository import entries_insert, entries_values
 from taskyard.db import LIKE_ESCAPE, contains_pattern, insert_ignoring_conflicts
 from taskyard.db.native import NamedRow, fetch_rows, runs_natively, write_rows
 from taskyard.identity import Viewer
 from taskyard.labels.models import TaskLabel
+from taskyard.live.events import EventDraft
+from taskyard.live.repository import event_insert, event_values
 from taskyard.projects.repository import memberships_of, projects_of
 from taskyard.tasks.models import PRIORITY_RANK, RevokedSession, Task, TaskPriority, TaskStatus
 from taskyard.users.models import User
@@ -282,17 +292,69 @@ def _list_row_statement() -> Select[*tuple[Any, ...]]:
     )
 
 
-@functools.cache
-def _insert_list_row_statement() -> Select[*tuple[Any, ...]]:
-    """Insert a task and read it back as a list row in one statement: the insert is a CTE
-    (PostgreSQL's; SQLite has no writing CTEs)."""
+def _person_json(person_id: ColumnElement[Any], name: Any, email: Any) -> ColumnElement[Any]:
+    """A person as `TaskOut` shows one (`schemas._person`), built by PostgreSQL; JSON null for
+    no one."""
+    text_id = cast(person_id, Text)
+    return case(
+        (person_id.is_(None), literal_column("'null'::jsonb")),
+        else_=func.jsonb_build_object(
+            literal_column("'id'"),
+            text_id,
+            literal_column("'_id'"),
+            text_id,
+            literal_column("'name'"),
+            name,
+            literal_column("'email'"),
+            email,
+        ),
+    )
+
+
+@functools.cache  # a shape per number of activity entries, each built once
+def _create_statement(trail_entries: int) -> Select[*tuple[Any, ...]]:
+    """A create's every write in one statement (PostgreSQL's writing CTEs; SQLite has none):
+    the task, read back as a list row with its people; its labels; its activity entries; and
+    its live event, whose drafted payload (`event_payload`) gets its task's people from the row
+    read back, as the response shows them. The row carries the outbox types the event wrote
+    (`outbox_types`, comma-separated)."""
     inserted = (
         insert(_TASKS)
         .values({name: bindparam(name, type_=_TASKS.c[name].type) for name in CREATED_COLUMNS})
         .returning(*_TASKS.c)
         .cte("inserted")
     )
-    return _list_rows_of(aliased(Task, inserted))
+    created = _list_rows_of(aliased(Task, inserted)).cte("created")
+    draft = cast(bindparam("event_payload", type_=Text), JSONB)
+    people = func.jsonb_build_object(
+        literal_column("'createdBy'"),
+        _person_json(created.c.owner_id, created.c.owner_name, created.c.owner_email),
+        literal_column("'assignee'"),
+        _person_json(created.c.assignee_id, created.c.assignee_name, created.c.assignee_email),
+    )
+    data = draft.op("->")(literal_column("'data'")).op("||")(people)
+    payload = func.jsonb_set(draft, literal_column("'{data}'"), data)
+    event = event_insert(cast(payload, JSON), created).cte("event")
+    statement = select(
+        *created.c,
+        # Text, not an array: an array of varchar costs asyncpg a type lookup per connection.
+        select(func.string_agg(event.c.type, literal_column("','")))
+        .scalar_subquery()
+        .label("outbox_types"),
+    )
+    # Its labels from the ids the task row keeps (none for an empty list): no parameter of an
+    # array type, which would cost asyncpg a type lookup per connection.
+    label_id = cast(
+        func.unnest(func.string_to_array(inserted.c.label_ids_text, literal_column("','"))), Uuid
+    )
+    statement = statement.add_cte(
+        insert(TaskLabel)
+        .from_select(["task_id", "label_id"], select(inserted.c.id, label_id))
+        .cte("labelled")
+    )
+    if trail_entries:
+        statement = statement.add_cte(entries_insert(trail_entries).cte("trail"))
+    return statement
 
 
 @functools.cache  # four statements, built once (see `_page_statement`)
@@ -364,26 +426,53 @@ def _page_statement_of_shape(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CreatedTask:
+    row: NamedRow
+    # Whether the trail and the event went in the create's statement; if not, they are the
+    # caller's to write.
+    written_along: bool
+    outbox_types: list[str]  # what the event wrote to the outbox, when written along
+
+
 class TaskRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, values: dict[str, Any], *, labels: Sequence[uuid.UUID] = ()) -> NamedRow:
-        """Add a task (every `CREATED_COLUMNS` value given) with its labels, and read it back as a
-        list row (`LIST_COLUMNS`, by name): on PostgreSQL one prepared statement through asyncpg
-        (and one for labels), elsewhere two; no ORM object and no unit of work."""
-        if runs_natively(self.session):
-            (row,) = await write_rows(self.session, _insert_list_row_statement(), values)
-        else:
+    async def insert(
+        self,
+        values: dict[str, Any],
+        *,
+        labels: Sequence[uuid.UUID],
+        trail: Sequence[dict[str, Any]],
+        event: EventDraft,
+    ) -> CreatedTask:
+        """Add a task (every `CREATED_COLUMNS` value given) with its labels and read it back as a
+        list row (`LIST_COLUMNS`, by name). On PostgreSQL its activity `trail` and its live
+        `event` (drafted with its people not yet known) go in the same statement, one round
+        trip; elsewhere the caller writes those two afterwards."""
+        if not runs_natively(self.session):
             await self.session.execute(_INSERT_TASK, values)
+            if labels:
+                await self.session.execute(
+                    insert(TaskLabel),
+                    [{"task_id": values["id"], "label_id": label} for label in labels],
+                )
             keys = {"owner_id": values["created_by_id"], "task_id": values["id"]}
-            row = (await self.session.execute(_list_row_statement(), keys)).mappings().one()
-        if labels:
-            await self.session.execute(
-                insert(TaskLabel),
-                [{"task_id": values["id"], "label_id": label} for label in labels],
-            )
-        return row
+            read_back = (await self.session.execute(_list_row_statement(), keys)).mappings()
+            return CreatedTask(read_back.one(), written_along=False, outbox_types=[])
+        statement = _create_statement(len(trail))
+        arguments = {
+            **values,
+            **entries_values(trail),
+            **event_values(event_type=event.event_type, project_id=event.project_id, at=event.at),
+            "event_payload": json.dumps(event.payload),
+        }
+        (row,) = await write_rows(self.session, statement, arguments)
+        written = row["outbox_types"]
+        return CreatedTask(
+            row, written_along=True, outbox_types=written.split(",") if written else []
+        )
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -73,6 +73,15 @@ class OnlyStatusForAssignees(Forbidden):
     message = "An assignee may change only the task's status"
 
 
+# A list row's people before the row is read back (the create's statement puts them in).
+_NOBODY_YET = {
+    "owner_name": None,
+    "owner_email": None,
+    "assignee_name": None,
+    "assignee_email": None,
+}
+
+
 class TaskService:
     def __init__(
         self,
@@ -178,43 +187,49 @@ class TaskService:
         labels = await self._labels_of(project_id, data.labels or [])
         now = utc_now()
         task_id = uuid.uuid4()
-        row = await self.tasks.insert(
-            {
-                "id": task_id,
-                "title": data.title,
-                "description": data.description,
-                "status": data.status,
-                "priority": data.priority,
-                "due_date": data.due_date,
-                "created_by_id": owner.id,
-                "assignee_id": assignee.id if assignee is not None else None,
-                "project_id": project_id,
-                "position": key_for_now(),
-                "label_ids_text": label_ids_text(labels),
-                "repeat_every": data.repeat.every if data.repeat else None,
-                "repeat_unit": data.repeat.unit if data.repeat else None,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-            },
-            labels=labels,
-        )
+        values = {
+            "id": task_id,
+            "title": data.title,
+            "description": data.description,
+            "status": data.status,
+            "priority": data.priority,
+            "due_date": data.due_date,
+            "created_by_id": owner.id,
+            "assignee_id": assignee.id if assignee is not None else None,
+            "project_id": project_id,
+            "position": key_for_now(),
+            "label_ids_text": label_ids_text(labels),
+            "repeat_every": data.repeat.every if data.repeat else None,
+            "repeat_unit": data.repeat.unit if data.repeat else None,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
         self.activity.note(task_id, owner.id, Action.CREATED)
         if assignee is not None:
             self.activity.note(task_id, owner.id, Action.ASSIGNED, "assignee", None, assignee.id)
         if labels:
             self.activity.note(task_id, owner.id, Action.LABELLED, "labels", [], labels)
-        await self.activity.flush()
+        # The event goes in the create's own statement where it can, before the people's names
+        # are read: the statement puts them in, as the response shows them.
+        event = self.live.draft(
+            LiveEventType.TASK_CREATED,
+            project_id=project_id,
+            task_id=task_id,
+            actor_id=owner.id,
+            data=list_row_json(values | _NOBODY_YET | {"owner_id": owner.id}),
+        )
+        trail = self.activity.take()
+        created = await self.tasks.insert(values, labels=labels, trail=trail, event=event)
+        row = created.row
+        task = list_row_json(row)
+        if created.written_along:
+            self.live.written(created.outbox_types)
+        else:
+            await self.activity.add(trail)
+            await self.live.record(event.with_data(task))
         self._views_changed({row["owner_id"], row["assignee_id"]}, {row["project_id"]})
         self._announce_assignment(row["id"], row["assignee_id"], actor=owner, previous=None)
-        task = list_row_json(row)
-        await self.live.emit(
-            LiveEventType.TASK_CREATED,
-            project_id=row["project_id"],
-            task_id=row["id"],
-            actor_id=owner.id,
-            data=task,
-        )
         return task
 
     async def update(
