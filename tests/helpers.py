@@ -191,11 +191,14 @@ TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RE
 
 
 @contextmanager
-def counted_statements(database: Database) -> Iterator[list[str]]:
+def counted_statements(
+    database: Database, *, transaction_control: bool = False
+) -> Iterator[list[str]]:
     """Every statement the database's connections run meanwhile: through SQLAlchemy, and
     straight through asyncpg (`db/native.py`: the hottest reads and a create's writes, on
-    PostgreSQL). asyncpg hands its log over on the loop's next turn, which every request
-    reaches after its statements (its commit waits on the database)."""
+    PostgreSQL). asyncpg hands its log over on the loop's next turn, which a request reaches
+    after its statements when its commit waits on the database; one whose write was its own
+    transaction (`write_rows(whole=True)`) may end first, so wait for that statement."""
     statements: list[str] = []
     watched: list[Any] = []
 
@@ -206,7 +209,8 @@ def counted_statements(database: Database) -> Iterator[list[str]]:
 
     def record_native(logged: Any) -> None:
         # The transaction's own BEGIN and COMMIT pass through the driver's log too.
-        if logged.query.split(maxsplit=1)[0].rstrip(";").upper() not in TRANSACTION_CONTROL:
+        verb = logged.query.split(maxsplit=1)[0].rstrip(";").upper()
+        if transaction_control or verb not in TRANSACTION_CONTROL:
             statements.append(logged.query)
 
     def on_checkout(dbapi_connection: Any, *_: Any) -> None:

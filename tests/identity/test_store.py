@@ -23,6 +23,7 @@ from tests.helpers import (
     register,
     register_admin,
     running_app,
+    until,
 )
 from tests.support import make_settings, settings_with_shared_state, unique_prefix
 
@@ -74,6 +75,8 @@ async def test_a_create_is_its_insert_and_its_row(store_settings: Any) -> None:
             created = await client.post(
                 "/api/v1/tasks", json={"title": "One statement"}, headers=bearer(auth)
             )
+            # With no COMMIT to wait on, asyncpg's log of the statement may come a turn later.
+            await until(lambda: any("INSERT INTO tasks" in statement for statement in sent))
         assert created.status_code == 201
         assert created.json()["data"]["createdBy"]["id"] == auth["user"]["id"]
         assert created.headers["location"] == f"/api/v1/tasks/{created.json()['data']['id']}"

@@ -194,7 +194,6 @@ async def test_a_person_s_own_task_statements_name_the_owner(app: Any, client: A
     """What keeps a person's own views on one shard when tasks are distributed by owner
     (docs/scaling.md): every statement their create, list and stats send to `tasks` carries
     `created_by_id` in its conditions, not just among its columns."""
-    from tests.helpers import bearer, register
 
     person = await register(client)
     with counted_statements(app.state.services.database) as statements:

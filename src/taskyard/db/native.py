@@ -69,16 +69,25 @@ def runs_natively(session: AsyncSession) -> bool:
 
 
 async def write_rows(
-    session: AsyncSession, statement: Select[Any] | Insert, values: Mapping[str, Any]
+    session: AsyncSession,
+    statement: Select[Any] | Insert,
+    values: Mapping[str, Any],
+    *,
+    whole: bool = False,
 ) -> Sequence[NamedRow]:
     """A write (an INSERT, or on PostgreSQL a CTE that inserts and then reads), with the rows it
     returns, if any: through asyncpg on PostgreSQL, in the write session's transaction and never
     run twice; through the session elsewhere. Its values must be what asyncpg takes as they are
-    (see above)."""
+    (see above).
+
+    `whole`: the caller vouches that this statement is all its unit of work writes. If nothing
+    was written before it either, it runs as its own transaction: PostgreSQL makes a statement
+    atomic, and BEGIN and COMMIT would be two round trips for nothing. The unit of work's commit
+    refuses a write after it (`check_whole_write`)."""
     if not runs_natively(session):
         result = cast("CursorResult[Any]", await session.execute(statement, values))
         return list(result.mappings()) if result.returns_rows else []
-    return await _fetch_native(session, statement, values, write=True)
+    return await _fetch_native(session, statement, values, write=True, whole=whole)
 
 
 async def _fetch_native(
@@ -87,6 +96,7 @@ async def _fetch_native(
     values: Mapping[str, Any],
     *,
     write: bool = False,
+    whole: bool = False,
 ) -> Sequence[NamedRow]:
     compiled = _compiled(statement)
     connection = await session.connection()
@@ -94,7 +104,12 @@ async def _fetch_native(
     driver: asyncpg.Connection = raw.driver_connection
     try:
         if write:  # a read on its own needs no transaction (nor its BEGIN's round trip)
-            await _in_the_sessions_transaction(raw.dbapi_connection)
+            if session.info.get(_WRITTEN_WHOLE):
+                raise WriteAfterWholeWrite()
+            if whole and not _began(raw.dbapi_connection) and not _pending(session):
+                session.info[_WRITTEN_WHOLE] = True
+            else:
+                await _in_the_sessions_transaction(raw.dbapi_connection)
         records: list[asyncpg.Record] = await driver.fetch(
             compiled.sql, *compiled.arguments(values)
         )
@@ -105,11 +120,43 @@ async def _fetch_native(
         raise
 
 
+_WRITTEN_WHOLE = "taskyard_written_whole"
+
+
+class WriteAfterWholeWrite(RuntimeError):
+    """A unit of work wrote after a statement its caller said was all it would write: that
+    statement has committed on its own, so the two are not one transaction. A bug."""
+
+    def __init__(self) -> None:
+        super().__init__("a write after the unit of work's whole write (write_rows(whole=True))")
+
+
+def _pending(session: AsyncSession) -> bool:
+    """ORM changes the session would flush at commit: a write already made, in effect."""
+    return bool(session.new or session.dirty or session.deleted)
+
+
+async def check_whole_write(session: AsyncSession) -> None:
+    """Before a commit: after a whole write (see `write_rows`), nothing else may have been
+    written or be waiting to be."""
+    if not session.info.get(_WRITTEN_WHOLE):
+        return
+    connection = await session.connection()
+    adapted = (await connection.get_raw_connection()).dbapi_connection
+    if _pending(session) or _began(adapted):
+        raise WriteAfterWholeWrite()
+
+
 async def _in_the_sessions_transaction(adapted: Any) -> None:
     """Begin the session's transaction if nothing has yet: SQLAlchemy's asyncpg adapter begins
     it lazily, on its own first statement, so a statement sent to the driver first would run
     on its own (autocommit), outside what the session commits or rolls back. The adapter's own
     begin, so that it commits or rolls back what this began (a private hook of SQLAlchemy's,
     pinned in constraints.txt; tests/db/test_native.py holds a rollback to it)."""
-    if adapted._transaction is None:
+    if not _began(adapted):
         await adapted._start_transaction()
+
+
+def _began(adapted: Any) -> bool:
+    """Whether SQLAlchemy's asyncpg adapter has begun a transaction on its connection."""
+    return adapted._transaction is not None

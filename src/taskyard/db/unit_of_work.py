@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 from taskyard.access_tokens import claims_in
 from taskyard.db.database import Database
 from taskyard.db.engines import is_outage
+from taskyard.db.native import check_whole_write
 from taskyard.edge.metrics import DB_READS
 from taskyard.errors import AppError, ServiceUnavailable
 from taskyard.logging import get_logger
@@ -61,6 +62,7 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 async def commit(session: AsyncSession) -> None:
     """Commit, then run what `after_commit` registered: a request's session, or a job's."""
     if session.in_transaction():  # a request that sent no SQL (a cache hit) has nothing to end
+        await check_whole_write(session)
         await session.commit()
     for callback in session.info.pop(_AFTER_COMMIT, []):
         try:

@@ -446,11 +446,13 @@ class TaskRepository:
         labels: Sequence[uuid.UUID],
         trail: Sequence[dict[str, Any]],
         event: EventDraft,
+        whole: bool = False,
     ) -> CreatedTask:
         """Add a task (every `CREATED_COLUMNS` value given) with its labels and read it back as a
         list row (`LIST_COLUMNS`, by name). On PostgreSQL its activity `trail` and its live
         `event` (drafted with its people not yet known) go in the same statement, one round
-        trip; elsewhere the caller writes those two afterwards."""
+        trip (and, if `whole`, its own transaction: see `write_rows`); elsewhere the caller
+        writes those two afterwards."""
         if not runs_natively(self.session):
             await self.session.execute(_INSERT_TASK, values)
             if labels:
@@ -468,7 +470,7 @@ class TaskRepository:
             **event_values(event_type=event.event_type, project_id=event.project_id, at=event.at),
             "event_payload": json.dumps(event.payload),
         }
-        (row,) = await write_rows(self.session, statement, arguments)
+        (row,) = await write_rows(self.session, statement, arguments, whole=whole)
         written = row["outbox_types"]
         return CreatedTask(
             row, written_along=True, outbox_types=written.split(",") if written else []

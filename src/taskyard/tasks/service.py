@@ -220,7 +220,12 @@ class TaskService:
             data=list_row_json(values | _NOBODY_YET | {"owner_id": owner.id}),
         )
         trail = self.activity.take()
-        created = await self.tasks.insert(values, labels=labels, trail=trail, event=event)
+        # Nothing else to write unless an assignee is to hear of it: then the statement can be
+        # its own transaction (the unit of work refuses a write after it).
+        notifies = self._notifies_assignee(assignee.id if assignee else None, owner, previous=None)
+        created = await self.tasks.insert(
+            values, labels=labels, trail=trail, event=event, whole=not notifies
+        )
         row = created.row
         task = list_row_json(row)
         if created.written_along:
@@ -310,6 +315,12 @@ class TaskService:
             data={"id": str(task_id)},
         )
 
+    @staticmethod
+    def _notifies_assignee(
+        assignee_id: uuid.UUID | None, actor: Viewer, *, previous: uuid.UUID | None
+    ) -> bool:
+        return assignee_id is not None and assignee_id not in {previous, actor.id}
+
     def _announce_assignment(
         self,
         task_id: uuid.UUID,
@@ -319,9 +330,10 @@ class TaskService:
         previous: uuid.UUID | None,
     ) -> None:
         """A new assignee hears about it (not when people assign themselves)."""
-        if assignee_id is None or assignee_id in {previous, actor.id}:
-            return
-        self.events.emit(TASK_ASSIGNED, {"task_id": str(task_id), "assignee_id": str(assignee_id)})
+        if self._notifies_assignee(assignee_id, actor, previous=previous):
+            self.events.emit(
+                TASK_ASSIGNED, {"task_id": str(task_id), "assignee_id": str(assignee_id)}
+            )
 
     async def delete(
         self, task_id: uuid.UUID, viewer: Viewer, *, if_match: Precondition | None = None
