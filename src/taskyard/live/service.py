@@ -7,7 +7,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from sse_starlette import ServerSentEvent
 
@@ -31,57 +31,40 @@ if TYPE_CHECKING:
     from taskyard.services import Services
 
 
+class EventDetails(TypedDict, total=False):
+    """What a live event says beside its type: `data` is the resource exactly as the API
+    returns it; `concerns` names the people whose access to the project this change grants or
+    takes away."""
+
+    project_id: Required[uuid.UUID]
+    actor_id: Required[uuid.UUID]
+    data: Required[Any]
+    task_id: uuid.UUID | None
+    concerns: frozenset[uuid.UUID]
+
+
 class LiveFeed:
     def __init__(self, events: EventPublisher) -> None:
         self.events = events
 
-    def draft(
-        self,
-        event_type: LiveEventType,
-        *,
-        project_id: uuid.UUID,
-        actor_id: uuid.UUID,
-        data: Any,
-        task_id: uuid.UUID | None = None,
-        concerns: frozenset[uuid.UUID] = frozenset(),
-    ) -> EventDraft:
-        """The event a write makes: `data` is the resource exactly as the API returns it;
-        `concerns` names the people whose access to the project this change grants or takes
-        away."""
+    def draft(self, event_type: LiveEventType, **details: Unpack[EventDetails]) -> EventDraft:
+        """The event a write makes, not yet written."""
         now = utc_now()
+        project_id = details["project_id"]
         payload = outbox_payload(
             event_type,
             project_id=project_id,
-            task_id=task_id,
-            actor_id=actor_id,
+            task_id=details.get("task_id"),
+            actor_id=details["actor_id"],
             at=format_timestamp(now),
-            data=data,
-            concerns=concerns,
+            data=details["data"],
+            concerns=details.get("concerns", frozenset()),
         )
         return EventDraft(event_type, project_id, now, payload)
 
-    async def emit(
-        self,
-        event_type: LiveEventType,
-        *,
-        project_id: uuid.UUID,
-        actor_id: uuid.UUID,
-        data: Any,
-        task_id: uuid.UUID | None = None,
-        concerns: frozenset[uuid.UUID] = frozenset(),
-    ) -> None:
-        """Record the event (see `draft`) in the write's transaction: it goes out only if the
-        write commits."""
-        await self.record(
-            self.draft(
-                event_type,
-                project_id=project_id,
-                actor_id=actor_id,
-                data=data,
-                task_id=task_id,
-                concerns=concerns,
-            )
-        )
+    async def emit(self, event_type: LiveEventType, **details: Unpack[EventDetails]) -> None:
+        """Record the event in the write's transaction: it goes out only if the write commits."""
+        await self.record(self.draft(event_type, **details))
 
     async def record(self, event: EventDraft) -> None:
         """Write a drafted event in the write's transaction."""
