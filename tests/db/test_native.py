@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -115,5 +116,22 @@ async def test_a_write_after_a_whole_write_is_refused(postgres_url: str) -> None
                 await commit(session)
             await session.rollback()
         assert await _count(database) == 2  # the two whole writes, and nothing after them
+    finally:
+        await database.dispose()
+
+
+async def test_a_whole_write_that_failed_wrote_nothing_and_bars_nothing(postgres_url: str) -> None:
+    database = Database(make_settings(postgres_url))
+    try:
+        row = _row()
+        async with database.session(write=True) as session:
+            await write_rows(session, _INSERT, row, whole=True)
+            await commit(session)
+        async with database.session(write=True) as session:
+            with pytest.raises(asyncpg.UniqueViolationError):
+                await write_rows(session, _INSERT, row, whole=True)  # the same id again
+            await write_rows(session, _INSERT, _row())  # not refused: nothing was written
+            await commit(session)
+        assert await _count(database) == 2
     finally:
         await database.dispose()

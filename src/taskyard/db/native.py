@@ -103,16 +103,18 @@ async def _fetch_native(
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     try:
-        if write:  # a read on its own needs no transaction (nor its BEGIN's round trip)
+        alone = False  # a read on its own needs no transaction (nor its BEGIN's round trip)
+        if write:
             if session.info.get(_WRITTEN_WHOLE):
                 raise WriteAfterWholeWrite()
-            if whole and not _began(raw.dbapi_connection) and not _pending(session):
-                session.info[_WRITTEN_WHOLE] = True
-            else:
+            alone = whole and not _began(raw.dbapi_connection) and not _pending(session)
+            if not alone:
                 await _in_the_sessions_transaction(raw.dbapi_connection)
         records: list[asyncpg.Record] = await driver.fetch(
             compiled.sql, *compiled.arguments(values)
         )
+        if alone:  # committed: nothing may follow it (a failed one wrote nothing)
+            session.info[_WRITTEN_WHOLE] = True
         return records
     except Exception as error:
         if is_outage(error):  # never hand a dead connection back to the pool
