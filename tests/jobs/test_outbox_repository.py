@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from taskyard.db import Database, utc_now
 from taskyard.jobs.models import OutboxEvent
 from taskyard.jobs.repository import OutboxRepository
-from taskyard.live.events import LIVE_EVENT, LiveEventType
+from taskyard.live.events import LIVE_EVENT, EventDraft, LiveEventType
 from taskyard.live.repository import LiveRepository
 from tests.support import make_settings
 
@@ -87,7 +87,7 @@ async def test_an_event_written_at_once_is_claimed_whole_and_rolls_back_with_its
 
     async def write(session: AsyncSession) -> None:
         await LiveRepository(session).write(
-            payload, event_type=LiveEventType.TASK_CREATED, project_id=uuid.uuid4(), at=utc_now()
+            EventDraft(LiveEventType.TASK_CREATED, uuid.uuid4(), utc_now(), payload)
         )
 
     async with database.session(write=True) as session:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from taskyard.db import Database, utc_now
 from taskyard.jobs.models import OutboxEvent
-from taskyard.live.events import LIVE_EVENT, LIVE_OUTBOUND, LiveEventType
+from taskyard.live.events import LIVE_EVENT, LIVE_OUTBOUND, EventDraft, LiveEventType
 from taskyard.live.repository import LiveRepository
 from taskyard.webhooks.models import Webhook
 from tests.helpers import register
@@ -34,7 +34,7 @@ async def _write(database: Database, project_id: uuid.UUID, event: LiveEventType
     payload = {"type": event.value, "projectId": str(project_id), "data": {"title": "Café"}}
     async with database.session(write=True) as session:
         written = await LiveRepository(session).write(
-            payload, event_type=event, project_id=project_id, at=utc_now()
+            EventDraft(event, project_id, utc_now(), payload)
         )
         await session.commit()
     return written
@@ -95,10 +95,7 @@ async def test_both_rows_roll_back_with_the_write(app: Any, client: Any) -> None
     await _hook(database, project, "task.created", active=True)
     async with database.session(write=True) as session:
         written = await LiveRepository(session).write(
-            {"type": "task.created"},
-            event_type=LiveEventType.TASK_CREATED,
-            project_id=project,
-            at=utc_now(),
+            EventDraft(LiveEventType.TASK_CREATED, project, utc_now(), {"type": "task.created"})
         )
         await session.rollback()
     assert written == [LIVE_EVENT, LIVE_OUTBOUND]

@@ -5,7 +5,6 @@ trip of its own on every write that emits."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +28,7 @@ from taskyard.db import UTCDateTime
 from taskyard.db.native import write_rows
 from taskyard.jobs.models import OutboxEvent
 from taskyard.jobs.repository import encoded_payload
-from taskyard.live.events import LIVE_EVENT, LIVE_OUTBOUND, LiveEventType
+from taskyard.live.events import LIVE_EVENT, LIVE_OUTBOUND, EventDraft, LiveEventType
 from taskyard.webhooks.models import Webhook
 
 _OUTBOX = OutboxEvent.metadata.tables[OutboxEvent.__tablename__]
@@ -84,16 +83,15 @@ def _listed_as(event_type: LiveEventType) -> str:
     return f"%,{literal_text},%"
 
 
-def event_values(
-    *, event_type: LiveEventType, project_id: uuid.UUID, at: datetime
-) -> dict[str, Any]:
-    """The values of `event_insert`'s parameters but the payload."""
+def event_values(session: AsyncSession, event: EventDraft) -> dict[str, Any]:
+    """The values of `event_insert`'s parameters for a drafted event, its payload included."""
     return {
         "event_id": uuid.uuid4(),
         "outbound_id": uuid.uuid4(),
-        "event_at": at,
-        "event_project_id": project_id,
-        "listed_as": _listed_as(event_type),
+        "event_at": event.at,
+        "event_project_id": event.project_id,
+        "listed_as": _listed_as(event.event_type),
+        "event_payload": encoded_payload(session, event.payload),
     }
 
 
@@ -101,17 +99,8 @@ class LiveRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def write(
-        self,
-        payload: dict[str, Any],
-        *,
-        event_type: LiveEventType,
-        project_id: uuid.UUID,
-        at: datetime,
-    ) -> list[str]:
+    async def write(self, event: EventDraft) -> list[str]:
         """The event for the streams, and its copy for the webhooks if any wants it; the outbox
         event types written."""
-        values = event_values(event_type=event_type, project_id=project_id, at=at)
-        values["event_payload"] = encoded_payload(self.session, payload)
-        rows = await write_rows(self.session, _WRITE, values)
+        rows = await write_rows(self.session, _WRITE, event_values(self.session, event))
         return [row["type"] for row in rows]

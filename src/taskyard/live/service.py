@@ -70,9 +70,7 @@ class LiveFeed:
         """Write a drafted event in the write's transaction."""
         # Webhooks only hear of it through the worker when one of the project's wants it: the
         # write checks, so an event never goes through the relay for nobody.
-        written = await LiveRepository(self.events.session).write(
-            event.payload, event_type=event.event_type, project_id=event.project_id, at=event.at
-        )
+        written = await LiveRepository(self.events.session).write(event)
         self.written(written)
 
     def written(self, outbox_types: list[str]) -> None:

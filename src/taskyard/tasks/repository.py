@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -464,12 +463,7 @@ class TaskRepository:
             read_back = (await self.session.execute(_list_row_statement(), keys)).mappings()
             return CreatedTask(read_back.one(), written_along=False, outbox_types=[])
         statement = _create_statement(len(trail))
-        arguments = {
-            **values,
-            **entries_values(trail),
-            **event_values(event_type=event.event_type, project_id=event.project_id, at=event.at),
-            "event_payload": json.dumps(event.payload),
-        }
+        arguments = {**values, **entries_values(trail), **event_values(self.session, event)}
         (row,) = await write_rows(self.session, statement, arguments, whole=whole)
         written = row["outbox_types"]
         return CreatedTask(

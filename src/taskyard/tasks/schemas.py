@@ -135,6 +135,14 @@ def _person(person_id: uuid.UUID | None, name: str | None, email: str | None) ->
     return {"id": text_id, "_id": text_id, "name": name, "email": email}
 
 
+def people_json(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A list row's people as `TaskOut` shows them."""
+    return {
+        "createdBy": _person(row["owner_id"], row["owner_name"], row["owner_email"]),
+        "assignee": _person(row["assignee_id"], row["assignee_name"], row["assignee_email"]),
+    }
+
+
 def list_row_json(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A list row (`LIST_COLUMNS`, by column name) in exactly `TaskOut`'s JSON shape, without
     building a model per row: the list is the hottest read there is. A test holds the two to
@@ -149,8 +157,7 @@ def list_row_json(row: Mapping[Any, Any]) -> dict[str, Any]:
         "status": str(row["status"]),
         "priority": str(row["priority"]),
         "dueDate": format_timestamp(row["due_date"]) if row["due_date"] is not None else None,
-        "createdBy": _person(row["owner_id"], row["owner_name"], row["owner_email"]),
-        "assignee": _person(row["assignee_id"], row["assignee_name"], row["assignee_email"]),
+        **people_json(row),
         "labels": [str(label) for label in label_ids(row["label_ids_text"])],
         "position": row["position"],
         "repeat": repeat_rule(row["repeat_every"], row["repeat_unit"]),

@@ -49,6 +49,7 @@ from taskyard.tasks.schemas import (
     TaskStats,
     TaskUpdate,
     list_row_json,
+    people_json,
 )
 from taskyard.users.catch_up import retrying_while_none
 from taskyard.users.models import User
@@ -212,12 +213,13 @@ class TaskService:
             self.activity.note(task_id, owner.id, Action.LABELLED, "labels", [], labels)
         # The event goes in the create's own statement where it can, before the people's names
         # are read: the statement puts them in, as the response shows them.
+        drafted = list_row_json(values | _NOBODY_YET | {"owner_id": owner.id})
         event = self.live.draft(
             LiveEventType.TASK_CREATED,
             project_id=project_id,
             task_id=task_id,
             actor_id=owner.id,
-            data=list_row_json(values | _NOBODY_YET | {"owner_id": owner.id}),
+            data=drafted,
         )
         trail = self.activity.take()
         # Nothing else to write unless an assignee is to hear of it: then the statement can be
@@ -227,7 +229,7 @@ class TaskService:
             values, labels=labels, trail=trail, event=event, whole=not notifies
         )
         row = created.row
-        task = list_row_json(row)
+        task = drafted | people_json(row)  # the row as written, with its people as read
         if created.written_along:
             self.live.written(created.outbox_types)
         else:
